@@ -1,0 +1,123 @@
+package sim
+
+import "fmt"
+
+// World is one simulated run: a virtual clock, an event queue, the nodes, the random
+// streams and the trace hash. A World is driven by one goroutine and never starts any.
+type World struct {
+	now     Time
+	seq     uint64
+	q       queue
+	nodes   []*Node
+	seed    uint64
+	streams map[string]*Rand
+	trace   Trace
+	stopped bool
+	fired   uint64
+	dropped uint64
+}
+
+// NewWorld returns an empty world whose every random draw derives from seed.
+func NewWorld(seed uint64) *World {
+	w := &World{seed: seed, streams: map[string]*Rand{}}
+	return w
+}
+
+// Now is the current virtual time.
+func (w *World) Now() Time { return w.now }
+
+// Seed is the root seed of the run.
+func (w *World) Seed() uint64 { return w.seed }
+
+// Fired is the number of events handled so far.
+func (w *World) Fired() uint64 { return w.fired }
+
+// Dropped is the number of events discarded because their node incarnation crashed.
+func (w *World) Dropped() uint64 { return w.dropped }
+
+// Pending is the number of events in the queue, including ones that will be dropped.
+func (w *World) Pending() int { return w.q.len() }
+
+// Push schedules ev, stamping it with the next sequence number. It panics when ev is
+// in the past: that is always a bug in the caller.
+func (w *World) Push(ev Event) {
+	if ev.At < w.now {
+		panic(fmt.Sprintf("sim: event of kind %d scheduled at %v, before now %v", ev.Kind, ev.At, w.now))
+	}
+	w.seq++
+	ev.seq = w.seq
+	w.q.push(ev)
+}
+
+// Schedule schedules a world event (one no crash can cancel) for h at time at.
+func (w *World) Schedule(at Time, h Handler, kind uint32, a, b int64) {
+	w.Push(Event{At: at, Target: h, Kind: kind, A: a, B: b})
+}
+
+// After schedules a world event for h d after now.
+func (w *World) After(d Duration, h Handler, kind uint32, a, b int64) {
+	w.Schedule(w.now.Add(d), h, kind, a, b)
+}
+
+// Stop makes Run, RunUntilIdle and Step return before the next event.
+func (w *World) Stop() { w.stopped = true }
+
+// Stopped reports whether Stop was called.
+func (w *World) Stopped() bool { return w.stopped }
+
+// Step handles the next live event, skipping dropped ones. It returns false when the
+// queue is empty or the world was stopped.
+func (w *World) Step() bool {
+	for !w.stopped && w.q.len() > 0 {
+		if w.fire() {
+			return true
+		}
+	}
+	return false
+}
+
+// Run handles every event due at or before until, then sets the clock to until
+// (unless the world was stopped first).
+func (w *World) Run(until Time) {
+	for !w.stopped && w.q.len() > 0 && w.q.peekAt() <= until {
+		w.fire()
+	}
+	if !w.stopped && until > w.now {
+		w.now = until
+	}
+}
+
+// RunUntilIdle handles events until the queue is empty or the world is stopped.
+func (w *World) RunUntilIdle() {
+	for !w.stopped && w.q.len() > 0 {
+		w.fire()
+	}
+}
+
+// NextAt is the time of the next queued event, or Never when the queue is empty.
+func (w *World) NextAt() Time {
+	if w.q.len() == 0 {
+		return Never
+	}
+	return w.q.peekAt()
+}
+
+// fire pops one event and hands it to its target unless its incarnation is gone.
+func (w *World) fire() bool {
+	ev := w.q.pop()
+	w.now = ev.At
+	if ev.Node != 0 {
+		n := w.nodes[ev.Node-1]
+		if !n.up || n.inc != ev.Inc {
+			w.dropped++
+			return false
+		}
+	}
+	w.fired++
+	w.trace.fold(uint64(ev.At), uint64(ev.Kind)|uint64(uint32(ev.Node))<<32, uint64(ev.A), uint64(ev.B))
+	if w.trace.log != nil && w.trace.log.observe(w.trace.h, &ev) {
+		w.stopped = true
+	}
+	ev.Target.Handle(ev)
+	return true
+}
