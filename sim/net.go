@@ -236,7 +236,13 @@ type Partition struct {
 	inUse    int
 	waiting  bool
 	listener PartitionListener
+
+	// MaxOverdraft is the largest number of buffers taken beyond the pool.
+	MaxOverdraft int
 }
+
+// Node is the node the partition lives on.
+func (p *Partition) Node() *Node { return p.node }
 
 // NewPartition creates a result partition on node n with poolSize output buffers
 // (0 means Flink's default: subpartitions × exclusive + floating, set by Connect).
@@ -262,6 +268,22 @@ func (p *Partition) Acquire() bool {
 	}
 	p.waiting = true
 	return false
+}
+
+// Available reports whether Acquire would succeed now.
+func (p *Partition) Available() bool { return p.inUse < p.poolSize }
+
+// AcquireOverdraft takes a buffer even when the pool is exhausted (Flink's overdraft
+// buffers, which let a record that is being processed finish); a task should check
+// Available before it starts on the next record.
+func (p *Partition) AcquireOverdraft() {
+	p.inUse++
+	if p.inUse > p.poolSize {
+		p.waiting = true
+		if over := p.inUse - p.poolSize; over > p.MaxOverdraft {
+			p.MaxOverdraft = over
+		}
+	}
 }
 
 // Release gives back a buffer taken with Acquire that will not be sent.
@@ -774,6 +796,27 @@ func (g *Gate) take(ch *Channel) Msg {
 		g.ConsumedBytes += int64(m.Size)
 	}
 	return m
+}
+
+// HasPriority reports whether a priority event waits in the gate.
+func (g *Gate) HasPriority() bool {
+	for g.prio.len() > 0 {
+		ch := g.prio.at(0)
+		if !ch.broken && ch.recvQ.len() > 0 && ch.recvQ.at(0).Priority {
+			return true
+		}
+		g.prio.popFront()
+	}
+	return false
+}
+
+// PollPriority takes the next priority event, if one waits.
+func (g *Gate) PollPriority() (*Channel, Msg, bool) {
+	if !g.HasPriority() {
+		return nil, Msg{}, false
+	}
+	ch := g.prio.popFront()
+	return ch, g.take(ch), true
 }
 
 // HasInput reports whether any channel of the gate has a message queued.

@@ -52,7 +52,7 @@ func (r *Rand) Jitter(max Duration) Duration {
 	if max <= 0 {
 		return 0
 	}
-	return Duration(r.Int64N(int64(max) + 1))
+	return Duration(r.Uint64N(uint64(max) + 1)) // Int64N(max+1) would overflow at max = MaxInt64
 }
 
 // Chance reports true with probability p.

@@ -6,6 +6,7 @@ package sim
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -47,7 +48,8 @@ func (d Duration) Seconds() float64 { return float64(d) / float64(Second) }
 // Milliseconds returns d as floating-point milliseconds.
 func (d Duration) Milliseconds() float64 { return float64(d) / float64(Millisecond) }
 
-// String formats d the way Flink writes durations: "1.5 s", "200 ms", "40 us", "7 ns".
+// String formats d the way Flink writes durations, in the largest unit that divides
+// it exactly: "2 s", "1500 ms", "40 us", "7 ns".
 func (d Duration) String() string {
 	if d == 0 {
 		return "0 ms"
@@ -63,10 +65,26 @@ func (d Duration) String() string {
 	}
 	for _, u := range units[2:] {
 		if d >= u.size || d <= -u.size {
-			return strconv.FormatFloat(float64(d)/float64(u.size), 'f', -1, 64) + " " + u.name
+			return decimal(d, u.size) + " " + u.name
 		}
 	}
 	return strconv.FormatInt(int64(d), 10) + " ns"
+}
+
+// decimal writes d/size exactly (size is a power of ten), so that every duration
+// parses back to itself; float64 would drop nanoseconds of durations beyond 2^53 ns.
+func decimal(d, size Duration) string {
+	sign, mag := "", uint64(d)
+	if d < 0 {
+		sign, mag = "-", -mag
+	}
+	frac := strconv.FormatUint(mag%uint64(size), 10)
+	frac = strings.Repeat("0", len(strconv.FormatUint(uint64(size), 10))-1-len(frac)) + frac
+	frac = strings.TrimRight(frac, "0")
+	if frac != "" {
+		frac = "." + frac
+	}
+	return sign + strconv.FormatUint(mag/uint64(size), 10) + frac
 }
 
 var durationUnits = map[string]Duration{
@@ -95,11 +113,13 @@ func ParseDuration(s string) (Duration, error) {
 	if num == "" {
 		return 0, fmt.Errorf("duration %q has no number", s)
 	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil {
+	// Exact decimal arithmetic: float64 loses nanoseconds beyond 2^53 and overflows
+	// int64 near 2^63.
+	v, ok := new(big.Rat).SetString(num)
+	if !ok {
 		return 0, fmt.Errorf("duration %q: bad number %q", s, num)
 	}
-	if v < 0 {
+	if v.Sign() < 0 {
 		return 0, fmt.Errorf("duration %q is negative", s)
 	}
 	mul := Millisecond
@@ -110,9 +130,13 @@ func ParseDuration(s string) (Duration, error) {
 		}
 		mul = u
 	}
-	f := v * float64(mul)
-	if f > float64(Never) {
+	v.Mul(v, new(big.Rat).SetInt64(int64(mul)))
+	n, rem := new(big.Int).QuoRem(v.Num(), v.Denom(), new(big.Int))
+	if rem.Lsh(rem, 1).Cmp(v.Denom()) >= 0 { // round half up to whole nanoseconds
+		n.Add(n, big.NewInt(1))
+	}
+	if !n.IsInt64() {
 		return 0, fmt.Errorf("duration %q is too large", s)
 	}
-	return Duration(f + 0.5), nil
+	return Duration(n.Int64()), nil
 }
