@@ -236,6 +236,8 @@ type Partition struct {
 	inUse    int
 	waiting  bool
 	listener PartitionListener
+	// defaultPool sizes the pool as Flink does as channels are connected.
+	defaultPool bool
 
 	// MaxOverdraft is the largest number of buffers taken beyond the pool.
 	MaxOverdraft int
@@ -247,7 +249,7 @@ func (p *Partition) Node() *Node { return p.node }
 // NewPartition creates a result partition on node n with poolSize output buffers
 // (0 means Flink's default: subpartitions × exclusive + floating, set by Connect).
 func (nw *Network) NewPartition(n *Node, poolSize int, l PartitionListener) *Partition {
-	return &Partition{nw: nw, node: n, poolSize: poolSize, listener: l}
+	return &Partition{nw: nw, node: n, poolSize: poolSize, listener: l, defaultPool: poolSize <= 0}
 }
 
 // Channels are the partition's subpartitions in connection order.
@@ -272,6 +274,18 @@ func (p *Partition) Acquire() bool {
 
 // Available reports whether Acquire would succeed now.
 func (p *Partition) Available() bool { return p.inUse < p.poolSize }
+
+// NotifyWhenAvailable asks for BufferAvailable once a buffer is free (at once if
+// one is free now).
+func (p *Partition) NotifyWhenAvailable() {
+	if p.inUse < p.poolSize {
+		if p.listener != nil {
+			p.listener.BufferAvailable(p)
+		}
+		return
+	}
+	p.waiting = true
+}
 
 // AcquireOverdraft takes a buffer even when the pool is exhausted (Flink's overdraft
 // buffers, which let a record that is being processed finish); a task should check
@@ -352,7 +366,7 @@ func (nw *Network) Connect(p *Partition, g *Gate) *Channel {
 		fwd: nw.link(p.node.id, g.node.id), rev: nw.link(g.node.id, p.node.id)}
 	p.channels = append(p.channels, ch)
 	g.channels = append(g.channels, ch)
-	if p.poolSize == 0 || p.poolSize < len(p.channels) {
+	if p.defaultPool {
 		p.poolSize = len(p.channels)*nw.cfg.ExclusivePerChannel + nw.cfg.FloatingPerGate
 	}
 	nw.attach(p.node, ch)
@@ -499,6 +513,23 @@ func (ch *Channel) Send(m Msg) {
 		ch.dataQd++
 	}
 	ch.pump()
+}
+
+// GrowQueuedTail adds bytes to the last queued message when it is the data buffer
+// payload and has not left yet, as Flink keeps writing into a flushed buffer that
+// still waits for credit. It reports whether it did.
+func (ch *Channel) GrowQueuedTail(payload any, bytes int32) bool {
+	n := ch.sendQ.len()
+	if ch.broken || n == 0 {
+		return false
+	}
+	m := ch.sendQ.at(n - 1)
+	if m.Event || m.Payload != payload {
+		return false
+	}
+	m.Size += bytes
+	ch.sendQ.set(n-1, m)
+	return true
 }
 
 // SendPriority puts the event m at the front of the sender's queue, ahead of every

@@ -1,0 +1,41 @@
+package engine
+
+import "github.com/ckptsim/ckptsim/sim"
+
+// Watermarks and idleness travel inside data buffers, as Flink's StreamElements do:
+// as records whose Split is one of these markers (Time carries the watermark).
+const (
+	splitWatermark int32 = -1 << 31
+	splitIdle      int32 = -1<<31 + 1
+	markerSize           = 16
+)
+
+// EventKind is the kind of a stream event: what travels on channels besides data.
+type EventKind uint8
+
+// Stream event kinds.
+const (
+	EvEndOfPartition EventKind = iota + 1 // the producer finished
+	EvBarrier                             // checkpoint barrier (Checkpoint, Time = creation)
+	EvCancelBarrier                       // the checkpoint was aborted upstream
+)
+
+func (k EventKind) String() string {
+	return [...]string{"?", "end-of-partition", "barrier", "cancel-barrier"}[k]
+}
+
+// StreamEvent is an event on a channel. Events are immutable once sent; one event
+// value may be sent on many channels.
+type StreamEvent struct {
+	Kind       EventKind
+	Time       sim.Time // watermark time, or the barrier's creation time
+	Checkpoint int64    // checkpoint id of a barrier or cancellation
+	// Unaligned is set on barriers that overtake data (an unaligned checkpoint).
+	Unaligned bool
+}
+
+// eventSize is the modelled wire size of an event.
+const eventSize = 32
+
+// MaxWatermark is the watermark of a finished input: end of event time.
+const MaxWatermark = sim.Never

@@ -1,0 +1,105 @@
+package engine
+
+import "github.com/ckptsim/ckptsim/sim"
+
+// output is one result partition of a task: the records for one consumer vertex,
+// serialised into a network buffer per channel and sent when full, when an event
+// follows, or when the buffer timeout flushes them.
+type output struct {
+	t        *Task
+	part     *sim.Partition
+	mode     Partitioning
+	to       *Vertex
+	maxPar   int
+	rr       int
+	cur      []*Buffer // the buffer being filled per channel
+	sent     []*Buffer // the last buffer sent per channel: it may still wait for credit
+	dirty    int       // number of non-nil entries of cur
+	channels []*sim.Channel
+	route    []int32 // key group -> channel, for hash partitioning
+}
+
+func (o *output) emit(r *Record) {
+	switch o.mode {
+	case Forward:
+		o.add(0, r)
+	case Rebalance:
+		i := o.rr
+		o.rr++
+		if o.rr == len(o.channels) {
+			o.rr = 0
+		}
+		o.add(i, r)
+	case Hash:
+		o.add(int(o.route[KeyGroup(r.Key, o.maxPar)]), r)
+	case Broadcast:
+		for i := range o.channels {
+			o.add(i, r)
+		}
+	}
+}
+
+func (o *output) add(i int, r *Record) {
+	b := o.cur[i]
+	if b == nil {
+		// A buffer that was flushed but still waits for credit keeps filling up.
+		if s := o.sent[i]; s != nil && s.Bytes+int(r.Size) <= o.channels[i].BufferSize() &&
+			o.channels[i].GrowQueuedTail(s, r.Size) {
+			s.Records = append(s.Records, *r)
+			s.Bytes += int(r.Size)
+			return
+		}
+		o.sent[i] = nil
+		if !o.part.Acquire() {
+			o.part.AcquireOverdraft()
+		}
+		b = o.t.rt.pool.get()
+		o.cur[i] = b
+		o.dirty++
+		o.t.armFlusher()
+	}
+	b.Records = append(b.Records, *r)
+	b.Bytes += int(r.Size)
+	if b.Bytes >= o.channels[i].BufferSize() || o.t.rt.flushAll {
+		o.send(i)
+	}
+}
+
+func (o *output) send(i int) {
+	b := o.cur[i]
+	o.cur[i] = nil
+	o.sent[i] = b
+	o.dirty--
+	o.t.m.BuffersOut++
+	o.channels[i].Send(sim.Msg{Payload: b, Size: int32(b.Bytes)})
+}
+
+// flush sends every partially filled buffer.
+func (o *output) flush() {
+	if o.dirty == 0 {
+		return
+	}
+	for i, b := range o.cur {
+		if b != nil {
+			o.send(i)
+		}
+	}
+}
+
+// broadcastMarker writes a watermark or idleness marker into every channel's buffer.
+func (o *output) broadcastMarker(split int32, t sim.Time) {
+	m := Record{Split: split, Time: t, Size: markerSize}
+	for i := range o.channels {
+		o.add(i, &m)
+	}
+}
+
+// broadcastEvent flushes every channel and sends ev after the data.
+func (o *output) broadcastEvent(ev *StreamEvent) {
+	for i, ch := range o.channels {
+		if o.cur[i] != nil {
+			o.send(i)
+		}
+		ch.Send(sim.Msg{Event: true, Payload: ev, Size: eventSize})
+	}
+}

@@ -1,0 +1,456 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ckptsim/ckptsim/sim"
+)
+
+// Task event kinds.
+const (
+	evRun      uint32 = iota + 1 // run the mailbox: process input for one slice
+	evFlush                      // the buffer timeout expired: flush output buffers
+	evSourceWM                   // periodic source watermark
+	evWake                       // a rate-limited source has a record due
+)
+
+// TaskMetrics are a task's counters, as Flink's task metrics.
+type TaskMetrics struct {
+	RecordsIn, RecordsOut int64
+	BuffersIn, BuffersOut int64
+	// Busy is simulated CPU time spent on records and timers.
+	Busy sim.Duration
+	// Backpressured is time spent waiting for an output buffer.
+	Backpressured sim.Duration
+	// Started and Ended bound the task's life (Ended is zero while it runs).
+	Started, Ended sim.Time
+}
+
+// Idle is the time neither busy nor backpressured, up to now.
+func (m TaskMetrics) Idle(now sim.Time) sim.Duration {
+	end := m.Ended
+	if end == 0 {
+		end = now
+	}
+	return end.Sub(m.Started) - m.Busy - m.Backpressured
+}
+
+// Task is one parallel instance of a chain of operators: a mailbox state machine
+// driven only by simulator events. It takes network buffers from its input gates,
+// runs their records through the chain in slices of simulated CPU time, and writes
+// results into output buffers; when no output buffer is free it is backpressured.
+type Task struct {
+	rt      *Runtime
+	name    string
+	Chain   []*Vertex
+	Subtask int
+	node    *sim.Node
+	ops     []Operator
+	costs   []sim.Duration
+	links   []chainLink
+	ctxs    []*OpContext
+	state   KeyedState
+	gates   []*inputGate
+	outs    []*output
+	src     *sourceState
+
+	// Slowdown multiplies the task's CPU costs (a straggler); 1 is normal.
+	Slowdown float64
+
+	scheduled  bool
+	busyUntil  sim.Time
+	sliceCost  sim.Duration
+	cur        *Buffer
+	curCh      *sim.Channel
+	curGate    *inputGate
+	curInput   int
+	nextGate   int
+	wm         sim.Time
+	finished   bool
+	failed     bool
+	blocked    bool
+	bpSince    sim.Time
+	flushArmed bool
+	wmDue      bool
+	// prioPending is set when a priority event arrived and may not be taken yet.
+	prioPending bool
+
+	m TaskMetrics
+}
+
+// chainLink is the collector of op i: it feeds op i+1, or the outputs after the
+// last op.
+type chainLink struct {
+	t *Task
+	i int
+}
+
+func (c *chainLink) Collect(r *Record) {
+	t := c.t
+	if n := c.i + 1; n < len(t.ops) {
+		t.sliceCost += t.costs[n]
+		t.ops[n].Process(0, r, &t.links[n])
+		return
+	}
+	t.m.RecordsOut++
+	for _, o := range t.outs {
+		o.emit(r)
+	}
+}
+
+// inputGate is one input of the chain head: a gate and the per-channel watermark
+// status of its channels.
+type inputGate struct {
+	g      *sim.Gate
+	input  int
+	wm     []sim.Time
+	idle   []bool
+	ended  []bool
+	nEnded int
+}
+
+// Name is the task's name: its chain and subtask index, e.g. "source->map[2]".
+func (t *Task) Name() string { return t.name }
+
+// Node is the worker node the task runs on.
+func (t *Task) Node() *sim.Node { return t.node }
+
+// Metrics returns the task's counters, including a backpressure period still going on.
+func (t *Task) Metrics() TaskMetrics {
+	m := t.m
+	if now := t.rt.w.Now(); t.blocked && now > t.bpSince {
+		m.Backpressured += now.Sub(t.bpSince)
+	}
+	return m
+}
+
+// Finished reports whether the task consumed all its input and ended.
+func (t *Task) Finished() bool { return t.finished }
+
+// Failed reports whether the task failed (a broken channel, a crash).
+func (t *Task) Failed() bool { return t.failed }
+
+// Watermark is the task's current event time.
+func (t *Task) Watermark() sim.Time { return t.wm }
+
+// State is the task's keyed state backend, nil when no operator is keyed.
+func (t *Task) State() KeyedState { return t.state }
+
+// Operators are the operator instances of the chain.
+func (t *Task) Operators() []Operator { return t.ops }
+
+func chainName(chain []*Vertex) string {
+	names := make([]string, len(chain))
+	for i, v := range chain {
+		names[i] = v.Name
+	}
+	return strings.Join(names, "->")
+}
+
+func (t *Task) wake() {
+	if t.scheduled || t.finished || t.failed {
+		return
+	}
+	at := t.rt.w.Now()
+	if t.busyUntil > at {
+		at = t.busyUntil
+	}
+	t.scheduled = true
+	t.node.Schedule(at, t, evRun, int64(t.Subtask), 0)
+}
+
+// Handle implements sim.Handler for the task's mailbox and timers.
+func (t *Task) Handle(ev sim.Event) {
+	switch ev.Kind {
+	case evRun:
+		t.scheduled = false
+		t.run()
+	case evFlush:
+		t.flushArmed = false
+		for _, o := range t.outs {
+			o.flush()
+		}
+	case evSourceWM:
+		if !t.finished && !t.failed {
+			t.wmDue = true
+			t.wake()
+			t.node.After(t.src.gen.spec.WatermarkInterval, t, evSourceWM, 0, 0)
+		}
+	case evWake:
+		t.src.wakeArmed = false
+		t.wake()
+	}
+}
+
+func (t *Task) armFlusher() {
+	if !t.flushArmed {
+		t.flushArmed = true
+		t.node.After(t.rt.cfg.BufferTimeout, t, evFlush, 0, 0)
+	}
+}
+
+// run is one mailbox step: it processes input until the slice's CPU time reaches
+// the quantum, the input runs dry or the outputs are full, then stays busy for the
+// CPU time it used.
+func (t *Task) run() {
+	if t.finished || t.failed {
+		return
+	}
+	now := t.rt.w.Now()
+	t.sliceCost = 0
+	quantum := t.rt.cfg.Quantum
+	for t.sliceCost < quantum && !t.finished && !t.failed {
+		if t.wmDue {
+			t.wmDue = false
+			t.sourceWatermark()
+			continue
+		}
+		if t.prioPending {
+			if ig, ch, m, ok := t.pollPriority(); ok {
+				t.onMessage(ig, ch, m)
+				continue
+			}
+			t.prioPending = false
+		}
+		if (t.cur != nil || t.src != nil) && !t.outputsAvailable() {
+			if !t.blocked {
+				t.blocked = true
+				t.bpSince = now.Add(t.scaled(t.sliceCost))
+			}
+			break
+		}
+		if t.cur != nil {
+			t.processOne()
+			continue
+		}
+		if t.src != nil {
+			if !t.sourceStep() {
+				break
+			}
+			continue
+		}
+		ig, ch, m, ok := t.poll()
+		if !ok {
+			break
+		}
+		t.onMessage(ig, ch, m)
+	}
+	if t.sliceCost > 0 {
+		d := t.scaled(t.sliceCost)
+		t.m.Busy += d
+		t.busyUntil = now.Add(d)
+		if !t.blocked {
+			t.scheduled = true
+			t.node.Schedule(t.busyUntil, t, evRun, int64(t.Subtask), 0)
+		}
+	}
+	if t.finished {
+		t.m.Ended = t.busyUntil
+		if t.m.Ended < now {
+			t.m.Ended = now
+		}
+	}
+}
+
+func (t *Task) scaled(d sim.Duration) sim.Duration {
+	if t.Slowdown > 0 && t.Slowdown != 1 {
+		return sim.Duration(float64(d) * t.Slowdown)
+	}
+	return d
+}
+
+func (t *Task) outputsAvailable() bool {
+	for _, o := range t.outs {
+		if !o.part.Available() {
+			o.part.NotifyWhenAvailable()
+			return false
+		}
+	}
+	return true
+}
+
+// processOne runs the next record of the current buffer through the chain.
+func (t *Task) processOne() {
+	b := t.cur
+	r := &b.Records[b.pos]
+	b.pos++
+	if r.Split > splitIdle {
+		t.m.RecordsIn++
+		t.sliceCost += t.costs[0]
+		t.ops[0].Process(t.curInput, r, &t.links[0])
+	} else {
+		t.onMarker(t.curGate, t.curCh.GateIndex(), r)
+	}
+	if b.pos == len(b.Records) {
+		t.curCh.Recycle()
+		t.cur = nil
+		t.rt.pool.put(b)
+	}
+}
+
+func (t *Task) pollPriority() (*inputGate, *sim.Channel, sim.Msg, bool) {
+	for _, ig := range t.gates {
+		if ch, m, ok := ig.g.PollPriority(); ok {
+			return ig, ch, m, true
+		}
+	}
+	return nil, nil, sim.Msg{}, false
+}
+
+// poll takes the next message from the gates, round robin over gates.
+func (t *Task) poll() (*inputGate, *sim.Channel, sim.Msg, bool) {
+	n := len(t.gates)
+	for k := 0; k < n; k++ {
+		ig := t.gates[(t.nextGate+k)%n]
+		if ch, m, ok := ig.g.Poll(); ok {
+			t.nextGate = (t.nextGate + k + 1) % n
+			return ig, ch, m, true
+		}
+	}
+	return nil, nil, sim.Msg{}, false
+}
+
+func (t *Task) onMessage(ig *inputGate, ch *sim.Channel, m sim.Msg) {
+	if !m.Event {
+		b := m.Payload.(*Buffer)
+		t.m.BuffersIn++
+		if len(b.Records) == 0 {
+			ch.Recycle()
+			t.rt.pool.put(b)
+			return
+		}
+		t.cur, t.curCh, t.curGate, t.curInput = b, ch, ig, ig.input
+		return
+	}
+	ev := m.Payload.(*StreamEvent)
+	i := ch.GateIndex()
+	switch ev.Kind {
+	case EvEndOfPartition:
+		if !ig.ended[i] {
+			ig.ended[i] = true
+			ig.nEnded++
+		}
+		t.updateWatermark()
+		t.maybeFinish()
+	}
+}
+
+// onMarker handles a watermark or idleness marker of channel i.
+func (t *Task) onMarker(ig *inputGate, i int, r *Record) {
+	if r.Split == splitIdle {
+		ig.idle[i] = true
+	} else {
+		if r.Time > ig.wm[i] {
+			ig.wm[i] = r.Time
+		}
+		ig.idle[i] = false
+	}
+	t.updateWatermark()
+}
+
+// updateWatermark recomputes the task's event time: the minimum over channels that
+// are neither idle nor ended; all ended means the end of event time.
+func (t *Task) updateWatermark() {
+	wm := MaxWatermark
+	active := false
+	allEnded := true
+	for _, ig := range t.gates {
+		for i := range ig.wm {
+			if ig.ended[i] {
+				continue
+			}
+			allEnded = false
+			if ig.idle[i] {
+				continue
+			}
+			active = true
+			if ig.wm[i] < wm {
+				wm = ig.wm[i]
+			}
+		}
+	}
+	if !active && !allEnded {
+		return
+	}
+	if wm > t.wm {
+		t.advance(wm)
+	}
+}
+
+// advance moves event time to wm through the chain, then tells the consumers.
+func (t *Task) advance(wm sim.Time) {
+	t.wm = wm
+	for i, op := range t.ops {
+		op.Watermark(wm, &t.links[i])
+	}
+	for _, o := range t.outs {
+		o.broadcastMarker(splitWatermark, wm)
+	}
+}
+
+func (t *Task) maybeFinish() {
+	for _, ig := range t.gates {
+		if ig.nEnded < len(ig.wm) {
+			return
+		}
+	}
+	t.finish()
+}
+
+// finish ends the task: final watermark, operators' Finish, remaining buffers and
+// end-of-partition to every consumer.
+func (t *Task) finish() {
+	if t.finished {
+		return
+	}
+	if t.wm < MaxWatermark {
+		t.advance(MaxWatermark)
+	}
+	for i, op := range t.ops {
+		op.Finish(&t.links[i])
+	}
+	eop := &StreamEvent{Kind: EvEndOfPartition}
+	for _, o := range t.outs {
+		o.broadcastEvent(eop)
+	}
+	t.finished = true
+	for _, ig := range t.gates {
+		ig.g.Close()
+	}
+	t.rt.taskFinished(t)
+}
+
+// InputAvailable implements sim.GateListener.
+func (t *Task) InputAvailable(_ *sim.Gate, priority bool) {
+	if priority {
+		t.prioPending = true
+	}
+	t.wake()
+}
+
+// ChannelBroken implements sim.GateListener and sim.PartitionListener: a lost
+// connection fails the task.
+func (t *Task) ChannelBroken(ch *sim.Channel) {
+	t.fail(fmt.Sprintf("channel %d broken", ch.ID()))
+}
+
+// BufferAvailable implements sim.PartitionListener: backpressure ends.
+func (t *Task) BufferAvailable(*sim.Partition) {
+	if t.blocked {
+		t.blocked = false
+		t.m.Backpressured += t.rt.w.Now().Sub(t.bpSince)
+	}
+	t.wake()
+}
+
+// Upstream implements sim.PartitionListener.
+func (t *Task) Upstream(*sim.Channel, int64) {}
+
+func (t *Task) fail(reason string) {
+	if t.failed || t.finished {
+		return
+	}
+	t.failed = true
+	t.rt.taskFailed(t, reason)
+}
