@@ -32,6 +32,14 @@ type StreamEvent struct {
 	Checkpoint int64    // checkpoint id of a barrier or cancellation
 	// Unaligned is set on barriers that overtake data (an unaligned checkpoint).
 	Unaligned bool
+	// OvertakenUpTo is set on a barrier that was made to overtake data at its
+	// sender after it was queued (an aligned checkpoint that timed out): the data
+	// buffers up to this send sequence number follow it although they were sent
+	// before it, and the consumer persists them.
+	OvertakenUpTo int64
+	// OvertakeAt is set on aligned barriers that turn unaligned when they are still
+	// queued at that time (the aligned checkpoint timeout).
+	OvertakeAt sim.Time
 }
 
 // eventSize is the modelled wire size of an event.

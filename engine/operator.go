@@ -185,18 +185,3 @@ func (a *aggregateOp) Process(_ int, r *Record, out Collector) {
 	a.tmp.Value = acc
 	out.Collect(&a.tmp)
 }
-
-// sinkOp hands records to the external store. The plain sink commits each record
-// at once; a two-phase-commit sink is driven by the checkpoint protocol.
-type sinkOp struct {
-	passOp
-	ctx *OpContext
-	buf []Record
-}
-
-func (s *sinkOp) Open(ctx *OpContext) error { s.ctx = ctx; return nil }
-
-func (s *sinkOp) Process(_ int, r *Record, _ Collector) {
-	s.buf = append(s.buf[:0], *r)
-	s.ctx.Sink.Commit(s.buf)
-}

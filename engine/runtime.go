@@ -21,6 +21,17 @@ type Config struct {
 	Quantum sim.Duration
 	// StateBackend is heap (default) or pebble.
 	StateBackend string
+	// Protocol is the checkpoint protocol; nil disables checkpointing.
+	Protocol   Protocol
+	Checkpoint CheckpointConfig
+	Restart    RestartConfig
+	// Store is the remote checkpoint store (default 20 ms latency, 200 MB/s).
+	Store sim.StoreConfig
+	// HeartbeatTimeout is how long the coordinator takes to notice a dead worker
+	// (default 1 s).
+	HeartbeatTimeout sim.Duration
+	// CommitRetry is the pause before a failed sink commit is retried (100 ms).
+	CommitRetry sim.Duration
 }
 
 func (c *Config) fill() {
@@ -39,25 +50,82 @@ func (c *Config) fill() {
 	if c.StateBackend == "" {
 		c.StateBackend = "heap"
 	}
+	if c.Store.Latency == 0 && c.Store.Bandwidth == 0 {
+		c.Store = sim.StoreConfig{Latency: 20 * sim.Millisecond, Bandwidth: 200_000_000}
+	}
+	if c.HeartbeatTimeout == 0 {
+		c.HeartbeatTimeout = sim.Second
+	}
+	if c.CommitRetry == 0 {
+		c.CommitRetry = 100 * sim.Millisecond
+	}
+	if c.Checkpoint.MaxConcurrent == 0 {
+		c.Checkpoint.MaxConcurrent = 1
+	}
+	if c.Checkpoint.Timeout == 0 {
+		c.Checkpoint.Timeout = 10 * sim.Minute
+	}
+	c.Restart.fill()
 }
 
-// Runtime is a job deployed on a simulated cluster: worker nodes, the network,
-// tasks, and the external sink stores.
+// Hooks let fault injection observe the runtime at interesting moments. A hook
+// returning true suppresses what would happen next.
+type Hooks struct {
+	// SnapshotTaken runs after a task's synchronous snapshot phase.
+	SnapshotTaken func(t *Task, checkpoint int64)
+	// CheckpointCompleted runs when a checkpoint is durable, before the tasks are
+	// notified; true swallows the notifications.
+	CheckpointCompleted func(cp *CompletedCheckpoint) bool
+	// Deployed runs after an attempt's tasks are deployed (restored but not started).
+	Deployed func(attempt int)
+}
+
+// Recovery records one job restart.
+type Recovery struct {
+	FailedAt    sim.Time
+	RestartedAt sim.Time
+	Reason      string
+	// FromCheckpoint is the checkpoint restored (0: from scratch).
+	FromCheckpoint int64
+	// WithChannelState is set when the restored checkpoint held in-flight data.
+	WithChannelState bool
+	Rescaled         bool
+}
+
+// Runtime is a job deployed on a simulated cluster: worker nodes, the coordinator,
+// the network, the checkpoint store, tasks, and the external sink stores.
 type Runtime struct {
-	w        *sim.World
-	net      *sim.Network
-	job      *Job
-	cfg      Config
-	workers  []*sim.Node
-	disks    []*sim.Disk
-	tasks    []*Task
-	byVertex map[int][]*Task
-	sinks    map[string]*SinkStore
-	gens     map[int]*Generator
-	pool     bufferPool
-	finished int
-	failures []TaskFailure
-	flushAll bool
+	w         *sim.World
+	net       *sim.Network
+	job       *Job
+	cfg       Config
+	workers   []*sim.Node
+	disks     []*sim.Disk
+	coordNode *sim.Node
+	coord     *Coordinator
+	store     *sim.Store
+	tasks     []*Task
+	byVertex  map[int][]*Task
+	sinks     map[string]*SinkStore
+	gens      map[int]*Generator
+	pool      bufferPool
+	finished  int
+	failures  []TaskFailure
+	flushAll  bool
+
+	attempt    int
+	running    bool
+	jobDone    bool
+	jobFailed  bool
+	failReason string
+	restarts   int
+	recoveries []Recovery
+	rescale    map[string]int
+	backoff    sim.Duration
+	restartRnd *sim.Rand
+
+	// Hooks are called at moments faults may target.
+	Hooks Hooks
 }
 
 // TaskFailure records a task that failed and why.
@@ -67,17 +135,15 @@ type TaskFailure struct {
 	Reason string
 }
 
-// NewRuntime validates job, creates the workers and deploys the job's tasks on them.
+// NewRuntime validates job, creates the workers, the coordinator and the stores,
+// and deploys the job's tasks.
 func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 	cfg.fill()
 	if err := job.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Workers < 1 || cfg.SlotsPerWorker < 1 {
-		return nil, fmt.Errorf("cluster needs at least one worker and one slot, got %d workers × %d slots", cfg.Workers, cfg.SlotsPerWorker)
-	}
-	if cfg.StateBackend != "heap" && cfg.StateBackend != "pebble" {
-		return nil, fmt.Errorf("unknown state backend %q (heap or pebble)", cfg.StateBackend)
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	maxP := 0
 	for _, v := range job.Vertices {
@@ -88,14 +154,18 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 	if slots := cfg.Workers * cfg.SlotsPerWorker; maxP > slots {
 		return nil, fmt.Errorf("parallelism %d needs %d slots; the cluster has %d workers × %d slots", maxP, maxP, cfg.Workers, cfg.SlotsPerWorker)
 	}
-	rt := &Runtime{w: w, job: job, cfg: cfg, byVertex: map[int][]*Task{}, sinks: map[string]*SinkStore{},
-		gens: map[int]*Generator{}, flushAll: cfg.BufferTimeout < 0}
+	rt := &Runtime{w: w, job: job, cfg: cfg, sinks: map[string]*SinkStore{}, gens: map[int]*Generator{},
+		flushAll: cfg.BufferTimeout < 0, rescale: map[string]int{}, restartRnd: w.Rand("restart")}
 	rt.net = sim.NewNetwork(w, cfg.Net)
+	rt.store = sim.NewStore(w, cfg.Store)
 	for i := 0; i < cfg.Workers; i++ {
 		n := w.AddNode(fmt.Sprintf("worker-%d", i))
 		rt.workers = append(rt.workers, n)
 		rt.disks = append(rt.disks, sim.NewDisk(n))
+		n.OnCrash(func() { rt.workerCrashed(n) })
 	}
+	rt.coordNode = w.AddNode("jobmanager")
+	rt.coord = newCoordinator(rt, rt.coordNode)
 	for _, v := range job.Vertices {
 		if v.Kind == KindSource {
 			rt.gens[v.ID] = NewGenerator(*v.Source, sim.NewRand(w.Seed(), "source/"+v.Name).Uint64())
@@ -104,10 +174,28 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 			rt.sinks[v.Name] = NewSinkStore(v.Name, v.Sink.Discard)
 		}
 	}
-	if err := rt.deploy(); err != nil {
+	if err := rt.deploy(nil); err != nil {
 		return nil, err
 	}
 	return rt, nil
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Workers < 1 || c.SlotsPerWorker < 1:
+		return fmt.Errorf("cluster needs at least one worker and one slot, got %d workers × %d slots", c.Workers, c.SlotsPerWorker)
+	case c.StateBackend != "heap" && c.StateBackend != "pebble":
+		return fmt.Errorf("unknown state backend %q (heap or pebble)", c.StateBackend)
+	case c.Checkpoint.Interval < 0:
+		return fmt.Errorf("checkpoint interval must not be negative, got %v", c.Checkpoint.Interval)
+	case c.Checkpoint.Timeout < 0 || c.Checkpoint.MinPause < 0 || c.Checkpoint.AlignedTimeout < 0:
+		return fmt.Errorf("checkpoint timeout, min pause and aligned timeout must not be negative")
+	case c.Checkpoint.MaxConcurrent < 1:
+		return fmt.Errorf("max concurrent checkpoints must be at least 1, got %d", c.Checkpoint.MaxConcurrent)
+	case c.Checkpoint.TolerableFailures < 0:
+		return fmt.Errorf("tolerable failed checkpoints must not be negative")
+	}
+	return c.Restart.validate()
 }
 
 // World is the simulated world the job runs in.
@@ -115,6 +203,15 @@ func (rt *Runtime) World() *sim.World { return rt.w }
 
 // Network is the cluster's network.
 func (rt *Runtime) Network() *sim.Network { return rt.net }
+
+// Store is the remote checkpoint store.
+func (rt *Runtime) Store() *sim.Store { return rt.store }
+
+// Coordinator is the checkpoint coordinator.
+func (rt *Runtime) Coordinator() *Coordinator { return rt.coord }
+
+// CoordinatorNode is the job manager's node.
+func (rt *Runtime) CoordinatorNode() *sim.Node { return rt.coordNode }
 
 // Job is the deployed job.
 func (rt *Runtime) Job() *Job { return rt.job }
@@ -125,8 +222,24 @@ func (rt *Runtime) Config() Config { return rt.cfg }
 // Workers are the worker nodes.
 func (rt *Runtime) Workers() []*sim.Node { return rt.workers }
 
-// Tasks are the deployed tasks in deployment order.
+// Disk is the local disk of a worker.
+func (rt *Runtime) Disk(worker int) *sim.Disk { return rt.disks[worker] }
+
+// Tasks are the tasks of the current attempt in deployment order.
 func (rt *Runtime) Tasks() []*Task { return rt.tasks }
+
+// Attempt counts deployments: 1 for the first.
+func (rt *Runtime) Attempt() int { return rt.attempt }
+
+// Restarts is the number of job restarts.
+func (rt *Runtime) Restarts() int { return rt.restarts }
+
+// Recoveries lists the job's restarts.
+func (rt *Runtime) Recoveries() []Recovery { return rt.recoveries }
+
+// Failed reports whether the job failed for good (restart strategy exhausted or an
+// impossible restore), and why.
+func (rt *Runtime) Failed() (bool, string) { return rt.jobFailed, rt.failReason }
 
 // TasksOf returns the subtasks whose chain contains the vertex with the given name.
 func (rt *Runtime) TasksOf(name string) []*Task {
@@ -141,6 +254,17 @@ func (rt *Runtime) TasksOf(name string) []*Task {
 // Sink returns the external store of the sink with the given name.
 func (rt *Runtime) Sink(name string) *SinkStore { return rt.sinks[name] }
 
+// Sinks returns the names of the sinks in job order.
+func (rt *Runtime) Sinks() []string {
+	var out []string
+	for _, v := range rt.job.Vertices {
+		if v.Kind == KindSink {
+			out = append(out, v.Name)
+		}
+	}
+	return out
+}
+
 // Generator returns the record generator of the source with the given name.
 func (rt *Runtime) Generator(name string) *Generator {
 	for _, v := range rt.job.Vertices {
@@ -151,180 +275,180 @@ func (rt *Runtime) Generator(name string) *Generator {
 	return nil
 }
 
-// Finished reports whether every task finished.
-func (rt *Runtime) Finished() bool { return rt.finished == len(rt.tasks) }
+// Finished reports whether the job finished: every task consumed its input and,
+// with checkpointing, a final checkpoint committed what the sinks wrote.
+func (rt *Runtime) Finished() bool { return rt.jobDone }
 
 // Failures lists the task failures so far.
 func (rt *Runtime) Failures() []TaskFailure { return rt.failures }
 
+// Rescale sets the parallelism a vertex gets at the next deployment (a restore at a
+// different parallelism).
+func (rt *Runtime) Rescale(vertex string, parallelism int) { rt.rescale[vertex] = parallelism }
+
 func (rt *Runtime) taskFinished(t *Task) {
 	rt.finished++
 	rt.w.TraceNote(0x7461736b, uint64(t.Subtask), uint64(t.m.RecordsIn))
+	if rt.coord.enabled() {
+		rt.coord.sendMsg(t, &message{kind: msgFinished, task: t.index, inc: t.attempt})
+		return
+	}
+	if rt.finished == len(rt.tasks) {
+		rt.finishJob()
+	}
 }
+
+func (rt *Runtime) finishJob() {
+	if rt.jobDone {
+		return
+	}
+	rt.jobDone = true
+	rt.running = false
+	rt.w.TraceNote(0x646f6e65, uint64(rt.attempt), 0)
+}
+
+func (rt *Runtime) allFinished() bool { return rt.finished == len(rt.tasks) }
 
 func (rt *Runtime) taskFailed(t *Task, reason string) {
 	rt.failures = append(rt.failures, TaskFailure{At: rt.w.Now(), Task: t.name, Reason: reason})
+	rt.coord.sendMsg(t, &message{kind: msgFailed, task: t.index, inc: t.attempt, reason: t.name + ": " + reason})
 }
 
-// Start begins execution: sources start reading.
+// noteSnapshot runs the SnapshotTaken hook.
+func (rt *Runtime) noteSnapshot(t *Task, id int64) {
+	if h := rt.Hooks.SnapshotTaken; h != nil {
+		h(t, id)
+	}
+}
+
+// workerCrashed runs when a worker dies: its tasks are gone; the coordinator
+// notices after the heartbeat timeout.
+func (rt *Runtime) workerCrashed(n *sim.Node) {
+	for _, t := range rt.tasks {
+		if t.node == n {
+			t.dead = true
+		}
+	}
+	rt.coordNode.After(rt.cfg.HeartbeatTimeout, rt.coord, evCoordLost, int64(n.ID()), int64(n.Incarnation()))
+}
+
+// Start begins execution of the first deployment.
 func (rt *Runtime) Start() {
+	rt.startTasks()
+	rt.coord.start()
+}
+
+func (rt *Runtime) startTasks() {
+	rt.running = true
 	for _, t := range rt.tasks {
 		t.m.Started = rt.w.Now()
+		t.wake()
 		if t.src != nil {
-			t.wake()
 			t.node.After(t.src.gen.spec.WatermarkInterval, t, evSourceWM, 0, 0)
 		}
 	}
 }
 
-// RunToCompletion starts the job and runs the world until every task finished or
-// limit passed; it reports whether the job finished.
+// RunToCompletion starts the job and runs the world until it finished, failed for
+// good, or limit passed; it reports whether the job finished.
 func (rt *Runtime) RunToCompletion(limit sim.Time) bool {
 	rt.Start()
-	for !rt.Finished() && rt.w.NextAt() <= limit && !rt.w.Stopped() {
+	return rt.RunUntil(limit)
+}
+
+// RunUntil runs the started job until it finished, failed for good, or limit
+// passed; it reports whether the job finished.
+func (rt *Runtime) RunUntil(limit sim.Time) bool {
+	for !rt.jobDone && !rt.jobFailed && rt.w.NextAt() <= limit && !rt.w.Stopped() {
 		rt.w.Step()
 	}
-	return rt.Finished()
+	return rt.jobDone
 }
 
-// chains groups vertices into operator chains: a vertex joins its input's chain
-// when the edge is forward, parallelism is equal and it is the input's only
-// consumer.
-func (rt *Runtime) chains() [][]*Vertex {
-	job := rt.job
-	chainOf := map[int]int{}
-	var chains [][]*Vertex
-	for _, v := range job.Vertices {
-		if len(v.Inputs) == 1 {
-			e := v.Inputs[0]
-			if e.Part == Forward && e.From.Parallelism == v.Parallelism && len(job.Consumers(e.From)) == 1 && v.Kind != KindJoin {
-				c := chainOf[e.From.ID]
-				if last := chains[c][len(chains[c])-1]; last == e.From {
-					chains[c] = append(chains[c], v)
-					chainOf[v.ID] = c
-					continue
+// failover handles a failure of the job: pending checkpoints are aborted, every
+// task of the attempt is cancelled, and the restart strategy decides whether and
+// when the job restarts from the latest completed checkpoint.
+func (rt *Runtime) failover(reason string) {
+	if !rt.running || rt.jobDone || rt.jobFailed {
+		return
+	}
+	now := rt.w.Now()
+	rt.running = false
+	rt.coord.abortAll("job failover: " + reason)
+	rt.cancelAttempt()
+	rt.recoveries = append(rt.recoveries, Recovery{FailedAt: now, Reason: reason})
+	rt.w.TraceNote(0x666f7672, uint64(rt.attempt), 0)
+	delay, ok := rt.nextRestartDelay()
+	if !ok {
+		rt.jobFailed = true
+		rt.failReason = fmt.Sprintf("restart strategy %s exhausted after %d restarts; last failure: %s", rt.cfg.Restart.Strategy, rt.restarts, reason)
+		return
+	}
+	rt.coordNode.After(delay, rt.coord, evCoordRestart, 0, 0)
+}
+
+// coordinatorFailover runs when a restarted coordinator took over: it cancels the
+// tasks it lost track of and restarts the job from the latest completed checkpoint
+// (not counted against the restart strategy, as in Flink).
+func (rt *Runtime) coordinatorFailover() {
+	if rt.jobDone || rt.jobFailed {
+		return
+	}
+	rt.running = false
+	rt.cancelAttempt()
+	rt.recoveries = append(rt.recoveries, Recovery{FailedAt: rt.w.Now(), Reason: "coordinator failover"})
+	rt.coordNode.After(0, rt.coord, evCoordRestart, 0, 0)
+}
+
+// cancelAttempt tears down every task: their channels break and their events are
+// ignored from now on.
+func (rt *Runtime) cancelAttempt() {
+	for _, t := range rt.tasks {
+		t.dead = true
+		for _, o := range t.outs {
+			for _, ch := range o.channels {
+				ch.Break()
+			}
+		}
+		for _, ig := range t.gates {
+			ig.g.Close()
+		}
+		if t.state != nil {
+			_ = t.state.Close()
+		}
+	}
+}
+
+// restart deploys a new attempt restored from the latest completed checkpoint.
+func (rt *Runtime) restart() {
+	if rt.running || rt.jobDone || rt.jobFailed {
+		return
+	}
+	cp := rt.coord.Latest()
+	if err := rt.deploy(cp); err != nil {
+		if err == errNoWorkers {
+			rt.coordNode.After(rt.cfg.Restart.Delay+sim.Second, rt.coord, evCoordRestart, 0, 0)
+			return
+		}
+		rt.jobFailed = true
+		rt.failReason = err.Error()
+		return
+	}
+	rt.restarts++
+	if n := len(rt.recoveries); n > 0 {
+		r := &rt.recoveries[n-1]
+		r.RestartedAt = rt.w.Now()
+		if cp != nil {
+			r.FromCheckpoint = cp.ID
+			for _, s := range cp.Tasks {
+				if s.HasChannelState() {
+					r.WithChannelState = true
 				}
 			}
 		}
-		chainOf[v.ID] = len(chains)
-		chains = append(chains, []*Vertex{v})
 	}
-	return chains
+	rt.startTasks()
+	rt.coord.start()
 }
 
-// deploy creates the tasks of every chain, their gates and partitions, and the
-// channels between them. Subtask i of every chain runs in slot i (slot sharing);
-// slot i is on worker i mod workers.
-func (rt *Runtime) deploy() error {
-	chains := rt.chains()
-	headOf := map[int][]*Task{} // head vertex id -> its chain's tasks
-	tailOf := map[int][]*Task{} // tail vertex id -> its chain's tasks
-	for _, chain := range chains {
-		head, tail := chain[0], chain[len(chain)-1]
-		for i := 0; i < head.Parallelism; i++ {
-			t, err := rt.newTask(chain, i)
-			if err != nil {
-				return err
-			}
-			rt.tasks = append(rt.tasks, t)
-			headOf[head.ID] = append(headOf[head.ID], t)
-			tailOf[tail.ID] = append(tailOf[tail.ID], t)
-			for _, v := range chain {
-				rt.byVertex[v.ID] = append(rt.byVertex[v.ID], t)
-			}
-		}
-	}
-	// Gates of each consumer, in input-edge order; partitions of each producer per
-	// consumer edge; channels producer subtask -> consumer subtask.
-	for _, chain := range chains {
-		head := chain[0]
-		for _, e := range head.Inputs {
-			producers := tailOf[e.From.ID]
-			consumers := headOf[head.ID]
-			gates := make([]*inputGate, len(consumers))
-			for j, c := range consumers {
-				gates[j] = &inputGate{g: rt.net.NewGate(c.node, c), input: e.Input}
-				c.gates = append(c.gates, gates[j])
-			}
-			for i, p := range producers {
-				o := &output{t: p, mode: e.Part, to: head, maxPar: rt.job.MaxParallelism}
-				o.part = rt.net.NewPartition(p.node, 0, p)
-				targets := consumers
-				if e.Part == Forward {
-					targets = consumers[i : i+1]
-				}
-				for _, c := range targets {
-					ig := gates[c.Subtask]
-					o.channels = append(o.channels, rt.net.Connect(o.part, ig.g))
-					ig.wm = append(ig.wm, sim.Time(-1<<62))
-					ig.idle = append(ig.idle, false)
-					ig.ended = append(ig.ended, false)
-				}
-				if e.Part == Hash {
-					o.route = make([]int32, rt.job.MaxParallelism)
-					for kg := range o.route {
-						o.route[kg] = int32(OperatorIndex(kg, rt.job.MaxParallelism, len(o.channels)))
-					}
-				}
-				o.cur = make([]*Buffer, len(o.channels))
-				o.sent = make([]*Buffer, len(o.channels))
-				p.outs = append(p.outs, o)
-			}
-		}
-	}
-	return nil
-}
-
-func (rt *Runtime) newTask(chain []*Vertex, i int) (*Task, error) {
-	slot := i
-	node := rt.workers[slot%len(rt.workers)]
-	t := &Task{rt: rt, Chain: chain, Subtask: i, node: node, Slowdown: 1, wm: sim.Time(-1 << 62)}
-	t.name = fmt.Sprintf("%s[%d]", chainName(chain), i)
-	keyed := false
-	for _, v := range chain {
-		if v.Kind == KindAggregate || v.Kind == KindWindow || v.Kind == KindJoin {
-			keyed = true
-		}
-	}
-	if keyed {
-		st, err := rt.newState(node, t.name, RangeFor(i, chain[0].Parallelism, rt.job.MaxParallelism))
-		if err != nil {
-			return nil, err
-		}
-		t.state = st
-	}
-	t.links = make([]chainLink, len(chain))
-	for k, v := range chain {
-		op, err := newOperator(v)
-		if err != nil {
-			return nil, fmt.Errorf("operator %q: %w", v.Name, err)
-		}
-		ctx := &OpContext{Task: t, Vertex: v, Subtask: i, Parallelism: v.Parallelism,
-			MaxParallelism: rt.job.MaxParallelism, State: t.state, NS: uint32(v.ID) * 16, Sink: rt.sinks[v.Name]}
-		if err := op.Open(ctx); err != nil {
-			return nil, fmt.Errorf("operator %q: %w", v.Name, err)
-		}
-		t.ops = append(t.ops, op)
-		t.ctxs = append(t.ctxs, ctx)
-		t.costs = append(t.costs, v.Cost)
-		t.links[k] = chainLink{t: t, i: k}
-	}
-	if chain[0].Kind == KindSource {
-		g := rt.gens[chain[0].ID]
-		splits := SplitsOf(g.spec.Splits, i, chain[0].Parallelism)
-		t.src = &sourceState{gen: g, splits: splits, next: make([]int64, len(splits)), maxTime: make([]sim.Time, len(splits))}
-		for k := range t.src.maxTime {
-			t.src.maxTime[k] = sim.Time(-1 << 62)
-		}
-	}
-	return t, nil
-}
-
-func (rt *Runtime) newState(node *sim.Node, name string, rng KeyGroupRange) (KeyedState, error) {
-	switch rt.cfg.StateBackend {
-	case "pebble":
-		return nil, fmt.Errorf("pebble backend not wired yet")
-	default:
-		return NewHeapState(rng), nil
-	}
-}
+var errNoWorkers = fmt.Errorf("no worker is up")

@@ -1,5 +1,7 @@
 package engine
 
+import "sort"
+
 // SinkKind says how a sink hands records to the external system.
 type SinkKind uint8
 
@@ -8,8 +10,9 @@ const (
 	// SinkCollect writes every record to the external store at once (at least once
 	// after failures).
 	SinkCollect SinkKind = iota
-	// SinkTwoPhaseCommit writes into a transaction per checkpoint that is committed
-	// when the checkpoint completes (exactly once).
+	// SinkTwoPhaseCommit writes into a transaction per checkpoint: pre-committed in
+	// the checkpoint's synchronous phase, committed when the checkpoint completes
+	// (exactly once).
 	SinkTwoPhaseCommit
 )
 
@@ -23,18 +26,33 @@ type SinkSpec struct {
 	Discard bool
 }
 
+// TxnKey names a sink transaction: the sink subtask and the checkpoint that
+// pre-committed it.
+type TxnKey struct {
+	Subtask    int
+	Checkpoint int64
+}
+
 // SinkStore is the simulated external system a sink writes to: it is outside every
-// node and survives all crashes. It keeps what was committed, in commit order.
+// node and survives all crashes. It keeps what was committed, in commit order, and
+// the pre-committed transactions of two-phase-commit sinks.
 type SinkStore struct {
 	Name      string
 	discard   bool
 	committed []Record
 	verify    Verifier
+	prepared  map[TxnKey][]Record
+	done      map[TxnKey]bool
+	// FailCommits makes the next that many transaction commits fail (a transient
+	// fault of the external system); sinks retry them.
+	FailCommits int
+	// CommitFailures counts commits that failed.
+	CommitFailures int
 }
 
 // NewSinkStore returns an empty store; a discarding store keeps counts only.
 func NewSinkStore(name string, discard bool) *SinkStore {
-	return &SinkStore{Name: name, discard: discard}
+	return &SinkStore{Name: name, discard: discard, prepared: map[TxnKey][]Record{}, done: map[TxnKey]bool{}}
 }
 
 // Commit makes records visible to readers of the store.
@@ -47,11 +65,113 @@ func (s *SinkStore) Commit(recs []Record) {
 	}
 }
 
+// Prepare stores a pre-committed transaction: durable, not yet visible.
+func (s *SinkStore) Prepare(k TxnKey, recs []Record) {
+	if s.done[k] {
+		return
+	}
+	s.prepared[k] = append(s.prepared[k], recs...)
+}
+
+// CommitTxn makes a prepared transaction visible. Committing twice, or committing
+// a transaction that was never prepared, does nothing: commits are idempotent. It
+// returns false when the commit failed and must be retried.
+func (s *SinkStore) CommitTxn(k TxnKey) bool {
+	if s.done[k] {
+		return true
+	}
+	if s.FailCommits > 0 {
+		s.FailCommits--
+		s.CommitFailures++
+		return false
+	}
+	recs, ok := s.prepared[k]
+	if !ok {
+		return true
+	}
+	delete(s.prepared, k)
+	s.done[k] = true
+	s.Commit(recs)
+	return true
+}
+
+// AbortOthers drops every prepared transaction not in keep (lingering transactions
+// of a failed attempt).
+func (s *SinkStore) AbortOthers(keep map[TxnKey]bool) {
+	for _, k := range s.Prepared() {
+		if !keep[k] {
+			delete(s.prepared, k)
+		}
+	}
+}
+
+// Prepared lists the prepared, uncommitted transactions in order.
+func (s *SinkStore) Prepared() []TxnKey {
+	keys := make([]TxnKey, 0, len(s.prepared))
+	for k := range s.prepared {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].Checkpoint != keys[j].Checkpoint {
+			return keys[i].Checkpoint < keys[j].Checkpoint
+		}
+		return keys[i].Subtask < keys[j].Subtask
+	})
+	return keys
+}
+
 // Committed returns what readers of the store see, in commit order.
 func (s *SinkStore) Committed() []Record { return s.committed }
 
 // Verifier returns the running duplicate, loss and order counts of the store.
 func (s *SinkStore) Verifier() *Verifier { return &s.verify }
+
+// sinkOp hands records to the external store: at once (at least once), or through
+// a transaction per checkpoint (two-phase commit).
+type sinkOp struct {
+	passOp
+	ctx      *OpContext
+	twoPhase bool
+	buf      []Record
+	txn      []Record
+	pending  []int64
+}
+
+func (s *sinkOp) Open(ctx *OpContext) error {
+	s.ctx = ctx
+	s.twoPhase = ctx.Vertex.Sink.Kind == SinkTwoPhaseCommit
+	return nil
+}
+
+func (s *sinkOp) Process(_ int, r *Record, _ Collector) {
+	if s.twoPhase {
+		s.txn = append(s.txn, *r)
+		return
+	}
+	s.buf = append(s.buf[:0], *r)
+	s.ctx.Sink.Commit(s.buf)
+}
+
+// preCommit closes the current transaction under checkpoint id and returns the
+// transactions awaiting commit.
+func (s *sinkOp) preCommit(id int64) []int64 {
+	s.ctx.Sink.Prepare(TxnKey{Subtask: s.ctx.Subtask, Checkpoint: id}, s.txn)
+	s.txn = nil
+	s.pending = append(s.pending, id)
+	return append([]int64(nil), s.pending...)
+}
+
+// commitUpTo commits the pending transactions of checkpoints up to id; it returns
+// false when a commit failed (the caller retries).
+func (s *sinkOp) commitUpTo(id int64) bool {
+	for len(s.pending) > 0 && s.pending[0] <= id {
+		if !s.ctx.Sink.CommitTxn(TxnKey{Subtask: s.ctx.Subtask, Checkpoint: s.pending[0]}) {
+			return false
+		}
+		s.pending = s.pending[1:]
+	}
+	return true
+}
 
 // Verifier counts, per source split, records seen twice and records seen after a
 // later record of the same split, as the verifying sink of Flink's

@@ -64,6 +64,7 @@ type Task struct {
 	cur        *Buffer
 	curCh      *sim.Channel
 	curGate    *inputGate
+	curSeq     int64
 	curInput   int
 	nextGate   int
 	wm         sim.Time
@@ -75,6 +76,12 @@ type Task struct {
 	wmDue      bool
 	// prioPending is set when a priority event arrived and may not be taken yet.
 	prioPending bool
+
+	index   int  // position in the attempt's task list
+	attempt int  // deployment the task belongs to
+	dead    bool // cancelled or crashed: its events are ignored
+	ck      *checkpointing
+	replay  []replayItem // restored channel state still to process
 
 	m TaskMetrics
 }
@@ -103,6 +110,8 @@ func (c *chainLink) Collect(r *Record) {
 // status of its channels.
 type inputGate struct {
 	g      *sim.Gate
+	index  int // position among the task's gates
+	part   Partitioning
 	input  int
 	wm     []sim.Time
 	idle   []bool
@@ -149,7 +158,7 @@ func chainName(chain []*Vertex) string {
 }
 
 func (t *Task) wake() {
-	if t.scheduled || t.finished || t.failed {
+	if t.scheduled || t.failed || t.dead || (t.finished && len(t.replay) == 0) {
 		return
 	}
 	at := t.rt.w.Now()
@@ -162,14 +171,23 @@ func (t *Task) wake() {
 
 // Handle implements sim.Handler for the task's mailbox and timers.
 func (t *Task) Handle(ev sim.Event) {
+	if t.dead {
+		return
+	}
+	if ev.Kind >= evTrigger {
+		t.handleCheckpointEvent(ev)
+		return
+	}
 	switch ev.Kind {
 	case evRun:
 		t.scheduled = false
 		t.run()
 	case evFlush:
 		t.flushArmed = false
-		for _, o := range t.outs {
-			o.flush()
+		if !t.finished {
+			for _, o := range t.outs {
+				o.flush()
+			}
 		}
 	case evSourceWM:
 		if !t.finished && !t.failed {
@@ -201,6 +219,29 @@ func (t *Task) run() {
 	t.sliceCost = 0
 	quantum := t.rt.cfg.Quantum
 	for t.sliceCost < quantum && !t.finished && !t.failed {
+		if t.cur == nil && len(t.replay) > 0 {
+			if !t.outputsAvailable() {
+				if !t.blocked {
+					t.blocked = true
+					t.bpSince = now.Add(t.scaled(t.sliceCost))
+				}
+				break
+			}
+			t.nextReplay()
+			continue
+		}
+		if t.cur != nil && t.curCh == nil {
+			// restored input channel state comes before any new input
+			if !t.outputsAvailable() {
+				if !t.blocked {
+					t.blocked = true
+					t.bpSince = now.Add(t.scaled(t.sliceCost))
+				}
+				break
+			}
+			t.processOne()
+			continue
+		}
 		if t.wmDue {
 			t.wmDue = false
 			t.sourceWatermark()
@@ -283,9 +324,11 @@ func (t *Task) processOne() {
 		t.onMarker(t.curGate, t.curCh.GateIndex(), r)
 	}
 	if b.pos == len(b.Records) {
-		t.curCh.Recycle()
+		if t.curCh != nil {
+			t.curCh.Recycle()
+			t.rt.pool.put(b)
+		}
 		t.cur = nil
-		t.rt.pool.put(b)
 	}
 }
 
@@ -315,22 +358,28 @@ func (t *Task) onMessage(ig *inputGate, ch *sim.Channel, m sim.Msg) {
 	if !m.Event {
 		b := m.Payload.(*Buffer)
 		t.m.BuffersIn++
+		t.persistBuffer(ig, ch, m)
 		if len(b.Records) == 0 {
 			ch.Recycle()
 			t.rt.pool.put(b)
 			return
 		}
-		t.cur, t.curCh, t.curGate, t.curInput = b, ch, ig, ig.input
+		t.cur, t.curCh, t.curGate, t.curInput, t.curSeq = b, ch, ig, ig.input, m.Seq
 		return
 	}
 	ev := m.Payload.(*StreamEvent)
 	i := ch.GateIndex()
 	switch ev.Kind {
+	case EvBarrier:
+		t.onBarrier(ig, ch, m, ev)
+	case EvCancelBarrier:
+		t.onCancel(ig, ch, ev)
 	case EvEndOfPartition:
 		if !ig.ended[i] {
 			ig.ended[i] = true
 			ig.nEnded++
 		}
+		t.onEndOfPartitionCkpt(ig, ch)
 		t.updateWatermark()
 		t.maybeFinish()
 	}
@@ -418,6 +467,7 @@ func (t *Task) finish() {
 	for _, ig := range t.gates {
 		ig.g.Close()
 	}
+	t.m.Ended = t.rt.w.Now()
 	t.rt.taskFinished(t)
 }
 
@@ -437,6 +487,9 @@ func (t *Task) ChannelBroken(ch *sim.Channel) {
 
 // BufferAvailable implements sim.PartitionListener: backpressure ends.
 func (t *Task) BufferAvailable(*sim.Partition) {
+	if t.dead {
+		return
+	}
 	if t.blocked {
 		t.blocked = false
 		t.m.Backpressured += t.rt.w.Now().Sub(t.bpSince)
@@ -444,11 +497,8 @@ func (t *Task) BufferAvailable(*sim.Partition) {
 	t.wake()
 }
 
-// Upstream implements sim.PartitionListener.
-func (t *Task) Upstream(*sim.Channel, int64) {}
-
 func (t *Task) fail(reason string) {
-	if t.failed || t.finished {
+	if t.failed || t.finished || t.dead {
 		return
 	}
 	t.failed = true

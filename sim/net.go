@@ -143,6 +143,17 @@ func (nw *Network) send(l *link, size int) Time {
 	return arr
 }
 
+// Deliver books a control message of size bytes from one node to another and
+// returns when it arrives; ok is false when the link between them is cut (the
+// message is lost).
+func (nw *Network) Deliver(from, to *Node, size int) (at Time, ok bool) {
+	l := nw.link(from.id, to.id)
+	if l.down {
+		return 0, false
+	}
+	return nw.send(l, size), true
+}
+
 // SetLink overrides the configuration of the link from one node to another.
 func (nw *Network) SetLink(from, to NodeID, cfg LinkConfig) { nw.link(from, to).cfg = cfg }
 
@@ -212,6 +223,12 @@ type GateListener interface {
 	InputAvailable(g *Gate, priority bool)
 	// ChannelBroken says a channel of the gate broke (crash or partition).
 	ChannelBroken(ch *Channel)
+}
+
+// EventListener is an optional interface of a GateListener: it hears of every event
+// message as it arrives, before it is polled.
+type EventListener interface {
+	EventArrived(ch *Channel, m Msg)
 }
 
 // PartitionListener is told about its result partition. Calls happen inside
@@ -732,6 +749,11 @@ func (ch *Channel) deliver(m Msg) {
 		g.avail.pushBack(ch)
 	}
 	if g.listener != nil {
+		if m.Event {
+			if el, ok := g.listener.(EventListener); ok {
+				el.EventArrived(ch, m)
+			}
+		}
 		g.listener.InputAvailable(g, m.Priority)
 	}
 }

@@ -1,0 +1,444 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ckptsim/ckptsim/sim"
+)
+
+// CheckpointConfig is the checkpointing configuration, with Flink's meanings.
+type CheckpointConfig struct {
+	Interval          sim.Duration // execution.checkpointing.interval; 0 disables checkpoints
+	Timeout           sim.Duration // .timeout (default 10 min)
+	MinPause          sim.Duration // .min-pause
+	MaxConcurrent     int          // .max-concurrent-checkpoints (default 1)
+	TolerableFailures int          // .tolerable-failed-checkpoints
+	AlignedTimeout    sim.Duration // .aligned-checkpoint-timeout (hybrid)
+	Incremental       bool         // .incremental
+}
+
+// CheckpointStatus is the fate of a checkpoint.
+type CheckpointStatus string
+
+// Checkpoint statuses.
+const (
+	StatusInProgress CheckpointStatus = "IN_PROGRESS"
+	StatusCompleted  CheckpointStatus = "COMPLETED"
+	StatusFailed     CheckpointStatus = "FAILED"
+)
+
+// CheckpointStats are Flink's per-checkpoint metrics.
+type CheckpointStats struct {
+	ID     int64
+	Status CheckpointStatus
+	// Reason says why a failed checkpoint failed (expired, declined, subsumed,
+	// job failover, ...).
+	Reason       string
+	TriggerAt    sim.Time
+	LatestAck    sim.Time
+	CompletedAt  sim.Time
+	Acknowledged int
+	Total        int
+	// Duration is end to end: trigger to last acknowledgement.
+	Duration sim.Duration
+	// StateSize is the checkpointed data size (the delta when incremental), FullSize
+	// the full state size.
+	StateSize, FullSize int64
+	// ProcessedData is the in-flight data processed during alignment; PersistedData
+	// the in-flight data persisted (> 0 only for unaligned checkpoints).
+	ProcessedData, PersistedData int64
+	Unaligned                    bool
+	Subtasks                     []SubtaskCheckpointStats
+}
+
+// CompletedCheckpoint is a durable restore point: what every task snapshotted.
+type CompletedCheckpoint struct {
+	ID        int64
+	TriggerAt sim.Time
+	Tasks     []*TaskSnapshot
+}
+
+// Task returns the snapshot of the named task.
+func (c *CompletedCheckpoint) Task(name string) *TaskSnapshot {
+	for _, t := range c.Tasks {
+		if t.Task == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Coordinator event kinds.
+const (
+	evCoordTrigger  uint32 = iota + 40 // periodic trigger timer
+	evCoordMsg                         // a message from a task arrived (A = message id)
+	evCoordTimeout                     // checkpoint A expired
+	evCoordMetadata                    // metadata of checkpoint A written (B = status)
+	evCoordRestart                     // restart the job now
+	evCoordLost                        // the heartbeat of worker A timed out
+)
+
+type msgKind uint8
+
+const (
+	msgAck msgKind = iota + 1
+	msgDecline
+	msgFailed
+	msgFinished
+)
+
+type message struct {
+	kind   msgKind
+	task   int // index in the attempt's task list
+	inc    int // attempt the task belongs to
+	id     int64
+	snap   *TaskSnapshot
+	stats  *SubtaskCheckpointStats
+	reason string
+}
+
+type pendingCheckpoint struct {
+	id        int64
+	triggerAt sim.Time
+	acks      []*TaskSnapshot
+	acked     int
+	stats     CheckpointStats
+	writing   bool
+}
+
+// Coordinator is the checkpoint coordinator and failover manager on the
+// coordinator node ("job manager"): it triggers checkpoints, collects
+// acknowledgements, completes or aborts checkpoints, writes completed checkpoint
+// metadata durably to the checkpoint store, and restarts the job after failures.
+type Coordinator struct {
+	rt        *Runtime
+	node      *sim.Node
+	cfg       CheckpointConfig
+	nextID    int64
+	pending   []*pendingCheckpoint
+	completed []*CompletedCheckpoint
+	lastDone  sim.Time
+	failedRun int // consecutive failed checkpoints
+	inbox     map[int64]*message
+	nextMsg   int64
+	armed     bool
+	stats     []CheckpointStats
+	finalID   int64 // the checkpoint that ends a finished job
+	// finishedTasks counts the tasks of the attempt that reported finishing.
+	finishedTasks int
+}
+
+func newCoordinator(rt *Runtime, node *sim.Node) *Coordinator {
+	c := &Coordinator{rt: rt, node: node, cfg: rt.cfg.Checkpoint, nextID: 1, inbox: map[int64]*message{}}
+	node.OnRestart(c.recover)
+	return c
+}
+
+// Stats returns the statistics of every checkpoint so far, in trigger order.
+func (c *Coordinator) Stats() []CheckpointStats { return c.stats }
+
+// Completed returns the completed checkpoints that are retained, oldest first.
+func (c *Coordinator) Completed() []*CompletedCheckpoint { return c.completed }
+
+// Latest is the latest completed checkpoint, or nil.
+func (c *Coordinator) Latest() *CompletedCheckpoint {
+	if len(c.completed) == 0 {
+		return nil
+	}
+	return c.completed[len(c.completed)-1]
+}
+
+func (c *Coordinator) enabled() bool { return c.cfg.Interval > 0 && c.rt.cfg.Protocol != nil }
+
+// start arms the periodic trigger.
+func (c *Coordinator) start() {
+	if c.enabled() && !c.armed {
+		c.armed = true
+		c.node.After(c.cfg.Interval, c, evCoordTrigger, 0, 0)
+	}
+}
+
+// send delivers a message from a task to the coordinator over the network; it is
+// lost if the link is cut or either node crashes first.
+func (c *Coordinator) send(t *Task, kind msgKind, id int64, snap *TaskSnapshot, st *SubtaskCheckpointStats) {
+	c.sendMsg(t, &message{kind: kind, task: t.index, inc: t.attempt, id: id, snap: snap, stats: st})
+}
+
+func (c *Coordinator) sendMsg(t *Task, m *message) {
+	at, ok := c.rt.net.Deliver(t.node, c.node, 256)
+	if !ok || !c.node.Up() {
+		return
+	}
+	c.nextMsg++
+	c.inbox[c.nextMsg] = m
+	// node-bound to the coordinator's current incarnation: lost if it crashes
+	c.node.Schedule(at, c, evCoordMsg, c.nextMsg, 0)
+}
+
+// tell delivers a coordinator event to a task over the network.
+func (c *Coordinator) tell(t *Task, kind uint32, a, b int64) {
+	if at, ok := c.rt.net.Deliver(c.node, t.node, 128); ok {
+		t.node.Schedule(at, t, kind, a, b)
+	}
+}
+
+// Handle implements sim.Handler.
+func (c *Coordinator) Handle(ev sim.Event) {
+	switch ev.Kind {
+	case evCoordTrigger:
+		c.armed = false
+		c.trigger()
+		c.start()
+	case evCoordMsg:
+		m := c.inbox[ev.A]
+		delete(c.inbox, ev.A)
+		if m != nil {
+			c.receive(m)
+		}
+	case evCoordTimeout:
+		if p := c.find(ev.A); p != nil && !p.writing {
+			c.fail(p, "expired", true)
+		}
+	case evCoordMetadata:
+		c.metadataWritten(ev.A, ev.B)
+	case evCoordRestart:
+		c.rt.restart()
+	case evCoordLost:
+		if n := c.rt.w.Node(sim.NodeID(ev.A)); !n.Up() || n.Incarnation() != uint32(ev.B) {
+			c.rt.failover(fmt.Sprintf("heartbeat of %s timed out", n.Name()))
+		}
+	}
+}
+
+func (c *Coordinator) find(id int64) *pendingCheckpoint {
+	for _, p := range c.pending {
+		if p.id == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// trigger starts a checkpoint if the configuration allows one now: sources get the
+// trigger (and finished tasks snapshot directly).
+func (c *Coordinator) trigger() {
+	rt := c.rt
+	now := rt.w.Now()
+	if !rt.running || rt.jobDone || len(c.pending) >= max(1, c.cfg.MaxConcurrent) {
+		return
+	}
+	if len(c.completed) > 0 && now.Sub(c.lastDone) < c.cfg.MinPause {
+		return
+	}
+	id := c.nextID
+	c.nextID++
+	if c.finishedTasks == len(rt.tasks) && c.finalID == 0 {
+		c.finalID = id
+	}
+	p := &pendingCheckpoint{id: id, triggerAt: now, acks: make([]*TaskSnapshot, len(rt.tasks))}
+	p.stats = CheckpointStats{ID: id, Status: StatusInProgress, TriggerAt: now, Total: len(rt.tasks)}
+	c.pending = append(c.pending, p)
+	rt.w.TraceNote(0x747267, uint64(id), 0)
+	for _, t := range rt.tasks {
+		if t.src != nil || t.finished {
+			c.tell(t, evTrigger, id, int64(now))
+		}
+	}
+	timeout := c.cfg.Timeout
+	if timeout <= 0 {
+		timeout = 10 * sim.Minute
+	}
+	c.node.After(timeout, c, evCoordTimeout, id, 0)
+}
+
+func (c *Coordinator) receive(m *message) {
+	rt := c.rt
+	if m.inc != rt.attempt {
+		return // from a task of an earlier attempt
+	}
+	switch m.kind {
+	case msgFailed:
+		rt.failover(m.reason)
+	case msgFinished:
+		t := rt.tasks[m.task]
+		// a task that finished still owes the checkpoints it never saw a barrier of
+		for _, p := range c.pending {
+			if p.acks[m.task] == nil {
+				c.tell(t, evTrigger, p.id, int64(p.triggerAt))
+			}
+		}
+		c.finishedTasks++
+		if c.finishedTasks == len(rt.tasks) {
+			c.trigger() // the final checkpoint commits what the sinks wrote
+		}
+	case msgDecline:
+		if p := c.find(m.id); p != nil {
+			c.fail(p, "declined by "+rt.tasks[m.task].name, true)
+		}
+	case msgAck:
+		p := c.find(m.id)
+		if p == nil || p.acks[m.task] != nil {
+			return
+		}
+		p.acks[m.task] = m.snap
+		p.acked++
+		st := p.stats
+		st.Acknowledged = p.acked
+		if m.stats != nil {
+			st.LatestAck = rt.w.Now()
+			st.StateSize += m.stats.StateBytes
+			st.FullSize += m.stats.FullStateBytes
+			st.ProcessedData += m.stats.ProcessedBytes
+			st.PersistedData += m.stats.PersistedBytes
+			st.Unaligned = st.Unaligned || m.stats.Unaligned
+			st.Subtasks = append(st.Subtasks, *m.stats)
+		}
+		p.stats = st
+		if p.acked == len(p.acks) {
+			c.writeMetadata(p)
+		}
+	}
+}
+
+// writeMetadata stores the completed checkpoint durably; it completes when the
+// write is.
+func (c *Coordinator) writeMetadata(p *pendingCheckpoint) {
+	if p.writing {
+		return
+	}
+	p.writing = true
+	cp := &CompletedCheckpoint{ID: p.id, TriggerAt: p.triggerAt}
+	for _, s := range p.acks {
+		if s != nil {
+			cp.Tasks = append(cp.Tasks, s)
+		}
+	}
+	c.rt.store.Put(c.node, metadataName(p.id), sim.Blob{Size: 1024, Data: cp}, c, evCoordMetadata, p.id)
+}
+
+func metadataName(id int64) string { return fmt.Sprintf("chk-%d/_metadata", id) }
+
+func (c *Coordinator) metadataWritten(id int64, status int64) {
+	p := c.find(id)
+	if p == nil {
+		return
+	}
+	if status != sim.StoreOK {
+		c.fail(p, "metadata write failed", true)
+		return
+	}
+	blob, _ := c.rt.store.Lookup(metadataName(id))
+	cp := blob.Data.(*CompletedCheckpoint)
+	now := c.rt.w.Now()
+	c.remove(p)
+	// older pending checkpoints are subsumed
+	for _, old := range append([]*pendingCheckpoint(nil), c.pending...) {
+		if old.id < id {
+			c.fail(old, "subsumed", false)
+		}
+	}
+	c.completed = append(c.completed, cp)
+	c.lastDone = now
+	c.failedRun = 0
+	st := p.stats
+	st.Status = StatusCompleted
+	st.CompletedAt = now
+	if st.LatestAck == 0 {
+		st.LatestAck = now
+	}
+	st.Duration = st.LatestAck.Sub(st.TriggerAt)
+	sort.Slice(st.Subtasks, func(i, j int) bool { return st.Subtasks[i].Task < st.Subtasks[j].Task })
+	c.stats = append(c.stats, st)
+	c.rt.w.TraceNote(0x636d706c, uint64(id), uint64(st.StateSize))
+	if h := c.rt.Hooks.CheckpointCompleted; h != nil && h(cp) {
+		return // a fault swallowed the notifications
+	}
+	for _, t := range c.rt.tasks {
+		c.tell(t, evNotify, id, 0)
+	}
+	if id == c.finalID {
+		c.rt.finishJob()
+	}
+}
+
+func (c *Coordinator) remove(p *pendingCheckpoint) {
+	for i, q := range c.pending {
+		if q == p {
+			c.pending = append(c.pending[:i], c.pending[i+1:]...)
+			return
+		}
+	}
+}
+
+// fail aborts a pending checkpoint; counted failures may fail the job.
+func (c *Coordinator) fail(p *pendingCheckpoint, reason string, counts bool) {
+	c.remove(p)
+	st := p.stats
+	st.Status = StatusFailed
+	st.Reason = reason
+	st.CompletedAt = c.rt.w.Now()
+	st.Duration = st.CompletedAt.Sub(st.TriggerAt)
+	c.stats = append(c.stats, st)
+	c.rt.w.TraceNote(0x6661696c, uint64(p.id), 0)
+	if p.id == c.finalID {
+		c.finalID = 0 // the next periodic trigger takes another final checkpoint
+	}
+	for _, t := range c.rt.tasks {
+		c.tell(t, evAbortCkpt, p.id, 0)
+	}
+	if !counts {
+		return
+	}
+	c.failedRun++
+	if c.failedRun > c.cfg.TolerableFailures {
+		c.failedRun = 0
+		c.rt.failover(fmt.Sprintf("exceeded checkpoint tolerable failure threshold (%s)", reason))
+	}
+}
+
+// abortAll fails every pending checkpoint (job failover).
+func (c *Coordinator) abortAll(reason string) {
+	for len(c.pending) > 0 {
+		p := c.pending[0]
+		c.remove(p)
+		st := p.stats
+		st.Status = StatusFailed
+		st.Reason = reason
+		st.CompletedAt = c.rt.w.Now()
+		st.Duration = st.CompletedAt.Sub(st.TriggerAt)
+		c.stats = append(c.stats, st)
+	}
+	c.finalID = 0
+	c.finishedTasks = 0
+}
+
+// recover runs when the coordinator node restarts (HA): everything it knew is gone
+// except what is in the checkpoint store; it reloads the latest completed
+// checkpoint and restarts the job from it.
+func (c *Coordinator) recover() {
+	c.pending = nil
+	c.inbox = map[int64]*message{}
+	c.armed = false
+	c.finalID = 0
+	c.finishedTasks = 0
+	c.completed = nil
+	var latest *CompletedCheckpoint
+	for _, name := range c.rt.store.List("chk-") {
+		if !strings.HasSuffix(name, "/_metadata") {
+			continue
+		}
+		b, _ := c.rt.store.Lookup(name)
+		if cp, ok := b.Data.(*CompletedCheckpoint); ok && (latest == nil || cp.ID > latest.ID) {
+			latest = cp
+		}
+	}
+	if latest != nil {
+		c.completed = []*CompletedCheckpoint{latest}
+		if latest.ID >= c.nextID {
+			c.nextID = latest.ID + 1
+		}
+	}
+	c.rt.coordinatorFailover()
+}

@@ -1,0 +1,91 @@
+// Package protocol holds ckptsim's checkpoint protocols: the barrier handlers that
+// decide, per task, which channels block, when to snapshot and what in-flight data
+// becomes channel state. Each handler is a pure state machine (inputs in, actions
+// out), registered with the engine by name.
+package protocol
+
+import "github.com/ckptsim/ckptsim/engine"
+
+// Guarantees a protocol can promise.
+const (
+	ExactlyOnce = "exactly-once"
+	AtLeastOnce = "at-least-once"
+)
+
+func init() {
+	engine.RegisterProtocol(Aligned{})
+	engine.RegisterProtocol(Unaligned{})
+	engine.RegisterProtocol(Hybrid{})
+	engine.RegisterProtocol(AtLeastOnceProtocol{})
+}
+
+// Aligned is exactly-once asynchronous barrier snapshotting (Carbone et al. 2015):
+// each channel blocks at its barrier until every input has it, then the task
+// snapshots and forwards the barrier. No in-flight data is persisted.
+type Aligned struct{}
+
+// Name implements engine.Protocol.
+func (Aligned) Name() string { return "aligned" }
+
+// Guarantee implements engine.Protocol.
+func (Aligned) Guarantee() string { return ExactlyOnce }
+
+// NewHandler implements engine.Protocol.
+func (Aligned) NewHandler(cfg engine.HandlerConfig) engine.BarrierHandler {
+	return newSingle(cfg, modeAligned)
+}
+
+// Unaligned is FLIP-76: at the first barrier the task checkpoints at once, its
+// barrier overtakes queued output buffers (which become output channel state) and
+// every input buffer that arrives before a channel's own barrier becomes input
+// channel state.
+type Unaligned struct{}
+
+// Name implements engine.Protocol.
+func (Unaligned) Name() string { return "unaligned" }
+
+// Guarantee implements engine.Protocol.
+func (Unaligned) Guarantee() string { return ExactlyOnce }
+
+// NewHandler implements engine.Protocol.
+func (Unaligned) NewHandler(cfg engine.HandlerConfig) engine.BarrierHandler {
+	return newSingle(cfg, modeUnaligned)
+}
+
+// Hybrid is aligned checkpoints with a timeout
+// (execution.checkpointing.aligned-checkpoint-timeout): a checkpoint starts aligned
+// and turns unaligned once the time since the barrier's creation exceeds the
+// timeout, when a late barrier arrives or by an active timer. Timeout 0 is always
+// unaligned.
+type Hybrid struct{}
+
+// Name implements engine.Protocol.
+func (Hybrid) Name() string { return "hybrid" }
+
+// Guarantee implements engine.Protocol.
+func (Hybrid) Guarantee() string { return ExactlyOnce }
+
+// NewHandler implements engine.Protocol.
+func (Hybrid) NewHandler(cfg engine.HandlerConfig) engine.BarrierHandler {
+	if cfg.AlignedTimeout <= 0 {
+		return newSingle(cfg, modeUnaligned)
+	}
+	return newSingle(cfg, modeHybrid)
+}
+
+// AtLeastOnceProtocol is Flink's CheckpointBarrierTracker: barriers are counted,
+// never block, and the task snapshots when the last one arrives. Records after a
+// barrier on an early channel are in the snapshot's effects, so they are replayed
+// after a restore: duplicates.
+type AtLeastOnceProtocol struct{}
+
+// Name implements engine.Protocol.
+func (AtLeastOnceProtocol) Name() string { return "atleastonce" }
+
+// Guarantee implements engine.Protocol.
+func (AtLeastOnceProtocol) Guarantee() string { return AtLeastOnce }
+
+// NewHandler implements engine.Protocol.
+func (AtLeastOnceProtocol) NewHandler(cfg engine.HandlerConfig) engine.BarrierHandler {
+	return newTracker(cfg)
+}

@@ -1,0 +1,143 @@
+package protocol
+
+import (
+	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/sim"
+)
+
+// maxPendingTracked is how many checkpoints the tracker follows at once (Flink's
+// CheckpointBarrierTracker keeps 50).
+const maxPendingTracked = 50
+
+// tracker is the at-least-once barrier handler: it counts barriers per checkpoint
+// and never blocks a channel.
+type tracker struct {
+	channels int
+	ended    []bool
+	pending  []tracked // ascending checkpoint ids
+	latest   int64     // newest checkpoint seen in a barrier, cancellation or abort
+}
+
+type tracked struct {
+	id   int64
+	seen []bool
+	n    int
+}
+
+func newTracker(cfg engine.HandlerConfig) *tracker {
+	return &tracker{channels: cfg.Channels, ended: make([]bool, cfg.Channels)}
+}
+
+// Pending implements engine.BarrierHandler: the oldest checkpoint being tracked.
+func (t *tracker) Pending() (int64, bool) {
+	if len(t.pending) == 0 {
+		return 0, false
+	}
+	return t.pending[0].id, true
+}
+
+func (t *tracker) live() int {
+	n := 0
+	for _, e := range t.ended {
+		if !e {
+			n++
+		}
+	}
+	return n
+}
+
+// Barrier implements engine.BarrierHandler.
+func (t *tracker) Barrier(ch int, b engine.BarrierInfo, now sim.Time, out []engine.Action) []engine.Action {
+	id := b.Checkpoint
+	i := 0
+	for i < len(t.pending) && t.pending[i].id != id {
+		i++
+	}
+	if i == len(t.pending) {
+		// As in Flink, only a checkpoint newer than every one seen is tracked: an
+		// older one was taken, aborted or subsumed, or some channel already
+		// passed its barrier.
+		if id <= t.latest {
+			return out
+		}
+		t.latest = id
+		if len(t.pending) >= maxPendingTracked {
+			out = append(out, engine.Action{Kind: engine.ActAbort, Checkpoint: t.pending[0].id})
+			t.pending = t.pending[1:]
+			i--
+		}
+		t.pending = append(t.pending, tracked{id: id, seen: make([]bool, t.channels)})
+	}
+	p := &t.pending[i]
+	if !p.seen[ch] {
+		p.seen[ch] = true
+		p.n++
+	}
+	return t.complete(out)
+}
+
+// complete takes the newest checkpoint whose barriers all arrived; older pending
+// ones are subsumed.
+func (t *tracker) complete(out []engine.Action) []engine.Action {
+	for i := len(t.pending) - 1; i >= 0; i-- {
+		p := t.pending[i]
+		n := p.n
+		for c, e := range t.ended {
+			if e && !p.seen[c] {
+				n++
+			}
+		}
+		if n < t.channels {
+			continue
+		}
+		for _, old := range t.pending[:i] {
+			out = append(out, engine.Action{Kind: engine.ActAbort, Checkpoint: old.id})
+		}
+		out = append(out, engine.Action{Kind: engine.ActCheckpoint, Checkpoint: p.id})
+		t.pending = append(t.pending[:0], t.pending[i+1:]...)
+		return out
+	}
+	return out
+}
+
+// Cancel implements engine.BarrierHandler: as Flink's tracker, a cancellation
+// aborts its checkpoint and every older pending one; it is forwarded once.
+func (t *tracker) Cancel(ch int, id int64, now sim.Time, out []engine.Action) []engine.Action {
+	for len(t.pending) > 0 && t.pending[0].id < id {
+		out = append(out, engine.Action{Kind: engine.ActAbort, Checkpoint: t.pending[0].id})
+		t.pending = t.pending[1:]
+	}
+	if len(t.pending) > 0 && t.pending[0].id == id {
+		t.pending = t.pending[1:]
+		return append(out, engine.Action{Kind: engine.ActAbort, Checkpoint: id})
+	}
+	if id > t.latest {
+		t.latest = id // its barriers are ignored from now on
+		out = append(out, engine.Action{Kind: engine.ActAbort, Checkpoint: id})
+	}
+	return out
+}
+
+// EndOfPartition implements engine.BarrierHandler.
+func (t *tracker) EndOfPartition(ch int, now sim.Time, out []engine.Action) []engine.Action {
+	t.ended[ch] = true
+	return t.complete(out)
+}
+
+// Timer implements engine.BarrierHandler; the tracker sets none.
+func (t *tracker) Timer(now sim.Time, out []engine.Action) []engine.Action { return out }
+
+// Abort implements engine.BarrierHandler: the task aborted the checkpoint already,
+// the tracker forgets it.
+func (t *tracker) Abort(id int64, now sim.Time, out []engine.Action) []engine.Action {
+	for i, p := range t.pending {
+		if p.id == id {
+			t.pending = append(t.pending[:i], t.pending[i+1:]...)
+			break
+		}
+	}
+	if id > t.latest {
+		t.latest = id // a checkpoint not seen yet: ignore its barriers
+	}
+	return out
+}
