@@ -7,7 +7,11 @@ const DefaultMaxParallelism = 128
 // KeyGroup maps a key to its key group: a mixed hash of the key modulo the maximum
 // parallelism, as Flink's KeyGroupRangeAssignment (which uses murmur hashing).
 func KeyGroup(key uint64, maxParallelism int) int {
-	return int(mix64(key) % uint64(maxParallelism))
+	h := mix64(key)
+	if m := uint64(maxParallelism); m&(m-1) == 0 {
+		return int(h & (m - 1)) // the default 128: a mask, not a division
+	}
+	return int(h % uint64(maxParallelism))
 }
 
 // OperatorIndex is the subtask that owns a key group at the given parallelism.

@@ -137,6 +137,7 @@ type aggregateOp struct {
 	kind string
 	fn   func(acc, v int64) int64
 	tmp  Record
+	add  adder
 }
 
 func newAggregate(spec AggregateSpec) (Operator, error) {
@@ -153,11 +154,30 @@ func newAggregate(spec AggregateSpec) (Operator, error) {
 	return a, nil
 }
 
-func (a *aggregateOp) Open(ctx *OpContext) error { a.ctx = ctx; return nil }
+// adder is implemented by backends that can add to a value in one step.
+type adder interface {
+	Add(kg int, k StateKey, delta int64) int64
+}
+
+func (a *aggregateOp) Open(ctx *OpContext) error {
+	a.ctx = ctx
+	a.add, _ = ctx.State.(adder)
+	return nil
+}
 
 func (a *aggregateOp) Process(_ int, r *Record, out Collector) {
 	kg := a.ctx.KeyGroup(r.Key)
 	k := StateKey{NS: a.ctx.NS, Key: r.Key}
+	if a.add != nil && (a.kind == "sum" || a.kind == "count") {
+		d := r.Value
+		if a.kind == "count" {
+			d = 1
+		}
+		a.tmp = *r
+		a.tmp.Value = a.add.Add(kg, k, d)
+		out.Collect(&a.tmp)
+		return
+	}
 	acc, ok := a.ctx.State.Get(kg, k)
 	v := r.Value
 	switch a.kind {

@@ -65,6 +65,13 @@ func (s *SinkStore) Commit(recs []Record) {
 	}
 }
 
+func (s *SinkStore) commitOne(r *Record) {
+	if !s.discard {
+		s.committed = append(s.committed, *r)
+	}
+	s.verify.Observe(r)
+}
+
 // Prepare stores a pre-committed transaction: durable, not yet visible.
 func (s *SinkStore) Prepare(k TxnKey, recs []Record) {
 	if s.done[k] {
@@ -132,7 +139,6 @@ type sinkOp struct {
 	passOp
 	ctx      *OpContext
 	twoPhase bool
-	buf      []Record
 	txn      []Record
 	pending  []int64
 }
@@ -148,8 +154,7 @@ func (s *sinkOp) Process(_ int, r *Record, _ Collector) {
 		s.txn = append(s.txn, *r)
 		return
 	}
-	s.buf = append(s.buf[:0], *r)
-	s.ctx.Sink.Commit(s.buf)
+	s.ctx.Sink.commitOne(r)
 }
 
 // preCommit closes the current transaction under checkpoint id and returns the

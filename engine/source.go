@@ -129,6 +129,15 @@ func (g *Generator) Spec() SourceSpec { return g.spec }
 // unit turns 53 bits of x into a float in [0, 1).
 func unit(x uint64) float64 { return float64(x>>11) / (1 << 53) }
 
+// below maps the high 32 bits of x uniformly onto [0, n) with a multiplication
+// instead of a division (Lemire's fast range reduction); n must fit in 32 bits.
+func below(x, n uint64) uint64 {
+	if n > 0xffffffff {
+		return x % n
+	}
+	return ((x >> 32) * n) >> 32
+}
+
 // Record returns the record at offset off of split.
 func (g *Generator) Record(split int32, off int64) Record {
 	var r Record
@@ -138,8 +147,11 @@ func (g *Generator) Record(split int32, off int64) Record {
 
 // Fill writes the record at offset off of split into r.
 func (g *Generator) Fill(r *Record, split int32, off int64) {
-	h1 := mix64(g.seed ^ mix64(uint64(split)<<40^uint64(off)))
-	h2 := mix64(h1 ^ 0x9e3779b97f4a7c15)
+	h1 := mix64(g.seed ^ (uint64(split)<<40 + uint64(off)))
+	var h2 uint64
+	if g.spec.Keys.Dist == Hot || g.spec.Disorder > 0 {
+		h2 = mix64(h1 ^ 0x9e3779b97f4a7c15)
+	}
 	k := g.spec.Keys
 	var key uint64
 	switch k.Dist {
@@ -152,15 +164,15 @@ func (g *Generator) Fill(r *Record, split int32, off int64) {
 		if unit(h1) < k.HotRatio || k.Count == 1 {
 			key = 0
 		} else {
-			key = 1 + h2%uint64(k.Count-1)
+			key = 1 + below(h2, uint64(k.Count-1))
 		}
 	default:
-		key = h1 % uint64(k.Count)
+		key = below(h1, uint64(k.Count))
 	}
 	nominal := sim.Time(off) * g.interval
 	t := nominal
 	if g.spec.Disorder > 0 {
-		t -= sim.Time(h2>>1) % sim.Time(g.spec.Disorder+1)
+		t -= sim.Time(below(h2<<16|h2>>48, uint64(g.spec.Disorder)+1))
 		if t < 0 {
 			t = 0
 		}
