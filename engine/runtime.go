@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/ckptsim/ckptsim/sim"
 )
@@ -78,6 +80,9 @@ type Hooks struct {
 	CheckpointCompleted func(cp *CompletedCheckpoint) bool
 	// Deployed runs after an attempt's tasks are deployed (restored but not started).
 	Deployed func(attempt int)
+	// FirstBarrier runs when a task with several input channels takes the first
+	// barrier of a checkpoint: it is aligning (or persisting, when unaligned).
+	FirstBarrier func(t *Task, checkpoint int64)
 }
 
 // Recovery records one job restart.
@@ -172,6 +177,7 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 		}
 		if v.Kind == KindSink {
 			rt.sinks[v.Name] = NewSinkStore(v.Name, v.Sink.Discard)
+			rt.sinks[v.Name].clock = w
 		}
 	}
 	if err := rt.deploy(nil); err != nil {
@@ -281,6 +287,45 @@ func (rt *Runtime) Finished() bool { return rt.jobDone }
 
 // Failures lists the task failures so far.
 func (rt *Runtime) Failures() []TaskFailure { return rt.failures }
+
+// Task finds a task of the current attempt by "vertex[subtask]" (e.g. "totals[1]"),
+// or by its full chain name.
+func (rt *Runtime) Task(name string) (*Task, error) {
+	for _, t := range rt.tasks {
+		if t.name == name {
+			return t, nil
+		}
+	}
+	open := strings.LastIndexByte(name, '[')
+	if open > 0 && strings.HasSuffix(name, "]") {
+		if i, err := strconv.Atoi(name[open+1 : len(name)-1]); err == nil {
+			tasks := rt.TasksOf(name[:open])
+			if i >= 0 && i < len(tasks) {
+				return tasks[i], nil
+			}
+			if tasks != nil {
+				return nil, fmt.Errorf("task %q: %s has %d subtasks", name, name[:open], len(tasks))
+			}
+		}
+	}
+	return nil, fmt.Errorf("no task %q (tasks are named operator[subtask], e.g. %s)", name, rt.tasks[0].name)
+}
+
+// FailTask makes a task fail now, as an exception in user code would.
+func (rt *Runtime) FailTask(t *Task, reason string) { t.fail(reason) }
+
+// Node finds a node of the cluster by name: "worker-N" or "jobmanager".
+func (rt *Runtime) Node(name string) (*sim.Node, error) {
+	if name == rt.coordNode.Name() {
+		return rt.coordNode, nil
+	}
+	for _, n := range rt.workers {
+		if n.Name() == name {
+			return n, nil
+		}
+	}
+	return nil, fmt.Errorf("no node %q (nodes: worker-0..worker-%d, jobmanager)", name, len(rt.workers)-1)
+}
 
 // Rescale sets the parallelism a vertex gets at the next deployment (a restore at a
 // different parallelism).

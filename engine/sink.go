@@ -1,6 +1,10 @@
 package engine
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/ckptsim/ckptsim/sim"
+)
 
 // SinkKind says how a sink hands records to the external system.
 type SinkKind uint8
@@ -48,6 +52,18 @@ type SinkStore struct {
 	FailCommits int
 	// CommitFailures counts commits that failed.
 	CommitFailures int
+	clock          *sim.World
+	latency        Histogram
+}
+
+// Latency is the distribution of end-to-end latency: from a source record's event
+// time to the commit of the result it caused.
+func (s *SinkStore) Latency() *Histogram { return &s.latency }
+
+func (s *SinkStore) observeLatency(r *Record) {
+	if s.clock != nil && r.Split >= 0 {
+		s.latency.Record(s.clock.Now().Sub(r.Time))
+	}
 }
 
 // NewSinkStore returns an empty store; a discarding store keeps counts only.
@@ -62,6 +78,7 @@ func (s *SinkStore) Commit(recs []Record) {
 	}
 	for i := range recs {
 		s.verify.Observe(&recs[i])
+		s.observeLatency(&recs[i])
 	}
 }
 
@@ -70,6 +87,7 @@ func (s *SinkStore) commitOne(r *Record) {
 		s.committed = append(s.committed, *r)
 	}
 	s.verify.Observe(r)
+	s.observeLatency(r)
 }
 
 // Prepare stores a pre-committed transaction: durable, not yet visible.

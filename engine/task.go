@@ -146,6 +146,25 @@ func (t *Task) Watermark() sim.Time { return t.wm }
 // State is the task's keyed state backend, nil when no operator is keyed.
 func (t *Task) State() KeyedState { return t.state }
 
+// HasTwoPhaseSink reports whether the task's chain ends in a two-phase-commit sink.
+func (t *Task) HasTwoPhaseSink() bool {
+	for _, op := range t.ops {
+		if s, ok := op.(*sinkOp); ok && s.twoPhase {
+			return true
+		}
+	}
+	return false
+}
+
+// OutputChannels lists the channels the task writes to.
+func (t *Task) OutputChannels() []*sim.Channel {
+	var out []*sim.Channel
+	for _, o := range t.outs {
+		out = append(out, o.channels...)
+	}
+	return out
+}
+
 // Operators are the operator instances of the chain.
 func (t *Task) Operators() []Operator { return t.ops }
 
@@ -174,6 +193,7 @@ func (t *Task) Handle(ev sim.Event) {
 	if t.dead {
 		return
 	}
+	defer t.recoverIOError()
 	if ev.Kind >= evTrigger {
 		t.handleCheckpointEvent(ev)
 		return
@@ -495,6 +515,18 @@ func (t *Task) BufferAvailable(*sim.Partition) {
 		t.m.Backpressured += t.rt.w.Now().Sub(t.bpSince)
 	}
 	t.wake()
+}
+
+// recoverIOError turns a failed read of the state backend's disk into a task
+// failure (as an IOException fails a Flink task); other panics stay panics.
+func (t *Task) recoverIOError() {
+	if r := recover(); r != nil {
+		e, ok := r.(*StateIOError)
+		if !ok {
+			panic(r)
+		}
+		t.fail(e.Error())
+	}
 }
 
 func (t *Task) fail(reason string) {

@@ -127,9 +127,12 @@ func (t *Task) onBarrier(ig *inputGate, ch *sim.Channel, m sim.Msg, ev *StreamEv
 		}
 	}
 	now := t.rt.w.Now()
-	if _, seen := c.firstAt[ev.Checkpoint]; !seen {
+	if _, seen := c.firstAt[ev.Checkpoint]; !seen && ev.Checkpoint > c.latest {
 		c.firstAt[ev.Checkpoint] = now
 		c.created[ev.Checkpoint] = ev.Time
+		if h := t.rt.Hooks.FirstBarrier; h != nil && len(c.chans) > 1 {
+			defer h(t, ev.Checkpoint)
+		}
 	}
 	if ev.OvertakenUpTo > 0 {
 		// the barrier overtook buffers at its sender: they follow it and are input

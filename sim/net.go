@@ -549,6 +549,30 @@ func (ch *Channel) GrowQueuedTail(payload any, bytes int32) bool {
 	return true
 }
 
+// SwapQueuedData exchanges the last two data buffers waiting at the sender, breaking
+// FIFO order on purpose (an assumption-breaking fault). It reports whether it did.
+func (ch *Channel) SwapQueuedData() bool {
+	last, prev := -1, -1
+	for i := ch.sendQ.len() - 1; i >= 0 && prev < 0; i-- {
+		if ch.sendQ.at(i).Event {
+			continue
+		}
+		if last < 0 {
+			last = i
+		} else {
+			prev = i
+		}
+	}
+	if prev < 0 {
+		return false
+	}
+	a, b := ch.sendQ.at(prev), ch.sendQ.at(last)
+	a.Seq, b.Seq = b.Seq, a.Seq
+	ch.sendQ.set(prev, b)
+	ch.sendQ.set(last, a)
+	return true
+}
+
 // SendPriority puts the event m at the front of the sender's queue, ahead of every
 // queued buffer, and appends the data buffers it overtook to dst (they are still sent
 // after it: they are the output channel state of an unaligned checkpoint).

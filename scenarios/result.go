@@ -1,0 +1,57 @@
+package scenarios
+
+// Result is the outcome of one scenario run under one protocol: what the CLI prints
+// (as one JSON object with --json) and what suites aggregate. Field names are part
+// of simrun's contract.
+type Result struct {
+	Scenario    string  `json:"scenario"`
+	Protocol    string  `json:"protocol"`
+	Seed        uint64  `json:"seed"`
+	TraceHash   string  `json:"trace_hash"`
+	SimTimeMS   float64 `json:"sim_time_ms"`
+	WallMS      float64 `json:"wall_ms"`
+	Events      uint64  `json:"events"`
+	Records     int64   `json:"records"`
+	Checkpoints struct {
+		Triggered              int     `json:"triggered"`
+		Completed              int     `json:"completed"`
+		Failed                 int     `json:"failed"`
+		DurationMS             Summary `json:"duration_ms"`
+		AlignmentMS            Summary `json:"alignment_ms"`
+		StartDelayMS           Summary `json:"start_delay_ms"`
+		CheckpointedBytes      Summary `json:"checkpointed_bytes"`
+		FullBytes              Summary `json:"full_bytes"`
+		PersistedInflightBytes Summary `json:"persisted_inflight_bytes"`
+	} `json:"checkpoints"`
+	Failures           int     `json:"failures"`
+	Restarts           int     `json:"restarts"`
+	RecoveryMS         Summary `json:"recovery_ms"`
+	ReprocessedRecords int64   `json:"reprocessed_records"`
+	ThroughputRPS      float64 `json:"throughput_rps"`
+	LatencyMS          Summary `json:"latency_ms"`
+	Checks             []Check `json:"checks"`
+	// Expected is the scenario's expected outcome: pass, job-fails or detected.
+	Expected string `json:"expected"`
+	// Outcome is what happened: pass, job-fails or detected.
+	Outcome string `json:"outcome"`
+	OK      bool   `json:"ok"`
+	Replay  string `json:"replay"`
+	// Faults lists the faults injected, in order, one line each.
+	Faults []string `json:"faults,omitempty"`
+	// Coverage names the interesting situations the run reached.
+	Coverage []string `json:"coverage,omitempty"`
+}
+
+// Summary is a distribution: median, 99th percentile and maximum.
+type Summary struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Check is one oracle's verdict.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail,omitempty"`
+}

@@ -1,0 +1,456 @@
+package scenarios
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/faults"
+	_ "github.com/ckptsim/ckptsim/protocol" // registers the built-in protocols
+	"github.com/ckptsim/ckptsim/sim"
+	"github.com/google/go-cmp/cmp"
+)
+
+// RunOptions tune one scenario run.
+type RunOptions struct {
+	// Seed overrides the scenario's seed when not 0.
+	Seed uint64
+	// CheckDeterminism runs the faulty run twice and checks the trace hashes agree.
+	CheckDeterminism bool
+}
+
+// ReplayCommand is the one-line command that reproduces a run exactly.
+func ReplayCommand(scenario, protocol string, seed uint64, hash string) string {
+	cmd := fmt.Sprintf("simrun replay %s --protocol %s --seed %d", scenario, protocol, seed)
+	if hash != "" {
+		cmd += " --expect-hash " + hash
+	}
+	return cmd
+}
+
+// Observation is what one run of a job leaves for the oracles: final keyed state
+// per vertex, committed output per sink, the verifying sinks' counts, and the run's
+// statistics.
+type Observation struct {
+	Runtime  *engine.Runtime
+	Injector *faults.Injector
+	State    map[string][]engine.StateEntry
+	Output   map[string]map[engine.Record]int
+	Verify   map[string]engine.Verifier
+	Finished bool
+	Failed   bool
+	Reason   string
+	Hash     uint64
+	Records  int64
+}
+
+// Execute runs a setup once, with or without its faults.
+func Execute(setup *Setup, seed uint64, withFaults bool) (*Observation, error) {
+	cfg := setup.Config
+	p, err := engine.LookupProtocol(setup.Protocol)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Protocol = p
+	w := sim.NewWorld(seed)
+	rt, err := engine.NewRuntime(w, setup.NewJob(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	o := &Observation{Runtime: rt}
+	if withFaults {
+		if len(setup.Faults) > 0 {
+			if o.Injector, err = faults.Install(rt, setup.Faults); err != nil {
+				return nil, err
+			}
+		}
+		for v, par := range setup.Rescale {
+			rt.Rescale(v, par)
+		}
+	}
+	o.Finished = rt.RunToCompletion(sim.Time(setup.Limit))
+	o.Failed, o.Reason = rt.Failed()
+	o.Hash = w.TraceHash()
+	o.State = map[string][]engine.StateEntry{}
+	for _, v := range rt.Job().Vertices {
+		var entries []engine.StateEntry
+		for _, t := range rt.TasksOf(v.Name) {
+			if st := t.State(); st != nil && t.Chain[0] == v {
+				entries = append(entries, st.Entries()...)
+			}
+		}
+		if entries != nil {
+			engine.SortEntries(entries)
+			o.State[v.Name] = entries
+		}
+	}
+	o.Output = map[string]map[engine.Record]int{}
+	o.Verify = map[string]engine.Verifier{}
+	for _, name := range rt.Sinks() {
+		s := rt.Sink(name)
+		m := map[engine.Record]int{}
+		for _, r := range s.Committed() {
+			m[r]++
+		}
+		o.Output[name] = m
+		o.Verify[name] = *s.Verifier()
+	}
+	for _, v := range rt.Job().Vertices {
+		if v.Kind == engine.KindSource {
+			for _, t := range rt.TasksOf(v.Name) {
+				o.Records += t.Metrics().RecordsIn
+			}
+		}
+	}
+	return o, nil
+}
+
+// Run runs a scenario under its protocol: a fault-free reference run, then the run
+// with faults, and checks every oracle the protocol promises against the reference.
+func Run(setup *Setup, opts RunOptions) (*Result, error) {
+	start := time.Now()
+	seed := setup.Seed
+	if opts.Seed != 0 {
+		seed = opts.Seed
+	}
+	p, err := engine.LookupProtocol(setup.Protocol)
+	if err != nil {
+		return nil, err
+	}
+	got, err := Execute(setup, seed, true)
+	if err != nil {
+		return nil, err
+	}
+	var ref *Observation
+	if setup.Bounded {
+		if ref, err = Execute(setup, seed, false); err != nil {
+			return nil, err
+		}
+	}
+	res := &Result{Scenario: setup.Name, Protocol: setup.Protocol, Seed: seed, Expected: setup.Expect,
+		TraceHash: fmt.Sprintf("%016x", got.Hash)}
+	fill(res, got)
+	res.Checks = checks(setup, p.Guarantee(), got, ref)
+	if opts.CheckDeterminism {
+		again, err := Execute(setup, seed, true)
+		if err != nil {
+			return nil, err
+		}
+		c := Check{Name: "determinism", OK: again.Hash == got.Hash}
+		if !c.OK {
+			c.Detail = fmt.Sprintf("same seed, trace hash %016x then %016x", got.Hash, again.Hash)
+		}
+		res.Checks = append(res.Checks, c)
+	}
+	res.Outcome = outcome(setup, got, res.Checks)
+	res.OK = res.Outcome == setup.Expect
+	if setup.Expect == OutcomeJobFails || setup.Expect == OutcomeDetected {
+		res.Checks = append(res.Checks, Check{Name: "expected-outcome", OK: res.OK,
+			Detail: fmt.Sprintf("expected %s, got %s", setup.Expect, res.Outcome)})
+	}
+	res.Replay = ReplayCommand(setup.Name, setup.Protocol, seed, res.TraceHash)
+	res.WallMS = float64(time.Since(start).Microseconds()) / 1000
+	return res, nil
+}
+
+// outcome classifies a run: the job failed for good, a check flagged a violation,
+// or everything passed.
+func outcome(setup *Setup, got *Observation, cs []Check) string {
+	if got.Failed {
+		return OutcomeJobFails
+	}
+	for _, c := range cs {
+		if !c.OK {
+			if setup.Expect == OutcomeDetected {
+				return OutcomeDetected
+			}
+			return "check-failed"
+		}
+	}
+	return OutcomePass
+}
+
+// checks evaluates the oracles. Exactly-once protocols: keyed state and committed
+// output equal the reference, no duplicate, loss or reordering beyond the
+// reference's. At-least-once: output is a superset of the reference. Always:
+// liveness (a bounded job finishes; a checkpoint completes after the faults heal).
+func checks(setup *Setup, guarantee string, got, ref *Observation) []Check {
+	var cs []Check
+	if setup.Expect == OutcomeJobFails {
+		c := Check{Name: "job-fails", OK: got.Failed, Detail: got.Reason}
+		if !got.Failed {
+			c.Detail = "the job did not fail"
+		}
+		return append(cs, c)
+	}
+	live := Check{Name: "liveness", OK: !got.Failed && (!setup.Bounded || got.Finished)}
+	switch {
+	case got.Failed:
+		live.Detail = "job failed: " + got.Reason
+	case setup.Bounded && !got.Finished:
+		live.Detail = fmt.Sprintf("bounded job did not finish within %v", setup.Limit)
+	}
+	cs = append(cs, live)
+	if c, ok := checkpointAfterHeal(setup, got); ok {
+		cs = append(cs, c)
+	}
+	if ref == nil {
+		return cs
+	}
+	if guarantee == "exactly-once" {
+		cs = append(cs, stateCheck(ref, got), outputCheck(ref, got, false))
+	} else {
+		cs = append(cs, outputCheck(ref, got, true))
+	}
+	cs = append(cs, verifierCheck(guarantee, ref, got))
+	return cs
+}
+
+func checkpointAfterHeal(setup *Setup, got *Observation) (Check, bool) {
+	if setup.Config.Checkpoint.Interval <= 0 || got.Injector == nil {
+		return Check{}, false
+	}
+	healed := got.Injector.HealedAt()
+	for _, st := range got.Runtime.Coordinator().Stats() {
+		if st.Status == engine.StatusCompleted && st.CompletedAt >= healed {
+			return Check{Name: "checkpoint-after-heal", OK: true}, true
+		}
+	}
+	return Check{Name: "checkpoint-after-heal", OK: false,
+		Detail: fmt.Sprintf("no checkpoint completed after the faults healed at %v", healed)}, true
+}
+
+func stateCheck(ref, got *Observation) Check {
+	c := Check{Name: "exactly-once-state", OK: true}
+	if d := cmp.Diff(ref.State, got.State); d != "" {
+		c.OK = false
+		c.Detail = "keyed state differs from the fault-free run (-want +got):\n" + clip(d, 4000)
+	}
+	return c
+}
+
+// outputCheck compares committed outputs as multisets; with superset, records may
+// appear more often than in the reference (at-least-once) but none may be missing.
+func outputCheck(ref, got *Observation, superset bool) Check {
+	name := "exactly-once-output"
+	if superset {
+		name = "at-least-once-output"
+	}
+	var missing, extra []string
+	var dups int
+	for _, sink := range sortedKeys(ref.Output) {
+		want, have := ref.Output[sink], got.Output[sink]
+		for _, r := range sortedRecords(want) {
+			if have[r] < want[r] {
+				missing = append(missing, fmt.Sprintf("%s: %s ×%d", sink, describe(r), want[r]-have[r]))
+			}
+		}
+		for _, r := range sortedRecords(have) {
+			if have[r] > want[r] {
+				if superset {
+					dups += have[r] - want[r]
+					continue
+				}
+				extra = append(extra, fmt.Sprintf("%s: %s ×%d", sink, describe(r), have[r]-want[r]))
+			}
+		}
+	}
+	c := Check{Name: name, OK: len(missing) == 0 && len(extra) == 0}
+	var b strings.Builder
+	if len(missing) > 0 {
+		fmt.Fprintf(&b, "%d records lost, e.g. %s", len(missing), strings.Join(first(missing, 5), "; "))
+	}
+	if len(extra) > 0 {
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%d records duplicated or unexpected, e.g. %s", len(extra), strings.Join(first(extra, 5), "; "))
+	}
+	if superset && c.OK {
+		fmt.Fprintf(&b, "%d duplicates (allowed at least once)", dups)
+	}
+	c.Detail = b.String()
+	return c
+}
+
+func verifierCheck(guarantee string, ref, got *Observation) Check {
+	c := Check{Name: "verifying-sink", OK: true}
+	var parts []string
+	for _, sink := range sortedKeys(ref.Verify) {
+		r, g := ref.Verify[sink], got.Verify[sink]
+		parts = append(parts, fmt.Sprintf("%s: %d duplicates, %d out of order (reference %d, %d)", sink,
+			g.Duplicates, g.OutOfOrder, r.Duplicates, r.OutOfOrder))
+		if guarantee == "exactly-once" && (g.Duplicates != r.Duplicates || g.OutOfOrder > r.OutOfOrder) {
+			c.OK = false
+		}
+		if g.Unique() < r.Unique() {
+			c.OK = false
+			parts = append(parts, fmt.Sprintf("%s: %d source records lost", sink, r.Unique()-g.Unique()))
+		}
+	}
+	c.Detail = strings.Join(parts, "; ")
+	return c
+}
+
+func describe(r engine.Record) string {
+	if r.Split < 0 {
+		return fmt.Sprintf("{key %d value %d time %v}", r.Key, r.Value, r.Time)
+	}
+	return fmt.Sprintf("{split %d offset %d key %d value %d}", r.Split, r.Offset, r.Key, r.Value)
+}
+
+func first(s []string, n int) []string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "\n..."
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func sortedRecords(m map[engine.Record]int) []engine.Record {
+	out := make([]engine.Record, 0, len(m))
+	for r := range m {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Split != b.Split {
+			return a.Split < b.Split
+		}
+		if a.Offset != b.Offset {
+			return a.Offset < b.Offset
+		}
+		if a.Key != b.Key {
+			return a.Key < b.Key
+		}
+		if a.Value != b.Value {
+			return a.Value < b.Value
+		}
+		return a.Time < b.Time
+	})
+	return out
+}
+
+// fill copies a run's metrics into the result.
+func fill(res *Result, o *Observation) {
+	rt := o.Runtime
+	w := rt.World()
+	res.SimTimeMS = w.Now().Seconds() * 1000
+	res.Events = w.Fired()
+	res.Records = o.Records
+	var dur, align, delay, size, full, persisted []float64
+	for _, st := range rt.Coordinator().Stats() {
+		res.Checkpoints.Triggered++
+		if st.Status != engine.StatusCompleted {
+			res.Checkpoints.Failed++
+			continue
+		}
+		res.Checkpoints.Completed++
+		dur = append(dur, st.Duration.Milliseconds())
+		size = append(size, float64(st.StateSize))
+		full = append(full, float64(st.FullSize))
+		persisted = append(persisted, float64(st.PersistedData))
+		for _, sub := range st.Subtasks {
+			align = append(align, sub.Alignment.Milliseconds())
+			delay = append(delay, sub.StartDelay.Milliseconds())
+		}
+	}
+	c := &res.Checkpoints
+	c.DurationMS, c.AlignmentMS, c.StartDelayMS = summarize(dur), summarize(align), summarize(delay)
+	c.CheckpointedBytes, c.FullBytes, c.PersistedInflightBytes = summarize(size), summarize(full), summarize(persisted)
+	res.Failures = len(rt.Failures())
+	res.Restarts = rt.Restarts()
+	var rec []float64
+	for _, r := range rt.Recoveries() {
+		if r.RestartedAt > 0 {
+			rec = append(rec, r.RestartedAt.Sub(r.FailedAt).Milliseconds())
+		}
+		if r.FromCheckpoint != 0 {
+			res.Coverage = append(res.Coverage, "restore")
+		}
+		if r.WithChannelState {
+			res.Coverage = append(res.Coverage, "restore-with-channel-state")
+		}
+		if r.Rescaled {
+			res.Coverage = append(res.Coverage, "rescale")
+		}
+	}
+	res.RecoveryMS = summarize(rec)
+	var sinkRecords int64
+	var lat engine.Histogram
+	for _, name := range rt.Sinks() {
+		s := rt.Sink(name)
+		sinkRecords += s.Verifier().Total
+		lat.Merge(s.Latency())
+	}
+	if secs := w.Now().Seconds(); secs > 0 {
+		res.ThroughputRPS = float64(sinkRecords) / secs
+	}
+	res.LatencyMS = Summary{P50: lat.Quantile(0.5).Milliseconds(), P99: lat.Quantile(0.99).Milliseconds(), Max: lat.Max().Milliseconds()}
+	var expected int64
+	for _, v := range rt.Job().Vertices {
+		if v.Kind == engine.KindSource && v.Source.Records > 0 {
+			expected += v.Source.Records * int64(v.Source.Splits)
+		}
+	}
+	if expected > 0 && o.Records > expected {
+		res.ReprocessedRecords = o.Records - expected
+	}
+	if o.Injector != nil {
+		for _, f := range o.Injector.Log() {
+			res.Faults = append(res.Faults, f.String())
+		}
+		for _, k := range sortedKeys(o.Injector.Reached) {
+			res.Coverage = append(res.Coverage, k)
+		}
+	}
+	for _, st := range rt.Coordinator().Stats() {
+		if st.Status == engine.StatusFailed && strings.Contains(st.Reason, "expired") {
+			res.Coverage = append(res.Coverage, "checkpoint-timeout")
+		}
+		if st.Status == engine.StatusFailed && strings.Contains(st.Reason, "subsumed") {
+			res.Coverage = append(res.Coverage, "subsumed-checkpoint")
+		}
+	}
+	res.Coverage = dedupe(res.Coverage)
+}
+
+func dedupe(s []string) []string {
+	sort.Strings(s)
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// summarize returns the median, 99th percentile and maximum of xs (zeros when
+// empty).
+func summarize(xs []float64) Summary {
+	if len(xs) == 0 {
+		return Summary{}
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	q := func(p float64) float64 { return s[int(p*float64(len(s)-1)+0.5)] }
+	return Summary{P50: q(0.5), P99: q(0.99), Max: s[len(s)-1]}
+}
