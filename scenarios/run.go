@@ -92,7 +92,7 @@ func Execute(setup *Setup, seed uint64, withFaults bool) (*Observation, error) {
 		s := rt.Sink(name)
 		m := map[engine.Record]int{}
 		for _, r := range s.Committed() {
-			m[r]++
+			m[normalize(r)]++
 		}
 		o.Output[name] = m
 		o.Verify[name] = *s.Verifier()
@@ -292,6 +292,18 @@ func verifierCheck(guarantee string, ref, got *Observation) Check {
 	}
 	c.Detail = strings.Join(parts, "; ")
 	return c
+}
+
+// normalize keeps what an exactly-once run must reproduce of a committed record. A
+// record derived from one source record is identified by its provenance, key and
+// event time; its value may be a running aggregate, which depends on the order in
+// which parallel channels interleave, so it is not compared (the keyed-state oracle
+// compares the final aggregates). Window and join results are compared whole.
+func normalize(r engine.Record) engine.Record {
+	if r.Split >= 0 {
+		r.Value = 0
+	}
+	return r
 }
 
 func describe(r engine.Record) string {
