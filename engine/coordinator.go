@@ -91,8 +91,9 @@ const (
 
 type message struct {
 	kind   msgKind
-	task   int // index in the attempt's task list
-	inc    int // attempt the task belongs to
+	task   int   // index in the task list
+	sender *Task // the task instance that sent it (a restarted task is a new one)
+	inc    int   // attempt the task belongs to
 	id     int64
 	snap   *TaskSnapshot
 	stats  *SubtaskCheckpointStats
@@ -126,12 +127,16 @@ type Coordinator struct {
 	armed     bool
 	stats     []CheckpointStats
 	finalID   int64 // the checkpoint that ends a finished job
-	// finishedTasks counts the tasks of the attempt that reported finishing.
-	finishedTasks int
+	// finished marks the tasks (by index) that reported finishing.
+	finished map[int]bool
+	// finalDone is set when the final checkpoint completed; committed marks the
+	// tasks that processed its notification.
+	finalDone bool
+	committed map[int]bool
 }
 
 func newCoordinator(rt *Runtime, node *sim.Node) *Coordinator {
-	c := &Coordinator{rt: rt, node: node, cfg: rt.cfg.Checkpoint, nextID: 1, inbox: map[int64]*message{}}
+	c := &Coordinator{rt: rt, node: node, cfg: rt.cfg.Checkpoint, nextID: 1, inbox: map[int64]*message{}, finished: map[int]bool{}}
 	node.OnRestart(c.recover)
 	return c
 }
@@ -163,7 +168,7 @@ func (c *Coordinator) start() {
 // send delivers a message from a task to the coordinator over the network; it is
 // lost if the link is cut or either node crashes first.
 func (c *Coordinator) send(t *Task, kind msgKind, id int64, snap *TaskSnapshot, st *SubtaskCheckpointStats) {
-	c.sendMsg(t, &message{kind: kind, task: t.index, inc: t.attempt, id: id, snap: snap, stats: st})
+	c.sendMsg(t, &message{kind: kind, task: t.index, sender: t, inc: t.attempt, id: id, snap: snap, stats: st})
 }
 
 func (c *Coordinator) sendMsg(t *Task, m *message) {
@@ -207,7 +212,7 @@ func (c *Coordinator) Handle(ev sim.Event) {
 		c.rt.restart()
 	case evCoordLost:
 		if n := c.rt.w.Node(sim.NodeID(ev.A)); !n.Up() || n.Incarnation() != uint32(ev.B) {
-			c.rt.failover(fmt.Sprintf("heartbeat of %s timed out", n.Name()))
+			c.rt.failover(fmt.Sprintf("heartbeat of %s timed out", n.Name()), c.rt.lostTasks(n))
 		}
 	}
 }
@@ -234,7 +239,7 @@ func (c *Coordinator) trigger() {
 	}
 	id := c.nextID
 	c.nextID++
-	if c.finishedTasks == len(rt.tasks) && c.finalID == 0 {
+	if len(c.finished) == len(rt.tasks) && c.finalID == 0 {
 		c.finalID = id
 	}
 	p := &pendingCheckpoint{id: id, triggerAt: now, acks: make([]*TaskSnapshot, len(rt.tasks))}
@@ -255,12 +260,12 @@ func (c *Coordinator) trigger() {
 
 func (c *Coordinator) receive(m *message) {
 	rt := c.rt
-	if m.inc != rt.attempt {
-		return // from a task of an earlier attempt
+	if m.task >= len(rt.tasks) || rt.tasks[m.task] != m.sender {
+		return // from a task that was cancelled or restarted since
 	}
 	switch m.kind {
 	case msgFailed:
-		rt.failover(m.reason)
+		rt.failover(m.reason, []*Task{m.sender})
 	case msgFinished:
 		t := rt.tasks[m.task]
 		// a task that finished still owes the checkpoints it never saw a barrier of
@@ -269,8 +274,8 @@ func (c *Coordinator) receive(m *message) {
 				c.tell(t, evTrigger, p.id, int64(p.triggerAt))
 			}
 		}
-		c.finishedTasks++
-		if c.finishedTasks == len(rt.tasks) {
+		c.finished[m.task] = true
+		if len(c.finished) == len(rt.tasks) {
 			c.trigger() // the final checkpoint commits what the sinks wrote
 		}
 	case msgDecline:
@@ -359,6 +364,20 @@ func (c *Coordinator) metadataWritten(id int64, status int64) {
 		c.tell(t, evNotify, id, 0)
 	}
 	if id == c.finalID {
+		c.finalDone = true // the job ends once every task has committed it
+		c.committed = map[int]bool{}
+	}
+}
+
+// committedFinal records that a task processed the final checkpoint's
+// notification (its sink transactions are committed); the job finishes when all
+// have.
+func (c *Coordinator) committedFinal(t *Task) {
+	if !c.finalDone || c.rt.tasks[t.index] != t {
+		return
+	}
+	c.committed[t.index] = true
+	if len(c.committed) == len(c.rt.tasks) {
 		c.rt.finishJob()
 	}
 }
@@ -394,12 +413,13 @@ func (c *Coordinator) fail(p *pendingCheckpoint, reason string, counts bool) {
 	c.failedRun++
 	if c.failedRun > c.cfg.TolerableFailures {
 		c.failedRun = 0
-		c.rt.failover(fmt.Sprintf("exceeded checkpoint tolerable failure threshold (%s)", reason))
+		c.rt.failover(fmt.Sprintf("exceeded checkpoint tolerable failure threshold (%s)", reason), nil)
 	}
 }
 
 // abortAll fails every pending checkpoint (job failover).
 func (c *Coordinator) abortAll(reason string) {
+	c.finalDone = false
 	for len(c.pending) > 0 {
 		p := c.pending[0]
 		c.remove(p)
@@ -411,7 +431,6 @@ func (c *Coordinator) abortAll(reason string) {
 		c.stats = append(c.stats, st)
 	}
 	c.finalID = 0
-	c.finishedTasks = 0
 }
 
 // recover runs when the coordinator node restarts (HA): everything it knew is gone
@@ -422,7 +441,7 @@ func (c *Coordinator) recover() {
 	c.inbox = map[int64]*message{}
 	c.armed = false
 	c.finalID = 0
-	c.finishedTasks = 0
+	c.finished = map[int]bool{}
 	c.completed = nil
 	var latest *CompletedCheckpoint
 	for _, name := range c.rt.store.List("chk-") {

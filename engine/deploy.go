@@ -71,6 +71,7 @@ func (rt *Runtime) deploy(cp *CompletedCheckpoint) error {
 	rt.attempt++
 	rt.tasks = nil
 	rt.finished = 0
+	rt.coord.finished = map[int]bool{}
 	rt.byVertex = map[int][]*Task{}
 	chains := rt.chains()
 	headOf := map[int][]*Task{}
@@ -97,6 +98,7 @@ func (rt *Runtime) deploy(cp *CompletedCheckpoint) error {
 			rt.connect(e, tailOf[e.From.ID], headOf[head.ID], head)
 		}
 	}
+	rt.computeRegions()
 	for _, t := range rt.tasks {
 		t.initCheckpointing()
 		if cp != nil {
@@ -115,10 +117,11 @@ func (rt *Runtime) deploy(cp *CompletedCheckpoint) error {
 // connect creates the gates of one input edge at every consumer and the partition
 // of every producer, with a channel from each producer to each consumer it feeds.
 func (rt *Runtime) connect(e Edge, producers, consumers []*Task, head *Vertex) {
-	gates := make([]*inputGate, len(consumers))
-	for j, c := range consumers {
-		gates[j] = &inputGate{g: rt.net.NewGate(c.node, c), input: e.Input, part: e.Part}
-		c.gates = append(c.gates, gates[j])
+	gates := map[*Task]*inputGate{}
+	for _, c := range consumers {
+		ig := &inputGate{g: rt.net.NewGate(c.node, c), input: e.Input, part: e.Part}
+		gates[c] = ig
+		c.gates = append(c.gates, ig)
 	}
 	for i, p := range producers {
 		o := &output{t: p, mode: e.Part, to: head, maxPar: rt.job.MaxParallelism}
@@ -128,7 +131,7 @@ func (rt *Runtime) connect(e Edge, producers, consumers []*Task, head *Vertex) {
 			targets = consumers[i : i+1]
 		}
 		for _, c := range targets {
-			ig := gates[c.Subtask]
+			ig := gates[c]
 			o.channels = append(o.channels, rt.net.Connect(o.part, ig.g))
 			ig.wm = append(ig.wm, sim.Time(-1<<62))
 			ig.idle = append(ig.idle, false)

@@ -19,6 +19,10 @@ type RestartConfig struct {
 	InitialBackoff, MaxBackoff sim.Duration
 	Multiplier                 float64
 	Jitter                     float64
+	// Failover is the failover strategy (jobmanager.execution.failover-strategy):
+	// region (default) restarts only the pipelined regions of the failed tasks;
+	// full restarts every task.
+	Failover string
 }
 
 func (r *RestartConfig) fill() {
@@ -40,6 +44,9 @@ func (r *RestartConfig) fill() {
 	if r.Multiplier == 0 {
 		r.Multiplier = 2
 	}
+	if r.Failover == "" {
+		r.Failover = "region"
+	}
 }
 
 func (r *RestartConfig) validate() error {
@@ -47,6 +54,9 @@ func (r *RestartConfig) validate() error {
 	case "none", "fixed-delay", "exponential-delay":
 	default:
 		return fmt.Errorf("unknown restart strategy %q (none, fixed-delay, exponential-delay)", r.Strategy)
+	}
+	if r.Failover != "region" && r.Failover != "full" {
+		return fmt.Errorf("unknown failover strategy %q (region or full)", r.Failover)
 	}
 	switch {
 	case r.Attempts < 0:

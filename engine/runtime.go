@@ -95,6 +95,8 @@ type Recovery struct {
 	// WithChannelState is set when the restored checkpoint held in-flight data.
 	WithChannelState bool
 	Rescaled         bool
+	// Regions is the number of pipelined regions restarted (0: the whole job).
+	Regions int
 }
 
 // Runtime is a job deployed on a simulated cluster: worker nodes, the coordinator,
@@ -127,7 +129,9 @@ type Runtime struct {
 	recoveries []Recovery
 	rescale    map[string]int
 	backoff    sim.Duration
-	restartRnd *sim.Rand
+	// pendingRegions are failed regions waiting for their restart.
+	pendingRegions []int
+	restartRnd     *sim.Rand
 
 	// Hooks are called at moments faults may target.
 	Hooks Hooks
@@ -335,7 +339,7 @@ func (rt *Runtime) taskFinished(t *Task) {
 	rt.finished++
 	rt.w.TraceNote(0x7461736b, uint64(t.Subtask), uint64(t.m.RecordsIn))
 	if rt.coord.enabled() {
-		rt.coord.sendMsg(t, &message{kind: msgFinished, task: t.index, inc: t.attempt})
+		rt.coord.sendMsg(t, &message{kind: msgFinished, task: t.index, sender: t, inc: t.attempt})
 		return
 	}
 	if rt.finished == len(rt.tasks) {
@@ -356,7 +360,7 @@ func (rt *Runtime) allFinished() bool { return rt.finished == len(rt.tasks) }
 
 func (rt *Runtime) taskFailed(t *Task, reason string) {
 	rt.failures = append(rt.failures, TaskFailure{At: rt.w.Now(), Task: t.name, Reason: reason})
-	rt.coord.sendMsg(t, &message{kind: msgFailed, task: t.index, inc: t.attempt, reason: t.name + ": " + reason})
+	rt.coord.sendMsg(t, &message{kind: msgFailed, task: t.index, sender: t, inc: t.attempt, reason: t.name + ": " + reason})
 }
 
 // noteSnapshot runs the SnapshotTaken hook.
@@ -410,24 +414,35 @@ func (rt *Runtime) RunUntil(limit sim.Time) bool {
 	return rt.jobDone
 }
 
-// failover handles a failure of the job: pending checkpoints are aborted, every
-// task of the attempt is cancelled, and the restart strategy decides whether and
-// when the job restarts from the latest completed checkpoint.
-func (rt *Runtime) failover(reason string) {
+// failover handles a failure: pending checkpoints are aborted, the failed tasks'
+// pipelined regions (or, with the full strategy, every task) are cancelled, and the
+// restart strategy decides whether and when they restart from the latest completed
+// checkpoint. failed lists the tasks that failed (nil: a job-wide failure).
+func (rt *Runtime) failover(reason string, failed []*Task) {
 	if !rt.running || rt.jobDone || rt.jobFailed {
 		return
 	}
 	now := rt.w.Now()
-	rt.running = false
 	rt.coord.abortAll("job failover: " + reason)
-	rt.cancelAttempt()
-	rt.recoveries = append(rt.recoveries, Recovery{FailedAt: now, Reason: reason})
-	rt.w.TraceNote(0x666f7672, uint64(rt.attempt), 0)
+	regions := rt.regionsOf(failed)
+	if regions == nil {
+		rt.running = false
+		rt.cancelAttempt()
+	} else {
+		rt.cancelRegions(regions)
+	}
+	rt.recoveries = append(rt.recoveries, Recovery{FailedAt: now, Reason: reason, Regions: len(regions)})
+	rt.w.TraceNote(0x666f7672, uint64(rt.attempt), uint64(len(regions)))
 	delay, ok := rt.nextRestartDelay()
 	if !ok {
+		rt.running = false
+		rt.cancelAttempt()
 		rt.jobFailed = true
 		rt.failReason = fmt.Sprintf("restart strategy %s exhausted after %d restarts; last failure: %s", rt.cfg.Restart.Strategy, rt.restarts, reason)
 		return
+	}
+	if regions != nil {
+		rt.pendingRegions = mergeRegions(rt.pendingRegions, regions)
 	}
 	rt.coordNode.After(delay, rt.coord, evCoordRestart, 0, 0)
 }
@@ -449,26 +464,23 @@ func (rt *Runtime) coordinatorFailover() {
 // ignored from now on.
 func (rt *Runtime) cancelAttempt() {
 	for _, t := range rt.tasks {
-		t.dead = true
-		for _, o := range t.outs {
-			for _, ch := range o.channels {
-				ch.Break()
-			}
-		}
-		for _, ig := range t.gates {
-			ig.g.Close()
-		}
-		if t.state != nil {
-			_ = t.state.Close()
-		}
+		rt.cancelTask(t)
 	}
 }
 
-// restart deploys a new attempt restored from the latest completed checkpoint.
+// restart deploys a new attempt restored from the latest completed checkpoint: the
+// whole job, or only the pipelined regions that failed.
 func (rt *Runtime) restart() {
-	if rt.running || rt.jobDone || rt.jobFailed {
+	if rt.jobDone || rt.jobFailed {
 		return
 	}
+	if rt.running {
+		if len(rt.pendingRegions) > 0 {
+			rt.restartRegions()
+		}
+		return
+	}
+	rt.pendingRegions = nil
 	cp := rt.coord.Latest()
 	if err := rt.deploy(cp); err != nil {
 		if err == errNoWorkers {

@@ -130,6 +130,9 @@ func (s *SinkStore) AbortOthers(keep map[TxnKey]bool) {
 	}
 }
 
+// AbortTxn drops one prepared transaction.
+func (s *SinkStore) AbortTxn(k TxnKey) { delete(s.prepared, k) }
+
 // Prepared lists the prepared, uncommitted transactions in order.
 func (s *SinkStore) Prepared() []TxnKey {
 	keys := make([]TxnKey, 0, len(s.prepared))

@@ -78,6 +78,7 @@ type Task struct {
 	prioPending bool
 
 	index   int  // position in the attempt's task list
+	region  int  // pipelined region (see computeRegions)
 	attempt int  // deployment the task belongs to
 	dead    bool // cancelled or crashed: its events are ignored
 	ck      *checkpointing

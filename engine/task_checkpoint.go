@@ -608,8 +608,12 @@ func (t *Task) notifyComplete(id int64) {
 		if s, ok := op.(*sinkOp); ok && s.twoPhase {
 			if !s.commitUpTo(id) {
 				t.node.After(t.rt.cfg.CommitRetry, t, evCommitRetry, id, 0)
+				return
 			}
 		}
+	}
+	if id == t.rt.coord.finalID {
+		t.rt.coord.committedFinal(t)
 	}
 }
 

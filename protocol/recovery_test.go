@@ -340,3 +340,46 @@ func checkExactlyOnce(t *testing.T, sc scenario, p engine.Protocol) outcome {
 	}
 	return got
 }
+
+// TestRegionFailover: in a job of independent pipelines (forward edges only), a
+// failure restarts only the failed pipeline's region; the result stays exactly once.
+func TestRegionFailover(t *testing.T) {
+	for _, proto := range []string{"aligned", "unaligned"} {
+		t.Run(proto, func(t *testing.T) {
+			p, _ := engine.LookupProtocol(proto)
+			sc := scenario{job: func() *engine.Job {
+				j := engine.NewJob("pipelines")
+				j.Source("src", engine.SourceSpec{Splits: 4, Records: 2000, Rate: 1000, Keys: engine.KeySpec{Count: 50}}).Parallelism(4).
+					Map("map", nil).Parallelism(4).
+					Sink("out", engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit}).Parallelism(4).Cost(100 * sim.Microsecond)
+				return j
+			}, sink: "out", splits: []int32{0, 1, 2, 3}, records: 2000, ordered: true, limit: sim.Time(5 * sim.Minute),
+				cfg: engine.Config{Workers: 2, Protocol: p, Checkpoint: engine.CheckpointConfig{Interval: 200 * sim.Millisecond}}}
+			var untouched *engine.Task
+			var rt *engine.Runtime
+			sc.faults = func(r *engine.Runtime) {
+				rt = r
+				done := false
+				r.Hooks.CheckpointCompleted = func(cp *engine.CompletedCheckpoint) bool {
+					if !done && cp.ID == 2 {
+						done = true
+						victim, _ := r.Task("map[1]")
+						untouched, _ = r.Task("map[2]")
+						r.World().After(30*sim.Millisecond, atFunc(func() { r.FailTask(victim, "injected") }), 0, 0, 0)
+					}
+					return false
+				}
+			}
+			got := checkExactlyOnce(t, sc, p)
+			if got.Restarts != 1 {
+				t.Fatalf("%d restarts, want 1", got.Restarts)
+			}
+			if now, _ := rt.Task("map[2]"); now != untouched {
+				t.Fatalf("the region of map[2] was restarted although only map[1] failed")
+			}
+			if r := rt.Recoveries()[0]; r.Regions != 1 {
+				t.Fatalf("recovery restarted %d regions, want 1", r.Regions)
+			}
+		})
+	}
+}
