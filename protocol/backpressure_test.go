@@ -60,3 +60,43 @@ func TestUnalignedBeatsAlignedUnderBackpressure(t *testing.T) {
 		t.Errorf("aligned persisted %d bytes of in-flight data", alignedPersisted)
 	}
 }
+
+// TestIncrementalCheckpointSizes: with pebble and incremental checkpoints, the
+// checkpointed size is the delta (files shared with earlier checkpoints count
+// once) and the full size is reported beside it; heap snapshots are always full.
+func TestIncrementalCheckpointSizes(t *testing.T) {
+	for _, backend := range []string{"heap", "pebble"} {
+		p, _ := engine.LookupProtocol("aligned")
+		j := engine.NewJob("incremental")
+		j.Source("src", engine.SourceSpec{Splits: 2, Records: 20000, Rate: 4000, Keys: engine.KeySpec{Count: 5000}}).Parallelism(2).
+			KeyBy().Sum("sum").Parallelism(2).
+			Sink("out", engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit, Discard: true})
+		w := sim.NewWorld(3)
+		rt, err := engine.NewRuntime(w, j, engine.Config{Workers: 2, Protocol: p, StateBackend: backend,
+			Checkpoint: engine.CheckpointConfig{Interval: 500 * sim.Millisecond, Incremental: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rt.RunToCompletion(sim.Time(sim.Minute)) {
+			t.Fatalf("%s: job did not finish", backend)
+		}
+		delta := 0
+		for _, st := range rt.Coordinator().Stats() {
+			if st.Status != engine.StatusCompleted || st.FullSize == 0 {
+				continue
+			}
+			if st.StateSize > st.FullSize {
+				t.Fatalf("%s: checkpoint %d size %d above full size %d", backend, st.ID, st.StateSize, st.FullSize)
+			}
+			if st.StateSize < st.FullSize {
+				delta++
+			}
+		}
+		if backend == "heap" && delta != 0 {
+			t.Fatalf("heap reported %d incremental checkpoints", delta)
+		}
+		if backend == "pebble" && delta == 0 {
+			t.Fatalf("pebble reported no incremental checkpoint")
+		}
+	}
+}
