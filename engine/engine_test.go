@@ -312,7 +312,7 @@ func TestIntervalJoin(t *testing.T) {
 			ls = append(ls, lg.Record(s, off))
 		}
 	}
-	for s := int32(0); s < 3; s++ {
+	for _, s := range rg.Splits() {
 		for off := int64(0); off < 900; off++ {
 			rs = append(rs, rg.Record(s, off))
 		}

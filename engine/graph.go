@@ -86,8 +86,30 @@ type Stream struct {
 	set  bool // partitioning chosen explicitly
 }
 
-// KeyedStream is a stream partitioned by key.
-type KeyedStream struct{ s *Stream }
+// KeyedStream is a stream partitioned by key (possibly several streams unioned).
+type KeyedStream struct {
+	s    *Stream
+	more []*Stream
+}
+
+// Union merges other keyed streams into this one: the next keyed operator reads
+// all of them.
+func (k *KeyedStream) Union(others ...*KeyedStream) *KeyedStream {
+	out := &KeyedStream{s: k.s, more: append([]*Stream(nil), k.more...)}
+	for _, o := range others {
+		out.more = append(out.more, o.s)
+		out.more = append(out.more, o.more...)
+	}
+	return out
+}
+
+func (k *KeyedStream) then(v *Vertex) *Stream {
+	out := k.s.then(v)
+	for _, m := range k.more {
+		v.Inputs = append(v.Inputs, m.edge())
+	}
+	return out
+}
 
 // Vertex is the operator that produces the stream.
 func (s *Stream) Vertex() *Vertex { return s.v }
@@ -180,7 +202,7 @@ type AggregateSpec struct {
 }
 
 func (k *KeyedStream) aggregate(name string, spec AggregateSpec) *Stream {
-	return k.s.then(&Vertex{Name: name, Kind: KindAggregate, Aggregate: spec})
+	return k.then(&Vertex{Name: name, Kind: KindAggregate, Aggregate: spec})
 }
 
 // Sum keeps the running sum of values per key and emits it on every update.
@@ -198,7 +220,7 @@ func (k *KeyedStream) Reduce(name string, fn func(acc, v int64) int64) *Stream {
 
 // Window counts or sums records per key in event-time windows (see WindowSpec).
 func (k *KeyedStream) Window(name string, spec WindowSpec) *Stream {
-	return k.s.then(&Vertex{Name: name, Kind: KindWindow, Window: &spec})
+	return k.then(&Vertex{Name: name, Kind: KindWindow, Window: &spec})
 }
 
 // Join joins this keyed stream (input 0) with other (input 1) per key.

@@ -145,7 +145,7 @@ func (rt *Runtime) cancelTask(t *Task) {
 func (rt *Runtime) restartRegions() {
 	regions := rt.pendingRegions
 	rt.pendingRegions = nil
-	cp := rt.coord.Latest()
+	cp := rt.coord.restorePoint()
 	var up []*sim.Node
 	for _, n := range rt.workers {
 		if n.Up() {

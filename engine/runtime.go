@@ -175,9 +175,13 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 	}
 	rt.coordNode = w.AddNode("jobmanager")
 	rt.coord = newCoordinator(rt, rt.coordNode)
+	var splitBase int32
 	for _, v := range job.Vertices {
 		if v.Kind == KindSource {
-			rt.gens[v.ID] = NewGenerator(*v.Source, sim.NewRand(w.Seed(), "source/"+v.Name).Uint64())
+			g := NewGenerator(*v.Source, sim.NewRand(w.Seed(), "source/"+v.Name).Uint64())
+			g.base = splitBase
+			splitBase += int32(g.spec.Splits)
+			rt.gens[v.ID] = g
 		}
 		if v.Kind == KindSink {
 			rt.sinks[v.Name] = NewSinkStore(v.Name, v.Sink.Discard)
@@ -481,7 +485,7 @@ func (rt *Runtime) restart() {
 		return
 	}
 	rt.pendingRegions = nil
-	cp := rt.coord.Latest()
+	cp := rt.coord.restorePoint()
 	if err := rt.deploy(cp); err != nil {
 		if err == errNoWorkers {
 			rt.coordNode.After(rt.cfg.Restart.Delay+sim.Second, rt.coord, evCoordRestart, 0, 0)

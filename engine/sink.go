@@ -181,8 +181,12 @@ func (s *sinkOp) Process(_ int, r *Record, _ Collector) {
 // preCommit closes the current transaction under checkpoint id and returns the
 // transactions awaiting commit.
 func (s *sinkOp) preCommit(id int64) []int64 {
-	s.ctx.Sink.Prepare(TxnKey{Subtask: s.ctx.Subtask, Checkpoint: id}, s.txn)
+	k := TxnKey{Subtask: s.ctx.Subtask, Checkpoint: id}
+	s.ctx.Sink.Prepare(k, s.txn)
 	s.txn = nil
+	if s.ctx.Task.rt.mutation().SinkEarlyCommit {
+		s.ctx.Sink.CommitTxn(k) // mutant: visible before the checkpoint completes
+	}
 	s.pending = append(s.pending, id)
 	return append([]int64(nil), s.pending...)
 }

@@ -96,6 +96,7 @@ func (s *SourceSpec) Interval() sim.Duration {
 // offset), so a rewound source replays exactly the same records.
 type Generator struct {
 	spec     SourceSpec
+	base     int32 // the first split's id: split ids are unique across the job's sources
 	seed     uint64
 	cdf      []float64 // Zipf cumulative weights
 	interval sim.Time  // Interval, precomputed
@@ -121,6 +122,15 @@ func NewGenerator(spec SourceSpec, seed uint64) *Generator {
 		}
 	}
 	return g
+}
+
+// Splits lists the ids of the source's splits (unique across the job's sources).
+func (g *Generator) Splits() []int32 {
+	out := make([]int32, g.spec.Splits)
+	for i := range out {
+		out[i] = g.base + int32(i)
+	}
+	return out
 }
 
 // Spec is the source description with defaults filled in.
@@ -179,7 +189,7 @@ func (g *Generator) Fill(r *Record, split int32, off int64) {
 	}
 	*r = Record{
 		Key:    key,
-		Value:  off*int64(g.spec.Splits) + int64(split) + 1,
+		Value:  off*int64(g.spec.Splits) + int64(split-g.base) + 1,
 		Time:   t,
 		Split:  split,
 		Offset: off,
@@ -199,11 +209,11 @@ func (g *Generator) DueAt(off int64) sim.Time {
 // Bounded reports whether the splits end.
 func (g *Generator) Bounded() bool { return g.spec.Records > 0 }
 
-// SplitsOf lists the splits read by subtask i of p: split s goes to s mod p.
-func SplitsOf(splits, i, p int) []int32 {
+// SplitsOf lists the splits of g read by subtask i of p: split s goes to s mod p.
+func (g *Generator) SplitsOf(i, p int) []int32 {
 	var out []int32
-	for s := i; s < splits; s += p {
-		out = append(out, int32(s))
+	for s := i; s < g.spec.Splits; s += p {
+		out = append(out, g.base+int32(s))
 	}
 	return out
 }

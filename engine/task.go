@@ -83,6 +83,8 @@ type Task struct {
 	dead    bool // cancelled or crashed: its events are ignored
 	ck      *checkpointing
 	replay  []replayItem // restored channel state still to process
+	// lateSnap holds snapshots a mutant acknowledged before uploading them.
+	lateSnap map[int64]*TaskSnapshot
 
 	m TaskMetrics
 }

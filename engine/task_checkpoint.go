@@ -16,6 +16,7 @@ const (
 	evCommitRetry                      // retry the sink commits up to checkpoint A
 	evOutputTimeout                    // checkpoint A's aligned barrier times out in the output queues
 	evInputTimeout                     // checkpoint A's aligned barrier times out in the input queues
+	evLateUpload                       // mutant: upload checkpoint A (size B) after acknowledging it
 )
 
 // checkpointing is a task's side of the checkpoint protocol: the barrier handler
@@ -118,7 +119,7 @@ func (t *Task) onBarrier(ig *inputGate, ch *sim.Channel, m sim.Msg, ev *StreamEv
 		c.blocking[idx] = true
 	}
 	var overtaken []sim.Msg
-	if m.Priority {
+	if m.Priority && !t.rt.mutation().DropInputState {
 		// the data the barrier overtook at the receiver was sent before it
 		for i := 0; i < ch.QueuedIn(); i++ {
 			if q := ch.QueuedInAt(i); !q.Event {
@@ -437,6 +438,11 @@ func (t *Task) takeCheckpoint(id int64, unaligned bool, overtakeAt sim.Time) {
 	}
 	if t.src != nil {
 		snap.Offsets = t.SourceOffsets()
+		if shift := t.rt.mutation().SourceOffsetShift; shift != 0 {
+			for sp := range snap.Offsets {
+				snap.Offsets[sp] += shift
+			}
+		}
 	}
 	for _, op := range t.ops {
 		if s, ok := op.(*sinkOp); ok && s.twoPhase {
@@ -472,6 +478,9 @@ func (t *Task) forwardBarrier(f *inflight) {
 			o.sent[i] = nil
 			if f.unaligned && o.mode != Forward && o.mode != Broadcast {
 				t.ck.scratch = ch.SendPriority(sim.Msg{Payload: ev, Size: eventSize}, t.ck.scratch[:0])
+				if t.rt.mutation().DropOutputState {
+					continue
+				}
 				for _, m := range t.ck.scratch {
 					recs := copyRecords(m.Payload.(*Buffer).Records, 0)
 					f.snap.OutputState[oi][i] = append(f.snap.OutputState[oi][i], recs...)
@@ -497,8 +506,33 @@ func (t *Task) maybeUpload(f *inflight) {
 	if f.snap.State != nil {
 		size += f.snap.State.IncrementalSize
 	}
-	name := fmt.Sprintf("chk-%d/%s", f.id, t.name)
+	name := snapshotName(f.id, t.name)
+	if t.rt.mutation().AckBeforeUpload {
+		// mutant: acknowledge now, upload later; a crash before then loses it
+		if t.lateSnap == nil {
+			t.lateSnap = map[int64]*TaskSnapshot{}
+		}
+		t.lateSnap[f.id] = f.snap
+		t.ackNow(f)
+		t.node.After(t.rt.store.Config().Latency+t.rt.store.TransferTime(size), t, evLateUpload, f.id, size)
+		return
+	}
 	t.rt.store.Put(t.node, name, sim.Blob{Size: size, Data: f.snap}, t, evUploaded, f.id)
+}
+
+func snapshotName(id int64, task string) string { return fmt.Sprintf("chk-%d/%s", id, task) }
+
+// ackNow acknowledges a checkpoint whose snapshot is (supposedly) durable.
+func (t *Task) ackNow(f *inflight) {
+	now := t.rt.w.Now()
+	start := f.syncEnd
+	if start > now {
+		start = now
+	}
+	f.stats.Async = now.Sub(start)
+	f.stats.AckAt = now
+	t.ck.drop(f.id)
+	t.rt.coord.send(t, msgAck, f.id, f.snap, &f.stats)
 }
 
 // uploaded finishes the asynchronous phase: acknowledge (or decline) to the
@@ -509,19 +543,12 @@ func (t *Task) uploaded(id int64, status int64) {
 	if f == nil {
 		return
 	}
-	c.drop(id)
 	if status != sim.StoreOK {
+		c.drop(id)
 		t.rt.coord.send(t, msgDecline, id, nil, nil)
 		return
 	}
-	now := t.rt.w.Now()
-	start := f.syncEnd
-	if start > now {
-		start = now
-	}
-	f.stats.Async = now.Sub(start)
-	f.stats.AckAt = now
-	t.rt.coord.send(t, msgAck, id, f.snap, &f.stats)
+	t.ackNow(f)
 }
 
 // abortLocal forgets checkpoint id at this task; forward sends a cancellation
@@ -590,6 +617,11 @@ func (t *Task) handleCheckpointEvent(ev sim.Event) {
 		t.wake()
 	case evCommitRetry:
 		t.notifyComplete(ev.A)
+	case evLateUpload:
+		if b, ok := t.rt.store.Lookup(snapshotName(ev.A, t.name)); !ok || b.Data == nil {
+			t.rt.store.Put(t.node, snapshotName(ev.A, t.name), sim.Blob{Size: ev.B, Data: t.lateSnap[ev.A]}, t, 0, 0)
+		}
+		delete(t.lateSnap, ev.A)
 	case evInputTimeout:
 		t.overtakeInputs(ev.A)
 		t.wake()

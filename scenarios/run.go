@@ -240,11 +240,11 @@ func outputCheck(ref, got *Observation, superset bool) Check {
 	}
 	var missing, extra []string
 	var dups int
-	for _, sink := range sortedKeys(ref.Output) {
+	for _, sink := range sortedMapKeys(ref.Output) {
 		want, have := ref.Output[sink], got.Output[sink]
 		for _, r := range sortedRecords(want) {
 			if have[r] < want[r] {
-				missing = append(missing, fmt.Sprintf("%s: %s ×%d", sink, describe(r), want[r]-have[r]))
+				missing = append(missing, fmt.Sprintf("%s: %s ×%d", sink, describeRecord(r), want[r]-have[r]))
 			}
 		}
 		for _, r := range sortedRecords(have) {
@@ -253,7 +253,7 @@ func outputCheck(ref, got *Observation, superset bool) Check {
 					dups += have[r] - want[r]
 					continue
 				}
-				extra = append(extra, fmt.Sprintf("%s: %s ×%d", sink, describe(r), have[r]-want[r]))
+				extra = append(extra, fmt.Sprintf("%s: %s ×%d", sink, describeRecord(r), have[r]-want[r]))
 			}
 		}
 	}
@@ -278,7 +278,7 @@ func outputCheck(ref, got *Observation, superset bool) Check {
 func verifierCheck(guarantee string, ref, got *Observation) Check {
 	c := Check{Name: "verifying-sink", OK: true}
 	var parts []string
-	for _, sink := range sortedKeys(ref.Verify) {
+	for _, sink := range sortedMapKeys(ref.Verify) {
 		r, g := ref.Verify[sink], got.Verify[sink]
 		parts = append(parts, fmt.Sprintf("%s: %d duplicates, %d out of order (reference %d, %d)", sink,
 			g.Duplicates, g.OutOfOrder, r.Duplicates, r.OutOfOrder))
@@ -306,7 +306,7 @@ func normalize(r engine.Record) engine.Record {
 	return r
 }
 
-func describe(r engine.Record) string {
+func describeRecord(r engine.Record) string {
 	if r.Split < 0 {
 		return fmt.Sprintf("{key %d value %d time %v}", r.Key, r.Value, r.Time)
 	}
@@ -327,7 +327,7 @@ func clip(s string, n int) string {
 	return s
 }
 
-func sortedKeys[V any](m map[string]V) []string {
+func sortedMapKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -429,7 +429,7 @@ func fill(res *Result, o *Observation) {
 		for _, f := range o.Injector.Log() {
 			res.Faults = append(res.Faults, f.String())
 		}
-		for _, k := range sortedKeys(o.Injector.Reached) {
+		for _, k := range sortedMapKeys(o.Injector.Reached) {
 			res.Coverage = append(res.Coverage, k)
 		}
 	}
