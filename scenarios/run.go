@@ -8,7 +8,8 @@ import (
 
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/faults"
-	_ "github.com/ckptsim/ckptsim/protocol" // registers the built-in protocols
+	_ "github.com/ckptsim/ckptsim/protocol"        // registers the built-in protocols
+	_ "github.com/ckptsim/ckptsim/protocol/mutant" // and the mutants (mutant/NAME)
 	"github.com/ckptsim/ckptsim/sim"
 	"github.com/google/go-cmp/cmp"
 )
