@@ -72,12 +72,13 @@ func (c *CompletedCheckpoint) Task(name string) *TaskSnapshot {
 
 // Coordinator event kinds.
 const (
-	evCoordTrigger  uint32 = iota + 40 // periodic trigger timer
-	evCoordMsg                         // a message from a task arrived (A = message id)
-	evCoordTimeout                     // checkpoint A expired
-	evCoordMetadata                    // metadata of checkpoint A written (B = status)
-	evCoordRestart                     // restart the job now
-	evCoordLost                        // the heartbeat of worker A timed out
+	evCoordTrigger   uint32 = iota + 40 // periodic trigger timer
+	evCoordMsg                          // a message from a task arrived (A = message id)
+	evCoordTimeout                      // checkpoint A expired
+	evCoordMetadata                     // metadata of checkpoint A written (B = status)
+	evCoordRestart                      // restart the job now
+	evCoordLost                         // the heartbeat of worker A timed out
+	evCoordHeartbeat                    // check that every worker is reachable
 )
 
 type msgKind uint8
@@ -114,19 +115,21 @@ type pendingCheckpoint struct {
 // acknowledgements, completes or aborts checkpoints, writes completed checkpoint
 // metadata durably to the checkpoint store, and restarts the job after failures.
 type Coordinator struct {
-	rt        *Runtime
-	node      *sim.Node
-	cfg       CheckpointConfig
-	nextID    int64
-	pending   []*pendingCheckpoint
-	completed []*CompletedCheckpoint
-	lastDone  sim.Time
-	failedRun int // consecutive failed checkpoints
-	inbox     map[int64]*message
-	nextMsg   int64
-	armed     bool
-	stats     []CheckpointStats
-	finalID   int64 // the checkpoint that ends a finished job
+	rt          *Runtime
+	node        *sim.Node
+	cfg         CheckpointConfig
+	nextID      int64
+	pending     []*pendingCheckpoint
+	completed   []*CompletedCheckpoint
+	lastDone    sim.Time
+	failedRun   int // consecutive failed checkpoints
+	inbox       map[int64]*message
+	nextMsg     int64
+	armed       bool
+	stats       []CheckpointStats
+	finalID     int64 // the checkpoint that ends a finished job
+	monitoring  bool
+	unreachable []sim.Time // since when each worker is cut off (0: reachable)
 	// finished marks the tasks (by index) that reported finishing.
 	finished map[int]bool
 	// finalDone is set when the final checkpoint completed; committed marks the
@@ -171,11 +174,43 @@ func (c *Coordinator) restorePoint() *CompletedCheckpoint {
 
 func (c *Coordinator) enabled() bool { return c.cfg.Interval > 0 && c.rt.cfg.Protocol != nil }
 
-// start arms the periodic trigger.
+// start arms the periodic trigger and the heartbeat monitor.
 func (c *Coordinator) start() {
 	if c.enabled() && !c.armed {
 		c.armed = true
 		c.node.After(c.cfg.Interval, c, evCoordTrigger, 0, 0)
+	}
+	if !c.monitoring {
+		c.monitoring = true
+		c.node.After(c.rt.cfg.HeartbeatTimeout/4, c, evCoordHeartbeat, 0, 0)
+	}
+}
+
+// heartbeat notices workers the coordinator cannot reach: one cut off for the
+// heartbeat timeout is declared lost and its tasks fail over.
+func (c *Coordinator) heartbeat() {
+	rt := c.rt
+	now := rt.w.Now()
+	if c.unreachable == nil {
+		c.unreachable = make([]sim.Time, len(rt.workers))
+	}
+	for i, w := range rt.workers {
+		if !rt.net.Partitioned(c.node.ID(), w.ID()) {
+			c.unreachable[i] = 0
+			continue
+		}
+		if c.unreachable[i] == 0 {
+			c.unreachable[i] = now
+		}
+		if now.Sub(c.unreachable[i]) >= rt.cfg.HeartbeatTimeout {
+			c.unreachable[i] = now
+			rt.failover(fmt.Sprintf("heartbeat of %s timed out (unreachable)", w.Name()), rt.lostTasks(w))
+		}
+	}
+	if !rt.jobDone && !rt.jobFailed {
+		c.node.After(rt.cfg.HeartbeatTimeout/4, c, evCoordHeartbeat, 0, 0)
+	} else {
+		c.monitoring = false
 	}
 }
 
@@ -186,20 +221,46 @@ func (c *Coordinator) send(t *Task, kind msgKind, id int64, snap *TaskSnapshot, 
 }
 
 func (c *Coordinator) sendMsg(t *Task, m *message) {
-	at, ok := c.rt.net.Deliver(t.node, c.node, 256)
-	if !ok || !c.node.Up() {
+	if !c.node.Up() {
 		return
 	}
 	c.nextMsg++
 	c.inbox[c.nextMsg] = m
-	// node-bound to the coordinator's current incarnation: lost if it crashes
-	c.node.Schedule(at, c, evCoordMsg, c.nextMsg, 0)
+	c.rpc(t.node, c.node, c, evCoordMsg, c.nextMsg, 0)
 }
 
 // tell delivers a coordinator event to a task over the network.
 func (c *Coordinator) tell(t *Task, kind uint32, a, b int64) {
-	if at, ok := c.rt.net.Deliver(c.node, t.node, 128); ok {
-		t.node.Schedule(at, t, kind, a, b)
+	c.rpc(c.node, t.node, t, kind, a, b)
+}
+
+// rpcRetry is the pause between attempts to send a control message across a cut
+// link, as TCP retransmits: a message is lost only when an end crashes.
+const rpcRetry = 100 * sim.Millisecond
+
+// rpc sends a control message from one node to an event of another. The arrival is
+// node-bound to the receiver's current incarnation; across a cut link it is
+// retried (from the sender, so a crashed sender's messages die with it).
+func (c *Coordinator) rpc(from, to *sim.Node, h sim.Handler, kind uint32, a, b int64) {
+	if at, ok := c.rt.net.Deliver(from, to, 128); ok {
+		to.Schedule(at, h, kind, a, b)
+		return
+	}
+	from.After(rpcRetry, &retry{c: c, from: from, to: to, inc: to.Incarnation(), h: h, kind: kind, a: a, b: b}, 0, 0, 0)
+}
+
+type retry struct {
+	c        *Coordinator
+	from, to *sim.Node
+	inc      uint32
+	h        sim.Handler
+	kind     uint32
+	a, b     int64
+}
+
+func (r *retry) Handle(sim.Event) {
+	if r.to.Up() && r.to.Incarnation() == r.inc {
+		r.c.rpc(r.from, r.to, r.h, r.kind, r.a, r.b)
 	}
 }
 
@@ -224,6 +285,8 @@ func (c *Coordinator) Handle(ev sim.Event) {
 		c.metadataWritten(ev.A, ev.B)
 	case evCoordRestart:
 		c.rt.restart()
+	case evCoordHeartbeat:
+		c.heartbeat()
 	case evCoordLost:
 		if n := c.rt.w.Node(sim.NodeID(ev.A)); !n.Up() || n.Incarnation() != uint32(ev.B) {
 			c.rt.failover(fmt.Sprintf("heartbeat of %s timed out", n.Name()), c.rt.lostTasks(n))
@@ -458,6 +521,8 @@ func (c *Coordinator) recover() {
 	c.pending = nil
 	c.inbox = map[int64]*message{}
 	c.armed = false
+	c.monitoring = false
+	c.unreachable = nil
 	c.finalID = 0
 	c.finished = map[int]bool{}
 	c.completed = nil

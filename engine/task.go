@@ -539,3 +539,32 @@ func (t *Task) fail(reason string) {
 	t.failed = true
 	t.rt.taskFailed(t, reason)
 }
+
+// Describe summarises the task's state for failure reports: mailbox, blocked and
+// persisting channels, queues and credits, the checkpoint being aligned.
+func (t *Task) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s on %s: finished=%v failed=%v dead=%v scheduled=%v blocked=%v busyUntil=%v cur=%v replay=%d wm=%v\n",
+		t.name, t.node.Name(), t.finished, t.failed, t.dead, t.scheduled, t.blocked, t.busyUntil, t.cur != nil, len(t.replay), t.wm)
+	if t.ck != nil {
+		id, pending := t.ck.handler.Pending()
+		fmt.Fprintf(&b, "  checkpoint: latest=%d pending=%v/%d inflight=%d\n", t.ck.latest, pending, id, len(t.ck.inflight))
+	}
+	for gi, ig := range t.gates {
+		for _, ch := range ig.g.Channels() {
+			idx := ch.GateIndex()
+			if t.ck != nil {
+				idx = t.channelIndex(ig, ch)
+			}
+			fmt.Fprintf(&b, "  in gate %d ch %d: queued=%d inUse=%d ended=%v", gi, idx, ch.QueuedIn(), ch.InUse(), ig.ended[ch.GateIndex()])
+			if t.ck != nil && idx < len(t.ck.held) {
+				fmt.Fprintf(&b, " held=%v blocking=%v persisting=%d", t.ck.held[idx], t.ck.blocking[idx], t.ck.persisting[idx])
+			}
+			fmt.Fprintf(&b, " sender: queued=%d credit=%d blocked=%v broken=%v\n", ch.QueuedOut(), ch.Credit(), ch.Blocked(), ch.Broken())
+		}
+	}
+	for oi, o := range t.outs {
+		fmt.Fprintf(&b, "  out %d: pool %d/%d\n", oi, o.part.InUse(), o.part.PoolSize())
+	}
+	return b.String()
+}

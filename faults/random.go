@@ -1,0 +1,147 @@
+package faults
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ckptsim/ckptsim/sim"
+)
+
+// Targets are what a random schedule may aim at.
+type Targets struct {
+	Tasks   []string // task names, e.g. "sum[1]"
+	Workers []string // worker node names
+	// Window is the simulated time in which faults start (the safety phase);
+	// every fault heals before Window ends plus its duration.
+	Window sim.Duration
+	// Sinks reports whether the job has two-phase-commit sinks.
+	Sinks bool
+}
+
+// Swarm is the random choice of one run: which fault kinds are enabled and how
+// often each fires (faults per simulated second), as TigerBeetle's swarm testing.
+type Swarm struct {
+	Rates map[Kind]float64
+}
+
+func (s Swarm) String() string {
+	if len(s.Rates) == 0 {
+		return "no faults"
+	}
+	kinds := make([]string, 0, len(s.Rates))
+	for k := range s.Rates {
+		kinds = append(kinds, string(k))
+	}
+	sort.Strings(kinds)
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%s %.2f/s", k, s.Rates[Kind(k)])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// randomKinds are the kinds swarm testing draws from: every fault that a correct
+// protocol must survive (FIFO violation breaks an assumption and is excluded).
+var randomKinds = []Kind{CrashTask, CrashWorker, CrashCoordinator, Partition, LatencySpike, Straggler,
+	StorageOutage, StorageSlow, SinkCommitFailure}
+
+// Random draws a swarm (a random subset of fault kinds with random rates) and a
+// schedule from it. Everything derives from r, so a seed reproduces both.
+func Random(r *sim.Rand, t Targets) (Swarm, Schedule) {
+	sw := Swarm{Rates: map[Kind]float64{}}
+	for _, k := range randomKinds {
+		if k == SinkCommitFailure && !t.Sinks {
+			continue
+		}
+		if r.Chance(0.4) {
+			sw.Rates[k] = 0.1 + r.Float64()*0.9
+		}
+	}
+	var sched Schedule
+	window := t.Window.Seconds()
+	for _, k := range randomKinds {
+		rate, ok := sw.Rates[k]
+		if !ok {
+			continue
+		}
+		n := int(rate*window + r.Float64())
+		for i := 0; i < n && len(sched) < 8; i++ {
+			s := Spec{Kind: k, At: sim.Duration(r.Int64N(int64(t.Window) + 1))}
+			if !fill(r, &s, t) {
+				continue
+			}
+			sched = append(sched, s)
+		}
+	}
+	sort.SliceStable(sched, func(i, j int) bool { return sched[i].At < sched[j].At })
+	return sw, sched
+}
+
+// fill chooses a fault's target and parameters; false when it has none to aim at.
+func fill(r *sim.Rand, s *Spec, t Targets) bool {
+	pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
+	dur := func(min, max sim.Duration) sim.Duration { return min + sim.Duration(r.Int64N(int64(max-min)+1)) }
+	switch s.Kind {
+	case CrashTask, Straggler:
+		if len(t.Tasks) == 0 {
+			return false
+		}
+		s.Task = pick(t.Tasks)
+		s.Factor = 2 + 8*r.Float64()
+		s.For = dur(200*sim.Millisecond, 2*sim.Second)
+	case CrashWorker:
+		if len(t.Workers) == 0 {
+			return false
+		}
+		s.Worker = pick(t.Workers)
+		s.RestartAfter = dur(100*sim.Millisecond, 2*sim.Second)
+	case CrashCoordinator:
+		s.RestartAfter = dur(100*sim.Millisecond, 2*sim.Second)
+	case Partition, LatencySpike:
+		nodes := append(append([]string(nil), t.Workers...), "jobmanager")
+		if len(nodes) < 2 {
+			return false
+		}
+		a := r.IntN(len(nodes))
+		b := (a + 1 + r.IntN(len(nodes)-1)) % len(nodes)
+		s.Between = [2]string{nodes[a], nodes[b]}
+		s.For = dur(100*sim.Millisecond, 2*sim.Second)
+		s.Extra = dur(10*sim.Millisecond, 500*sim.Millisecond)
+	case StorageOutage, StorageSlow:
+		s.For = dur(100*sim.Millisecond, 2*sim.Second)
+		s.Factor = 2 + 18*r.Float64()
+	case SinkCommitFailure:
+		s.Count = 1 + r.IntN(5)
+	}
+	return true
+}
+
+// String renders a fault on one line, as in failure reports.
+func (s Spec) String() string {
+	var b strings.Builder
+	if s.When != nil {
+		fmt.Fprintf(&b, "when checkpoint %d reaches %s", s.When.Checkpoint, s.When.Phase)
+		if s.When.Task != "" {
+			fmt.Fprintf(&b, " at %s", s.When.Task)
+		}
+	} else {
+		fmt.Fprintf(&b, "at %v", s.At)
+	}
+	fmt.Fprintf(&b, ": %s", s.Kind)
+	for _, kv := range []struct {
+		k string
+		v any
+		z bool
+	}{
+		{"task", s.Task, s.Task == ""}, {"worker", s.Worker, s.Worker == ""},
+		{"between", s.Between, s.Between[0] == ""}, {"for", s.For, s.For == 0},
+		{"restart-after", s.RestartAfter, s.RestartAfter == 0}, {"factor", fmt.Sprintf("%.1f", s.Factor), s.Factor == 0 || (s.Kind != Straggler && s.Kind != StorageSlow)},
+		{"extra", s.Extra, s.Extra == 0 || s.Kind != LatencySpike}, {"count", s.Count, s.Count == 0},
+	} {
+		if !kv.z {
+			fmt.Fprintf(&b, " %s=%v", kv.k, kv.v)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,229 @@
+package scenarios
+
+import (
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ckptsim/ckptsim/faults"
+	"github.com/ckptsim/ckptsim/sim"
+)
+
+// ExploreOptions configure a swarm exploration.
+type ExploreOptions struct {
+	Runs int    // number of cases (across all shards)
+	Seed uint64 // root seed; case i's seed derives from (Seed, i)
+	// Protocol runs every case under one protocol; "" draws one per case.
+	Protocol string
+	Parallel int // concurrent runs (default: number of CPUs)
+	// Shard and Shards split the cases: this process runs case i when
+	// i mod Shards == Shard. The union of all shards is the unsharded run.
+	Shard, Shards int
+	// CheckDeterminism runs each case twice and compares trace hashes.
+	CheckDeterminism bool
+	// TimeBudget stops starting new cases after this much wall time (0: none).
+	TimeBudget time.Duration
+	// Shrink minimises the fault schedule of each failure.
+	Shrink bool
+	// Progress, when set, is called after each case (from one goroutine at a time).
+	Progress func(done, total int)
+	// Cases, when set, runs exactly these case seeds instead of deriving them.
+	Cases []uint64
+}
+
+// ExploreFailure is one failed case with what reproduces it.
+type ExploreFailure struct {
+	Seed     uint64   `json:"seed"`
+	Protocol string   `json:"protocol"`
+	Scenario string   `json:"scenario"`
+	Check    string   `json:"check"`
+	Detail   string   `json:"detail"`
+	Replay   string   `json:"replay"`
+	Swarm    string   `json:"swarm"`
+	Faults   []string `json:"faults"`
+	// Shrunk is the smallest fault schedule found that still fails.
+	Shrunk []string `json:"shrunk,omitempty"`
+}
+
+// ExploreReport summarises an exploration.
+type ExploreReport struct {
+	Runs                  int              `json:"runs"`
+	Failures              int              `json:"failures"`
+	Failed                []ExploreFailure `json:"failed"`
+	DeterminismMismatches int              `json:"determinism_mismatches"`
+	Coverage              map[string]int   `json:"coverage"`
+	Skipped               int              `json:"skipped,omitempty"`
+}
+
+// CaseSeed is the seed of case i of an exploration rooted at root.
+func CaseSeed(root uint64, i int) uint64 {
+	r := sim.NewRand(root, fmt.Sprintf("explore/%d", i))
+	return r.Uint64()
+}
+
+// ExploreReplay is the command that replays one case.
+func ExploreReplay(seed uint64, protocol string) string {
+	return fmt.Sprintf("simrun explore --case %d --protocol %s", seed, protocol)
+}
+
+// Explore runs random cases (swarm testing) in parallel, one simulation per
+// goroutine, and collects failures (with shrunk schedules), determinism
+// mismatches and coverage.
+func Explore(opts ExploreOptions) *ExploreReport {
+	if opts.Parallel <= 0 {
+		opts.Parallel = runtime.NumCPU()
+	}
+	if opts.Shards <= 0 {
+		opts.Shards = 1
+	}
+	seeds := opts.Cases
+	if seeds == nil {
+		for i := 0; i < opts.Runs; i++ {
+			if i%opts.Shards == opts.Shard {
+				seeds = append(seeds, CaseSeed(opts.Seed, i))
+			}
+		}
+	}
+	rep := &ExploreReport{Coverage: map[string]int{}}
+	type outcome struct {
+		i        int
+		fail     *ExploreFailure
+		mismatch bool
+		coverage []string
+		skipped  bool
+	}
+	results := make([]outcome, len(seeds))
+	start := time.Now()
+	var mu sync.Mutex
+	done := 0
+	next := 0
+	var wg sync.WaitGroup
+	for w := 0; w < opts.Parallel; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(seeds) {
+					return
+				}
+				o := outcome{i: i}
+				if opts.TimeBudget > 0 && time.Since(start) > opts.TimeBudget {
+					o.skipped = true
+				} else {
+					o.fail, o.mismatch, o.coverage = exploreOne(seeds[i], opts)
+				}
+				mu.Lock()
+				results[i] = o
+				done++
+				if opts.Progress != nil {
+					opts.Progress(done, len(seeds))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, o := range results {
+		if o.skipped {
+			rep.Skipped++
+			continue
+		}
+		rep.Runs++
+		if o.mismatch {
+			rep.DeterminismMismatches++
+		}
+		if o.fail != nil {
+			rep.Failures++
+			rep.Failed = append(rep.Failed, *o.fail)
+		}
+		for _, c := range o.coverage {
+			rep.Coverage[c]++
+		}
+	}
+	return rep
+}
+
+// exploreOne runs one case and reports its failure, if any.
+func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []string) {
+	c, err := NewRandomCase(seed, opts.Protocol)
+	if err != nil {
+		return &ExploreFailure{Seed: seed, Protocol: opts.Protocol, Check: "setup", Detail: err.Error()}, false, nil
+	}
+	res, err := Run(c.Setup, RunOptions{CheckDeterminism: opts.CheckDeterminism})
+	fail := func(check, detail string) *ExploreFailure {
+		f := &ExploreFailure{Seed: seed, Protocol: c.Setup.Protocol, Scenario: c.Setup.Name, Check: check, Detail: detail,
+			Replay: ExploreReplay(seed, c.Setup.Protocol), Swarm: c.Swarm.String()}
+		for _, s := range c.Setup.Faults {
+			f.Faults = append(f.Faults, s.String())
+		}
+		return f
+	}
+	if err != nil {
+		return fail("run", err.Error()), false, nil
+	}
+	mismatch := false
+	for _, ch := range res.Checks {
+		if ch.Name == "determinism" && !ch.OK {
+			mismatch = true
+		}
+	}
+	for _, ch := range res.Checks {
+		if !ch.OK && ch.Name != "determinism" {
+			f := fail(ch.Name, ch.Detail)
+			if opts.Shrink {
+				f.Shrunk = shrink(c.Setup, ch.Name)
+			}
+			return f, mismatch, res.Coverage
+		}
+	}
+	return nil, mismatch, res.Coverage
+}
+
+// shrink removes faults one at a time, keeping each removal after which the same
+// check still fails, and returns the smallest schedule found.
+func shrink(setup *Setup, check string) []string {
+	sched := append(faults.Schedule(nil), setup.Faults...)
+	fails := func(s faults.Schedule) bool {
+		try := *setup
+		try.Faults = s
+		res, err := Run(&try, RunOptions{})
+		if err != nil {
+			return false
+		}
+		for _, ch := range res.Checks {
+			if ch.Name == check && !ch.OK {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; i < len(sched); {
+		cand := append(append(faults.Schedule(nil), sched[:i]...), sched[i+1:]...)
+		if fails(cand) {
+			sched = cand
+			continue
+		}
+		i++
+	}
+	out := make([]string, len(sched))
+	for i, s := range sched {
+		out[i] = s.String()
+	}
+	return out
+}
+
+// CoverageNames lists the situations explore counts, in a stable order.
+func CoverageNames(c map[string]int) []string {
+	names := make([]string, 0, len(c))
+	for k := range c {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,116 @@
+package scenarios
+
+import (
+	"fmt"
+
+	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/faults"
+	"github.com/ckptsim/ckptsim/sim"
+)
+
+// Shapes of the random job family explore draws from.
+var Shapes = []string{"pipeline", "fan-in", "fan-out", "join", "window"}
+
+// RandomCase is one case of the explore family: a random job of one shape with
+// parallelism 1–4, a random configuration, and a swarm fault schedule, all derived
+// from Seed.
+type RandomCase struct {
+	Seed  uint64
+	Shape string
+	Swarm faults.Swarm
+	Setup *Setup
+}
+
+// NewRandomCase derives a case from its seed. protocol "" draws one of the
+// correct protocols.
+func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
+	r := sim.NewRand(seed, "explore/case")
+	shape := Shapes[r.IntN(len(Shapes))]
+	par := func() int { return 1 + r.IntN(4) }
+	records := int64(300 + r.IntN(900))
+	rate := float64(500 + r.IntN(1500))
+	splits := 1 + r.IntN(4)
+	srcPar, midPar := par(), par()
+	sinkCost := sim.Duration(r.Int64N(int64(1500 * sim.Microsecond)))
+	keys := engine.KeySpec{Count: 10 + r.IntN(200)}
+	if r.Chance(0.3) && shape != "join" { // a hot-key join explodes quadratically
+		keys = engine.KeySpec{Dist: engine.Hot, Count: 20, HotRatio: 0.8}
+	}
+	disorder := sim.Duration(r.Int64N(int64(100 * sim.Millisecond)))
+	src := func(j *engine.Job, name string, seed uint64, n int64, rt float64) *engine.Stream {
+		return j.Source(name, engine.SourceSpec{Splits: splits, Records: n, Rate: rt, Keys: keys, Disorder: disorder, Seed: seed}).Parallelism(srcPar)
+	}
+	sink := engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit}
+	// every draw happens here: newJob must build the same job each time
+	auditPar := par()
+	size := sim.Duration(100+r.IntN(400)) * sim.Millisecond
+	slide := size / sim.Duration(1+r.IntN(2))
+	newJob := func() *engine.Job {
+		j := engine.NewJob("random-" + shape)
+		switch shape {
+		case "pipeline":
+			src(j, "src", 1, records, rate).Rebalance().Map("map", nil).Parallelism(midPar).
+				KeyBy().Sum("sum").Parallelism(midPar).Sink("out", sink).Cost(sinkCost)
+		case "fan-in":
+			a := src(j, "a", 1, records, rate)
+			b := src(j, "b", 2, records/3, rate/5)
+			a.KeyBy().Union(b.KeyBy()).Count("count").Parallelism(midPar).Sink("out", sink).Cost(sinkCost)
+		case "fan-out":
+			s := src(j, "src", 1, records, rate).KeyBy().Sum("sum").Parallelism(midPar)
+			s.Sink("out", sink).Cost(sinkCost)
+			s.Rebalance().Sink("audit", sink).Parallelism(auditPar)
+		case "join":
+			a := src(j, "orders", 1, records, rate)
+			b := src(j, "payments", 2, records/2, rate/2)
+			a.KeyBy().Join("join", b.KeyBy(), engine.JoinSpec{Lower: -50 * sim.Millisecond, Upper: 50 * sim.Millisecond}).Parallelism(midPar).
+				Sink("out", sink).Cost(sinkCost)
+		case "window":
+			src(j, "src", 1, records, rate).KeyBy().Window("window", engine.WindowSpec{Size: size, Slide: slide}).
+				Parallelism(midPar).Sink("out", sink).Cost(sinkCost)
+		}
+		return j
+	}
+	if protocol == "" {
+		protocol = []string{"aligned", "unaligned", "hybrid", "atleastonce"}[r.IntN(4)]
+	}
+	cfg := engine.Config{
+		Workers:        2 + r.IntN(2),
+		SlotsPerWorker: 4,
+		Net:            sim.NetConfig{Remote: sim.LinkConfig{Latency: sim.Duration(100+r.IntN(900)) * sim.Microsecond, Jitter: sim.Duration(r.IntN(300)) * sim.Microsecond}},
+		Checkpoint: engine.CheckpointConfig{Interval: sim.Duration(100+r.IntN(400)) * sim.Millisecond,
+			AlignedTimeout: sim.Duration(10+r.IntN(90)) * sim.Millisecond, TolerableFailures: 3, Timeout: 10 * sim.Second},
+		Restart:          engine.RestartConfig{Strategy: "fixed-delay", Attempts: 1000, Delay: 200 * sim.Millisecond},
+		HeartbeatTimeout: 500 * sim.Millisecond,
+	}
+	if r.Chance(0.5) {
+		cfg.Restart.Failover = "full"
+	}
+	c := &RandomCase{Seed: seed, Shape: shape}
+	targets, err := faultTargets(newJob, cfg)
+	if err != nil {
+		return nil, err
+	}
+	targets.Window = 2 * sim.Second
+	targets.Sinks = true
+	c.Swarm, _ = faults.Random(sim.NewRand(seed, "explore/faults"), targets)
+	_, sched := faults.Random(sim.NewRand(seed, "explore/faults"), targets)
+	c.Setup = &Setup{Name: "random/" + shape, Seed: seed, NewJob: newJob, Config: cfg, Protocol: protocol,
+		Faults: sched, Limit: 5 * sim.Minute, Expect: OutcomePass, Bounded: true}
+	return c, nil
+}
+
+// faultTargets lists the task and worker names of a job on a scratch world.
+func faultTargets(newJob func() *engine.Job, cfg engine.Config) (faults.Targets, error) {
+	rt, err := engine.NewRuntime(sim.NewWorld(1), newJob(), cfg)
+	if err != nil {
+		return faults.Targets{}, fmt.Errorf("random case: %w", err)
+	}
+	var t faults.Targets
+	for _, task := range rt.Tasks() {
+		t.Tasks = append(t.Tasks, task.Name())
+	}
+	for _, w := range rt.Workers() {
+		t.Workers = append(t.Workers, w.Name())
+	}
+	return t, nil
+}
