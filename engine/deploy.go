@@ -59,14 +59,14 @@ func (rt *Runtime) deploy(cp *CompletedCheckpoint) error {
 			return fmt.Errorf("rescale: %w", err)
 		}
 	}
+	if n := len(rt.recoveries); n > 0 {
+		rt.recoveries[n-1].Rescaled = rescaled
+	}
 	if cp != nil {
 		if err := rt.checkRestorable(cp); err != nil {
 			return err
 		}
 		rt.commitRestoredTransactions(cp)
-		if n := len(rt.recoveries); n > 0 {
-			rt.recoveries[n-1].Rescaled = rescaled
-		}
 	}
 	rt.attempt++
 	rt.tasks = nil

@@ -149,6 +149,28 @@ func (t *Task) Watermark() sim.Time { return t.wm }
 // State is the task's keyed state backend, nil when no operator is keyed.
 func (t *Task) State() KeyedState { return t.state }
 
+// Aligning reports whether the task has taken a first barrier of a checkpoint and
+// is waiting for the others.
+func (t *Task) Aligning() bool {
+	if t.ck == nil {
+		return false
+	}
+	_, ok := t.ck.handler.Pending()
+	return ok
+}
+
+// PendingCommits is the number of sink transactions the task pre-committed and has
+// not committed yet.
+func (t *Task) PendingCommits() int {
+	n := 0
+	for _, op := range t.ops {
+		if s, ok := op.(*sinkOp); ok {
+			n += len(s.pending)
+		}
+	}
+	return n
+}
+
 // HasTwoPhaseSink reports whether the task's chain ends in a two-phase-commit sink.
 func (t *Task) HasTwoPhaseSink() bool {
 	for _, op := range t.ops {

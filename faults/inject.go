@@ -220,6 +220,12 @@ func (in *Injector) start(i int, s *Spec) {
 	case CrashTask:
 		if t := in.taskOf(s); t != nil {
 			in.note(s, "%s", t.Name())
+			if t.Aligning() {
+				in.Reached["crash-during-alignment"]++
+			}
+			if t.PendingCommits() > 0 {
+				in.Reached["crash-between-precommit-and-commit"]++
+			}
 			rt.FailTask(t, "injected failure")
 		}
 	case CrashWorker, CrashCoordinator:
@@ -236,6 +242,7 @@ func (in *Injector) start(i int, s *Spec) {
 		}
 		in.note(s, "%s", n.Name())
 		in.countPhase(s)
+		in.countSituation(n)
 		n.Crash()
 		d := s.RestartAfter
 		if d == 0 {
@@ -310,6 +317,25 @@ func (in *Injector) start(i int, s *Spec) {
 			in.note(s, "outputs of %s", t.Name())
 			in.lasting(i, s, DefaultFor)
 			in.w.After(0, in, evReorder, int64(i), 0)
+		}
+	}
+}
+
+// countSituation records what the tasks of a crashing node were in the middle of.
+func (in *Injector) countSituation(n *sim.Node) {
+	if n == in.rt.CoordinatorNode() {
+		in.Reached["coordinator-failover"]++
+		return
+	}
+	for _, t := range in.rt.Tasks() {
+		if t.Node() != n {
+			continue
+		}
+		if t.Aligning() {
+			in.Reached["crash-during-alignment"]++
+		}
+		if t.PendingCommits() > 0 {
+			in.Reached["crash-between-precommit-and-commit"]++
 		}
 	}
 }

@@ -75,6 +75,27 @@ func Random(r *sim.Rand, t Targets) (Swarm, Schedule) {
 		}
 	}
 	sort.SliceStable(sched, func(i, j int) bool { return sched[i].At < sched[j].At })
+	// event-triggered crashes aim at the moments protocols get wrong
+	if len(t.Tasks) > 0 && r.Chance(0.6) {
+		ph := Phases[r.IntN(len(Phases))]
+		s := Spec{Kind: CrashWorker, When: &When{Checkpoint: int64(1 + r.IntN(4)), Phase: ph},
+			RestartAfter: 100*sim.Millisecond + sim.Duration(r.Int64N(int64(sim.Second)))}
+		switch ph {
+		case PhaseAlignment, PhaseAfterSync, PhasePreCommit:
+			s.When.Task = t.Tasks[r.IntN(len(t.Tasks))]
+			if ph != PhaseAlignment || r.Chance(0.5) {
+				s.When.Task = "" // any task reaching the phase
+				s.Worker = t.Workers[r.IntN(len(t.Workers))]
+			}
+		default:
+			s.Worker = t.Workers[r.IntN(len(t.Workers))]
+		}
+		if s.Worker == "" && s.When.Task == "" {
+			s.Worker = t.Workers[0]
+		}
+		sw.Rates["triggered-"+Kind(ph)] = 1
+		sched = append(sched, s)
+	}
 	return sw, sched
 }
 

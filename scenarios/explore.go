@@ -31,6 +31,8 @@ type ExploreOptions struct {
 	Progress func(done, total int)
 	// Cases, when set, runs exactly these case seeds instead of deriving them.
 	Cases []uint64
+	// MaxFailures stops starting new cases once this many failed (0: never).
+	MaxFailures int
 }
 
 // ExploreFailure is one failed case with what reproduces it.
@@ -97,7 +99,7 @@ func Explore(opts ExploreOptions) *ExploreReport {
 	results := make([]outcome, len(seeds))
 	start := time.Now()
 	var mu sync.Mutex
-	done := 0
+	done, failed := 0, 0
 	next := 0
 	var wg sync.WaitGroup
 	for w := 0; w < opts.Parallel; w++ {
@@ -113,13 +115,19 @@ func Explore(opts ExploreOptions) *ExploreReport {
 					return
 				}
 				o := outcome{i: i}
-				if opts.TimeBudget > 0 && time.Since(start) > opts.TimeBudget {
+				mu.Lock()
+				stop := opts.MaxFailures > 0 && failed >= opts.MaxFailures
+				mu.Unlock()
+				if stop || (opts.TimeBudget > 0 && time.Since(start) > opts.TimeBudget) {
 					o.skipped = true
 				} else {
 					o.fail, o.mismatch, o.coverage = exploreOne(seeds[i], opts)
 				}
 				mu.Lock()
 				results[i] = o
+				if o.fail != nil {
+					failed++
+				}
 				done++
 				if opts.Progress != nil {
 					opts.Progress(done, len(seeds))

@@ -1,13 +1,26 @@
 package scenarios
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/ckptsim/ckptsim/engine"
 )
+
+func mutantNames() []string {
+	var out []string
+	for _, n := range engine.ProtocolNames() {
+		if strings.HasPrefix(n, "mutant/") {
+			out = append(out, n)
+		}
+	}
+	return out
+}
 
 // TestExploreCorrectProtocols runs a CI-sized swarm on the correct protocols: no
 // failures, no determinism mismatches.
 func TestExploreCorrectProtocols(t *testing.T) {
-	runs := 40
+	runs := 80
 	if testing.Short() {
 		runs = 10
 	}
@@ -20,6 +33,29 @@ func TestExploreCorrectProtocols(t *testing.T) {
 		t.Errorf("%d determinism mismatches", rep.DeterminismMismatches)
 	}
 	t.Logf("%d runs, coverage %v", rep.Runs, rep.Coverage)
+	// "sometimes" assertions: the default budget must reach each situation
+	for _, name := range []string{"crash-during-alignment", "crash-between-precommit-and-commit", "restore",
+		"restore-with-channel-state", "rescale", "checkpoint-timeout", "subsumed-checkpoint", "coordinator-failover"} {
+		if rep.Coverage[name] == 0 && !testing.Short() {
+			t.Errorf("coverage: %q never reached in %d runs", name, rep.Runs)
+		}
+	}
+}
+
+// TestExploreCatchesMutants: for every mutant, a small swarm finds a failure and
+// shrinks its fault schedule.
+func TestExploreCatchesMutants(t *testing.T) {
+	for _, name := range mutantNames() {
+		t.Run(name, func(t *testing.T) {
+			rep := Explore(ExploreOptions{Runs: 300, Seed: 1, Protocol: name, Shrink: true, MaxFailures: 1})
+			if rep.Failures == 0 {
+				t.Fatalf("%s survived %d runs", name, rep.Runs)
+			}
+			f := rep.Failed[0]
+			t.Logf("%d/%d runs failed; first: case %d %s: %s; shrunk from %d to %d faults: %v; replay: %s",
+				rep.Failures, rep.Runs, f.Seed, f.Check, clip(f.Detail, 200), len(f.Faults), len(f.Shrunk), f.Shrunk, f.Replay)
+		})
+	}
 }
 
 // TestExploreShardsUnion: the shards of an exploration together run exactly the

@@ -85,6 +85,15 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 	if r.Chance(0.5) {
 		cfg.Restart.Failover = "full"
 	}
+	if r.Chance(0.3) {
+		cfg.Checkpoint.MaxConcurrent = 2
+	}
+	var rescale map[string]int
+	if shape == "pipeline" && (protocol == "aligned" || protocol == "atleastonce") && r.Chance(0.5) {
+		// restore at a new parallelism (aligned checkpoints hold no in-flight data)
+		p := midPar%4 + 1 // always a different parallelism
+		rescale = map[string]int{"sum": p, "out": p}
+	}
 	c := &RandomCase{Seed: seed, Shape: shape}
 	targets, err := faultTargets(newJob, cfg)
 	if err != nil {
@@ -94,8 +103,13 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 	targets.Sinks = true
 	c.Swarm, _ = faults.Random(sim.NewRand(seed, "explore/faults"), targets)
 	_, sched := faults.Random(sim.NewRand(seed, "explore/faults"), targets)
+	if rescale != nil {
+		// a failure to restore from, at the new parallelism
+		sched = append(sched, faults.Spec{Kind: faults.CrashTask, Task: targets.Tasks[r.IntN(len(targets.Tasks))],
+			At: sim.Duration(300+r.IntN(1500)) * sim.Millisecond})
+	}
 	c.Setup = &Setup{Name: "random/" + shape, Seed: seed, NewJob: newJob, Config: cfg, Protocol: protocol,
-		Faults: sched, Limit: 5 * sim.Minute, Expect: OutcomePass, Bounded: true}
+		Faults: sched, Limit: 5 * sim.Minute, Expect: OutcomePass, Bounded: true, Rescale: rescale}
 	return c, nil
 }
 
