@@ -135,6 +135,7 @@ type Runtime struct {
 
 	// Hooks are called at moments faults may target.
 	Hooks Hooks
+	inv   invariantState
 }
 
 // TaskFailure records a task that failed and why.
