@@ -70,8 +70,9 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 		}
 		return j
 	}
+	drawn := []string{"aligned", "unaligned", "hybrid", "atleastonce"}[r.IntN(4)] // always drawn: replays keep the draws aligned
 	if protocol == "" {
-		protocol = []string{"aligned", "unaligned", "hybrid", "atleastonce"}[r.IntN(4)]
+		protocol = drawn
 	}
 	cfg := engine.Config{
 		Workers:        2 + r.IntN(2),
