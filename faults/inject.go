@@ -171,12 +171,16 @@ func (in *Injector) Handle(ev sim.Event) {
 		in.heal(s)
 	case evReorder:
 		for _, ch := range in.reorder {
-			if !ch.Broken() && ch.SwapQueuedData() {
-				in.Reached["fifo-violation"]++
+			if !ch.Broken() {
+				if ch.SwapQueuedData() {
+					in.Reached["fifo-violation"]++
+				} else {
+					ch.HoldBack() // no two buffers queued: reorder the next two sent
+				}
 			}
 		}
 		if in.w.Now() < in.healed {
-			in.w.After(5*sim.Millisecond, in, evReorder, ev.A, 0)
+			in.w.After(20*sim.Millisecond, in, evReorder, ev.A, 0)
 		}
 	}
 }

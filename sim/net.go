@@ -428,6 +428,8 @@ type Channel struct {
 	broken         bool
 	sendSeq        int64
 	fwd, rev       *link // the links towards the receiver and back
+	holdBack       bool  // keep back the next data buffer (FIFO violation fault)
+	held           *Msg
 
 	// sender side
 	sendQ   ring[Msg]
@@ -549,6 +551,10 @@ func (ch *Channel) GrowQueuedTail(payload any, bytes int32) bool {
 	return true
 }
 
+// HoldBack makes the channel keep back its next data buffer and send it after the
+// one that follows, breaking FIFO order on purpose (an assumption-breaking fault).
+func (ch *Channel) HoldBack() { ch.holdBack = true }
+
 // SwapQueuedData exchanges the last two data buffers waiting at the sender, breaking
 // FIFO order on purpose (an assumption-breaking fault). It reports whether it did.
 func (ch *Channel) SwapQueuedData() bool {
@@ -647,9 +653,19 @@ func (ch *Channel) pump() {
 		}
 		ch.sendQ.popFront()
 		m.Backlog = int32(ch.dataQd)
-		at := ch.nw.send(ch.fwd, int(m.Size))
-		ch.wire.pushBack(m)
-		ch.to.Schedule(at, ch, evDeliver, ch.Sent, int64(m.Size))
+		if !m.Event && ch.holdBack {
+			ch.holdBack = false
+			ch.held = &m
+			ch.part.Release()
+			continue
+		}
+		ch.transmit(m)
+		if h := ch.held; h != nil && !m.Event {
+			ch.held = nil
+			ch.transmit(*h)
+			ch.Sent++
+			ch.SentBytes += int64(h.Size)
+		}
 		if m.Event {
 			ch.Events++
 			if m.Blocking {
@@ -661,6 +677,12 @@ func (ch *Channel) pump() {
 			ch.part.Release()
 		}
 	}
+}
+
+func (ch *Channel) transmit(m Msg) {
+	at := ch.nw.send(ch.fwd, int(m.Size))
+	ch.wire.pushBack(m)
+	ch.to.Schedule(at, ch, evDeliver, ch.Sent, int64(m.Size))
 }
 
 // grant gives k credits to the sender over the reverse link.
