@@ -206,23 +206,16 @@ func (rt *Runtime) newState(node *sim.Node, name string, rng KeyGroupRange) (Key
 	}
 }
 
-// checkRestorable refuses restores the engine cannot do faithfully: a changed
-// parallelism when the checkpoint holds in-flight data (unaligned channel state is
-// not redistributed; take an aligned checkpoint or savepoint to rescale).
+// checkRestorable checks that a checkpoint fits the job: every chain it holds
+// still exists.
 func (rt *Runtime) checkRestorable(cp *CompletedCheckpoint) error {
-	par := map[string]int{}
-	channelState := false
-	for _, s := range cp.Tasks {
-		par[s.Chain] = s.Parallelism
-		if s.HasChannelState() {
-			channelState = true
-		}
-	}
+	names := map[string]bool{}
 	for _, chain := range rt.chains() {
-		name := chainName(chain)
-		if p, ok := par[name]; ok && p != chain[0].Parallelism && channelState {
-			return fmt.Errorf("cannot restore checkpoint %d at a new parallelism (%s: %d -> %d): it holds unaligned in-flight data, which ckptsim does not redistribute; rescale from an aligned checkpoint",
-				cp.ID, name, p, chain[0].Parallelism)
+		names[chainName(chain)] = true
+	}
+	for _, s := range cp.Tasks {
+		if !names[s.Chain] {
+			return fmt.Errorf("cannot restore checkpoint %d: it holds state of %q, which the job no longer has", cp.ID, s.Chain)
 		}
 	}
 	return nil

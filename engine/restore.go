@@ -16,18 +16,20 @@ type replayItem struct {
 // channel state first, then operator state, then input channel state, replayed
 // before any new input. Keyed state is taken from every old subtask whose key
 // groups overlap (rescaling); source splits from whichever old subtask read them.
+// When this chain or a neighbour was rescaled, in-flight data is redistributed:
+// output state goes back through the partitioner, input state of key-by inputs goes
+// to the subtask owning each record's key group, of rebalance inputs round robin.
 func (t *Task) restore(cp *CompletedCheckpoint) error {
 	chain := chainName(t.Chain)
-	var same *TaskSnapshot
+	par := t.Chain[0].Parallelism
+	var mine []*TaskSnapshot // old subtasks of this chain
 	var states []*StateSnapshot
 	offsets := map[int32]int64{}
 	for _, s := range cp.Tasks {
 		if s.Chain != chain {
 			continue
 		}
-		if s.Subtask == t.Subtask && s.Parallelism == t.Chain[0].Parallelism {
-			same = s
-		}
+		mine = append(mine, s)
 		if s.State != nil {
 			states = append(states, s.State)
 		}
@@ -35,17 +37,12 @@ func (t *Task) restore(cp *CompletedCheckpoint) error {
 			offsets[sp] = off
 		}
 	}
-	if same != nil {
-		for oi, out := range same.OutputState {
-			if oi >= len(t.outs) {
-				return fmt.Errorf("restore %s: checkpoint has %d outputs, task has %d", t.name, len(same.OutputState), len(t.outs))
-			}
-			for ci, recs := range out {
-				if len(recs) > 0 {
-					t.replay = append(t.replay, replayItem{output: t.outs[oi], channel: ci, recs: recs})
-				}
-			}
-		}
+	rescaled := false
+	for _, s := range mine {
+		rescaled = rescaled || s.Parallelism != par
+	}
+	if err := t.restoreOutputs(cp, mine, rescaled); err != nil {
+		return err
 	}
 	if t.state != nil && len(states) > 0 {
 		if err := t.state.Restore(states); err != nil {
@@ -58,19 +55,143 @@ func (t *Task) restore(cp *CompletedCheckpoint) error {
 		}
 	}
 	t.SetSourceOffsets(offsets)
-	if same != nil {
-		for idx, recs := range same.InputState {
-			if len(recs) == 0 {
+	return t.restoreInputs(cp, mine, rescaled)
+}
+
+// owned reports whether old subtask k's in-flight data goes to this subtask when
+// it is not routed by key: round robin over the new parallelism.
+func (t *Task) owned(k int) bool { return k%t.Chain[0].Parallelism == t.Subtask }
+
+func (t *Task) restoreOutputs(cp *CompletedCheckpoint, mine []*TaskSnapshot, rescaled bool) error {
+	for oi, o := range t.outs {
+		changed := rescaled || chainRescaled(cp, o.to, t.rt)
+		for _, s := range mine {
+			if oi >= len(s.OutputState) {
 				continue
 			}
-			ig := t.gateOfChannel(idx)
-			if ig == nil {
-				return fmt.Errorf("restore %s: input channel %d of the checkpoint does not exist", t.name, idx)
+			if !changed {
+				if s.Subtask != t.Subtask {
+					continue
+				}
+				for ci, recs := range s.OutputState[oi] {
+					if len(recs) > 0 {
+						t.replay = append(t.replay, replayItem{output: o, channel: ci, recs: recs})
+					}
+				}
+				continue
 			}
-			t.replay = append(t.replay, replayItem{gate: ig, channel: idx, recs: recs})
+			if !t.owned(s.Subtask) {
+				continue
+			}
+			for _, recs := range s.OutputState[oi] {
+				if len(recs) == 0 {
+					continue
+				}
+				if o.mode == Forward || o.mode == Broadcast {
+					return fmt.Errorf("restore %s: cannot redistribute in-flight data of a %v edge at a new parallelism", t.name, o.mode)
+				}
+				t.replay = append(t.replay, replayItem{output: o, channel: -1, recs: recs})
+			}
 		}
 	}
 	return nil
+}
+
+func (t *Task) restoreInputs(cp *CompletedCheckpoint, mine []*TaskSnapshot, rescaled bool) error {
+	changed := rescaled
+	for _, ig := range t.gates {
+		changed = changed || inputRescaled(cp, t, ig)
+	}
+	for _, s := range mine {
+		if !changed {
+			if s.Subtask != t.Subtask {
+				continue
+			}
+			for idx, recs := range s.InputState {
+				if len(recs) == 0 {
+					continue
+				}
+				ig := t.gateOfChannel(idx)
+				if ig == nil {
+					return fmt.Errorf("restore %s: input channel %d of the checkpoint does not exist", t.name, idx)
+				}
+				t.replay = append(t.replay, replayItem{gate: ig, channel: idx, recs: recs})
+			}
+			continue
+		}
+		for idx, recs := range s.InputState {
+			if len(recs) == 0 {
+				continue
+			}
+			gi := 0
+			if idx < len(s.InputGates) {
+				gi = s.InputGates[idx]
+			}
+			if gi >= len(t.gates) {
+				return fmt.Errorf("restore %s: gate %d of the checkpoint does not exist", t.name, gi)
+			}
+			ig := t.gates[gi]
+			var keep []Record
+			switch ig.part {
+			case Hash:
+				rng := RangeFor(t.Subtask, t.Chain[0].Parallelism, t.rt.job.MaxParallelism)
+				for _, r := range recs {
+					if rng.Contains(KeyGroup(r.Key, t.rt.job.MaxParallelism)) {
+						keep = append(keep, r)
+					}
+				}
+			case Rebalance:
+				if t.owned(s.Subtask) {
+					keep = recs
+				}
+			default:
+				return fmt.Errorf("restore %s: cannot redistribute in-flight data of a %v edge at a new parallelism", t.name, ig.part)
+			}
+			if len(keep) > 0 {
+				t.replay = append(t.replay, replayItem{gate: ig, channel: -1, recs: keep})
+			}
+		}
+	}
+	return nil
+}
+
+// chainRescaled reports whether the chain starting at v had another parallelism in
+// the checkpoint.
+func chainRescaled(cp *CompletedCheckpoint, v *Vertex, rt *Runtime) bool {
+	for _, chain := range rt.chains() {
+		if chain[0] != v {
+			continue
+		}
+		name := chainName(chain)
+		for _, s := range cp.Tasks {
+			if s.Chain == name && s.Parallelism != v.Parallelism {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// inputRescaled reports whether the producers of a gate had another parallelism in
+// the checkpoint (the channel numbering changed).
+func inputRescaled(cp *CompletedCheckpoint, t *Task, ig *inputGate) bool {
+	for _, e := range t.Chain[0].Inputs {
+		if e.Input != ig.input {
+			continue
+		}
+		for _, chain := range t.rt.chains() {
+			if chain[len(chain)-1] != e.From {
+				continue
+			}
+			name := chainName(chain)
+			for _, s := range cp.Tasks {
+				if s.Chain == name && s.Parallelism != chain[0].Parallelism {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func (t *Task) gateOfChannel(idx int) *inputGate {
@@ -90,6 +211,13 @@ func (t *Task) nextReplay() {
 	it := t.replay[0]
 	t.replay = t.replay[1:]
 	if it.output != nil {
+		if it.channel < 0 { // redistributed: route again by the partitioner
+			for i := range it.recs {
+				it.output.emit(&it.recs[i])
+			}
+			it.output.flush()
+			return
+		}
 		for i := range it.recs {
 			it.output.add(it.channel, &it.recs[i])
 		}

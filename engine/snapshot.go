@@ -20,6 +20,8 @@ type TaskSnapshot struct {
 	// InputState holds, per input channel (numbered across gates), the records that
 	// were sent before the barrier and not yet processed at snapshot time.
 	InputState [][]Record
+	// InputGates gives the gate (input edge) of each input channel number.
+	InputGates []int
 	// OutputState holds, per output and channel, the records the barrier overtook.
 	OutputState [][][]Record
 }

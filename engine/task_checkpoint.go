@@ -72,6 +72,17 @@ func (c *checkpointing) drop(id int64) {
 	}
 }
 
+// gateOfEachChannel lists, per input channel number, the gate it belongs to.
+func (t *Task) gateOfEachChannel() []int {
+	var out []int
+	for gi, ig := range t.gates {
+		for range ig.wm {
+			out = append(out, gi)
+		}
+	}
+	return out
+}
+
 // channelIndex numbers a channel of gate ig across the task's gates.
 func (t *Task) channelIndex(ig *inputGate, ch *sim.Channel) int {
 	return t.ck.gateBase[ig.index] + ch.GateIndex()
@@ -414,7 +425,8 @@ func (t *Task) takeCheckpoint(id int64, unaligned bool, overtakeAt sim.Time) {
 	delete(c.firstAt, id)
 	delete(c.created, id)
 	snap := &TaskSnapshot{Task: t.name, Chain: chainName(t.Chain), Subtask: t.Subtask, Parallelism: t.Chain[0].Parallelism,
-		InputState: make([][]Record, len(c.chans)), OutputState: make([][][]Record, len(t.outs))}
+		InputState: make([][]Record, len(c.chans)), OutputState: make([][][]Record, len(t.outs)),
+		InputGates: t.gateOfEachChannel()}
 	f := &inflight{id: id, created: created, unaligned: unaligned, snap: snap, overtakeAt: overtakeAt}
 	f.stats = SubtaskCheckpointStats{Task: t.name, Checkpoint: id, StartDelay: first.Sub(created),
 		Alignment: now.Sub(first), Unaligned: unaligned, ProcessedBytes: c.alignBytes}

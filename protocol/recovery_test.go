@@ -3,7 +3,6 @@ package protocol
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/ckptsim/ckptsim/engine"
@@ -271,44 +270,39 @@ func TestCrashDuringRecovery(t *testing.T) {
 }
 
 func TestRescaleOnRestore(t *testing.T) {
-	for _, proto := range []string{"aligned", "unaligned"} {
-		t.Run(proto, func(t *testing.T) {
-			p, _ := engine.LookupProtocol(proto)
-			sc := recoveryScenario(p, "heap")
-			sc.faults = func(rt *engine.Runtime) {
-				rt.Rescale("sum", 3) // applied at the first restore (sum and its chained sink)
-				rt.Rescale("out", 3)
-				done := false
-				rt.Hooks.CheckpointCompleted = func(cp *engine.CompletedCheckpoint) bool {
-					if !done {
-						done = true
-						task, _ := rt.Task("map[0]")
-						rt.World().After(10*sim.Millisecond, atFunc(func() { rt.FailTask(task, "injected") }), 0, 0, 0)
+	for _, proto := range []string{"aligned", "unaligned", "hybrid"} {
+		for _, par := range []int{2, 3, 6} {
+			t.Run(fmt.Sprintf("%s/4to%d", proto, par), func(t *testing.T) {
+				p, _ := engine.LookupProtocol(proto)
+				sc := recoveryScenario(p, "heap")
+				var rt *engine.Runtime
+				sc.faults = func(r *engine.Runtime) {
+					rt = r
+					r.Rescale("sum", par) // applied at the first restore (sum and its chained sink)
+					r.Rescale("out", par)
+					done := false
+					r.Hooks.CheckpointCompleted = func(cp *engine.CompletedCheckpoint) bool {
+						if !done && cp.ID >= 2 {
+							done = true
+							task, _ := r.Task("map[0]")
+							r.World().After(10*sim.Millisecond, atFunc(func() { r.FailTask(task, "injected") }), 0, 0, 0)
+						}
+						return false
 					}
-					return false
 				}
-			}
-			if proto == "unaligned" {
-				// unaligned checkpoints hold in-flight data: a restore at a new
-				// parallelism is refused with a clear error.
-				w := sim.NewWorld(5)
-				rt, err := engine.NewRuntime(w, sc.job(), sc.cfg)
-				if err != nil {
-					t.Fatal(err)
+				got := checkExactlyOnce(t, sc, p)
+				if got.Restarts == 0 {
+					t.Fatalf("no restart (failed: %q)", got.Failed)
 				}
-				sc.faults(rt)
-				rt.RunToCompletion(sc.limit)
-				failed, why := rt.Failed()
-				if !failed || !strings.Contains(why, "in-flight data") {
-					t.Fatalf("restore at a new parallelism from an unaligned checkpoint: failed=%v %q", failed, why)
+				rec := rt.Recoveries()[0]
+				if !rec.Rescaled {
+					t.Fatalf("the restore did not rescale: %+v", rec)
 				}
-				return
-			}
-			got := checkExactlyOnce(t, sc, p)
-			if got.Restarts == 0 {
-				t.Fatalf("no restart (failed: %q)", got.Failed)
-			}
-		})
+				if proto == "unaligned" && !rec.WithChannelState {
+					t.Fatalf("unaligned restore without in-flight data: the redistribution was not exercised")
+				}
+			})
+		}
 	}
 }
 

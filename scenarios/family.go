@@ -90,8 +90,8 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 		cfg.Checkpoint.MaxConcurrent = 2
 	}
 	var rescale map[string]int
-	if shape == "pipeline" && (protocol == "aligned" || protocol == "atleastonce") && r.Chance(0.5) {
-		// restore at a new parallelism (aligned checkpoints hold no in-flight data)
+	if shape == "pipeline" && r.Chance(0.5) {
+		// restore at a new parallelism (in-flight data is redistributed)
 		p := midPar%4 + 1 // always a different parallelism
 		rescale = map[string]int{"sum": p, "out": p}
 	}
