@@ -4,9 +4,9 @@ PKGS := ./...
 
 .PHONY: run test bench fuzz check-long vet fmt
 
-# The main job: a demo of the simulated world until the scenario CLI lands.
+# The main job: every named scenario under every protocol; results.json and summary.txt in out/.
 run:
-	$(GO) run ./cmd/simrun demo --out out
+	$(GO) run ./cmd/simrun suite --out out
 
 # Everything CI runs: vet, formatting, and the test suite with the race-free default budget.
 test: vet
@@ -18,12 +18,15 @@ vet:
 
 # Benchmarks: medians of several runs; compare with benchstat.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./sim/ ./engine/ | tee out-bench.txt
+	mkdir -p out && $(GO) test -run '^$$' -bench . -benchmem -count 6 ./sim/ ./engine/ | tee out/bench.txt
 
 # Fuzzing of the loaders and kernel inputs, a few minutes each.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDuration$$' -fuzztime 2m ./sim/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 2m ./scenarios/
 
 # Long property runs: many more rapid checks than CI.
 check-long:
-	$(GO) test -count=1 -timeout 120m -rapid.checks=5000 ./sim/
+	$(GO) test -count=1 -timeout 120m ./sim/ ./engine/ ./protocol/ -rapid.checks=5000
+	$(GO) test -count=1 -timeout 120m ./scenarios/ -run Property -rapid.checks=2000
+	$(GO) run ./cmd/simrun explore --runs 2000 --protocol all --check-determinism

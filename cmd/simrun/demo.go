@@ -32,7 +32,7 @@ func demoCmd() *cobra.Command {
   wall time             %v
 `, seed, r.simTime, r.events, r.dropped, r.delivered, float64(r.delivered)/r.simTime.Seconds(),
 				100*r.bpShare, r.hash, r.again, verdict(r.hash == r.again), wall.Round(time.Millisecond))
-			fmt.Print(text)
+			fmt.Fprint(cmd.OutOrStdout(), text)
 			if out != "" {
 				if err := os.MkdirAll(out, 0o755); err != nil {
 					return err
@@ -66,6 +66,11 @@ func writeFileAtomic(name string, data []byte) error {
 		return err
 	}
 	tmp := f.Name()
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		os.Remove(tmp)

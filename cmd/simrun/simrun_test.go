@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ckptsim/ckptsim/scenarios"
+)
+
+// small is the scenario the tests run: the smallest and fastest.
+const small = "steady"
+
+// simrun runs the command line in process and returns its exit code and output.
+func simrun(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = execute(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// noCrash fails the test when output looks like a panic or a Go stack trace.
+func noCrash(t *testing.T, out string) {
+	t.Helper()
+	if strings.Contains(out, "panic") || regexp.MustCompile(`goroutine \d+ \[`).MatchString(out) {
+		t.Errorf("output looks like a crash:\n%s", out)
+	}
+}
+
+// runJSON runs args (which must include --json) and decodes the one JSON object
+// on stdout.
+func runJSON(t *testing.T, wantCode int, args ...string) *scenarios.Result {
+	t.Helper()
+	code, out, errOut := simrun(t, args...)
+	if code != wantCode {
+		t.Fatalf("simrun %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, out, errOut)
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	var res scenarios.Result
+	if err := dec.Decode(&res); err != nil {
+		t.Fatalf("simrun %s: stdout is not JSON: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		t.Fatalf("simrun %s: stdout has more than one JSON object:\n%s", strings.Join(args, " "), out)
+	}
+	return &res
+}
+
+func writeTemp(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func showYAML(t *testing.T, name string) string {
+	t.Helper()
+	code, out, errOut := simrun(t, "show", name)
+	if code != 0 || out == "" {
+		t.Fatalf("simrun show %s: exit %d, stdout %q, stderr %q", name, code, out, errOut)
+	}
+	return out
+}
+
+func TestList(t *testing.T) {
+	code, out, errOut := simrun(t, "list")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != len(scenarios.Registry()) {
+		t.Fatalf("list printed %d lines for %d scenarios:\n%s", len(lines), len(scenarios.Registry()), out)
+	}
+	for _, l := range lines {
+		name := strings.Fields(l)[0]
+		if _, err := scenarios.Lookup(name); err != nil {
+			t.Errorf("line %q does not start with a scenario name: %v", l, err)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^` + small + `\s`).MatchString(out) {
+		t.Errorf("list does not show %s:\n%s", small, out)
+	}
+}
+
+func TestProtocols(t *testing.T) {
+	code, out, errOut := simrun(t, "protocols")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for name, guarantee := range map[string]string{"aligned": "exactly-once", "unaligned": "exactly-once",
+		"hybrid": "exactly-once", "atleastonce": "at-least-once"} {
+		if !regexp.MustCompile(`(?m)^` + name + `\s+` + guarantee + `\b`).MatchString(out) {
+			t.Errorf("protocols does not list %s with %s:\n%s", name, guarantee, out)
+		}
+	}
+}
+
+// TestShowRoundTrip: the YAML show prints runs, from a file, to the trace hash of
+// the named scenario with the same seed and protocol.
+func TestShowRoundTrip(t *testing.T) {
+	file := writeTemp(t, "scenario.yaml", showYAML(t, small))
+	fromFile := runJSON(t, 0, "run", "--file", file, "--json", "--seed", "7", "--protocol", "unaligned")
+	named := runJSON(t, 0, "run", small, "--json", "--seed", "7", "--protocol", "unaligned")
+	if fromFile.TraceHash != named.TraceHash {
+		t.Errorf("trace hash from the shown YAML %s, from the named scenario %s", fromFile.TraceHash, named.TraceHash)
+	}
+	if named.Seed != 7 || named.Protocol != "unaligned" {
+		t.Errorf("run used seed %d, protocol %s; want 7, unaligned", named.Seed, named.Protocol)
+	}
+	if !strings.Contains(fromFile.Replay, "--file "+file) {
+		t.Errorf("replay command of a file run does not name the file: %s", fromFile.Replay)
+	}
+}
+
+func TestRunSummaryAndOut(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := simrun(t, "run", small, "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"✓", "checkpoints", "trace hash", "replay         simrun replay " + small} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res scenarios.Result
+	if err := json.Unmarshal(data, &res); err != nil || res.Scenario != small || !res.OK || len(res.Checks) == 0 {
+		t.Errorf("result.json: %v, %+v", err, res)
+	}
+}
+
+// TestRunFails: a scenario whose expected outcome does not happen exits 1 and
+// names the check and the replay command.
+func TestRunFails(t *testing.T) {
+	y := showYAML(t, small)
+	y = regexp.MustCompile(`(?m)^expect:.*\n([ \t]+.*\n)*`).ReplaceAllString(y, "")
+	file := writeTemp(t, "fails.yaml", y+"expect:\n  outcome: job-fails\n")
+	code, out, errOut := simrun(t, "run", "--file", file)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	noCrash(t, out+errOut)
+	if !strings.Contains(out, "✗") || !strings.Contains(errOut, "failed") || !strings.Contains(errOut, "replay: simrun replay --file "+file) {
+		t.Errorf("failure output lacks the failed check or the replay command:\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+}
+
+func TestReplayHash(t *testing.T) {
+	res := runJSON(t, 0, "run", small, "--json")
+	if code, out, errOut := simrun(t, "replay", small, "--expect-hash", res.TraceHash); code != 0 {
+		t.Errorf("replay with the right hash: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, _, errOut := simrun(t, "replay", small, "--expect-hash", "0000000000000bad")
+	if code != 1 || !strings.Contains(errOut, res.TraceHash) || !strings.Contains(errOut, "0000000000000bad") {
+		t.Errorf("replay with a wrong hash: exit %d (want 1), stderr should name both hashes:\n%s", code, errOut)
+	}
+	// The replay command a run prints is itself a passing command line.
+	args := strings.Fields(strings.TrimPrefix(res.Replay, "simrun "))
+	if code, out, errOut := simrun(t, args...); code != 0 {
+		t.Errorf("%s: exit %d\n%s\n%s", res.Replay, code, out, errOut)
+	}
+}
+
+// excerpt matches the source excerpt under an error in a scenario file.
+var excerpt = regexp.MustCompile(`^(\s+(\d+ )?\|.*\n?)+$`)
+
+// TestBadInput: every usage or input error exits 2 with one line on stderr and no
+// stack trace.
+func TestBadInput(t *testing.T) {
+	y := showYAML(t, small)
+	interval := regexp.MustCompile(`(?m)^(\s*execution\.checkpointing\.interval:).*$`)
+	var negative string
+	if interval.MatchString(y) {
+		negative = interval.ReplaceAllString(y, "$1 -1 s")
+	} else if strings.Contains(y, "\nconfig:\n") {
+		negative = strings.Replace(y, "\nconfig:\n", "\nconfig:\n  execution.checkpointing.interval: -1 s\n", 1)
+	} else {
+		negative = y + "config:\n  execution.checkpointing.interval: -1 s\n"
+	}
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	malformed := file("malformed.yaml", "not: [valid\n")
+	// Cut inside a flow mapping. (A cut at a line boundary can leave a valid,
+	// smaller scenario.)
+	cut := strings.Index(y, "{name: ")
+	if cut < 0 {
+		t.Fatalf("the YAML of %s has no flow mapping to cut:\n%s", small, y)
+	}
+	truncated := file("truncated.yaml", y[:cut+10])
+	unknownKey := file("unknown-key.yaml", y+"no-such-key: 1\n")
+	negInterval := file("negative-interval.yaml", negative)
+	for _, args := range [][]string{
+		{"run", "no-such-scenario"},
+		{"run", small, "--protocol", "no-such-protocol"},
+		{"run", small, "--no-such-flag"},
+		{"run", small, "--seed", "-1"},
+		{"run", "--file", malformed},
+		{"run", "--file", truncated},
+		{"run", "--file", unknownKey},
+		{"run", "--file", negInterval},
+		{"run", "--file", filepath.Join(dir, "missing.yaml")},
+		{"run", small, "--file", negInterval},
+		{"run"},
+		{"run", small, "extra"},
+		{"show", "no-such-scenario"},
+		{"show"},
+		{"replay", small, "--expect-hash", "not-a-hash"},
+		{"replay", "no-such-scenario"},
+		{"suite", "--parallel", "0"},
+		{"suite", "--parallel", "-3"},
+		{"suite", "--protocols", "aligned,no-such-protocol"},
+		{"no-such-command"},
+	} {
+		code, out, errOut := simrun(t, args...)
+		if code != 2 {
+			t.Errorf("simrun %s: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
+			continue
+		}
+		noCrash(t, out+errOut)
+		// One line says what is wrong; an error in a file may add the source line
+		// and a caret under the column.
+		lines := strings.Split(strings.TrimRight(errOut, "\n"), "\n")
+		if !strings.HasPrefix(lines[0], "simrun: ") || len(lines) > 1 && !excerpt.MatchString(strings.Join(lines[1:], "\n")) {
+			t.Errorf("simrun %s: want one line on stderr (and maybe a source excerpt), got:\n%s", strings.Join(args, " "), errOut)
+		}
+	}
+}
+
+// TestSuite runs a small suite in process: results come back in order, one for
+// every scenario and protocol, and the summary names every run.
+func TestSuite(t *testing.T) {
+	sc, err := scenarios.Lookup(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	protos := []string{"aligned", "unaligned", "hybrid", "atleastonce"}
+	results := runSuite([]*scenarios.Scenario{sc, sc}, protos, 3, false, io.Discard)
+	if len(results) != 2*len(protos) {
+		t.Fatalf("%d results, want %d", len(results), 2*len(protos))
+	}
+	for i, r := range results {
+		if r.Scenario != small || r.Protocol != protos[i%len(protos)] || !r.OK {
+			t.Errorf("result %d: %s under %s, ok %v: %+v", i, r.Scenario, r.Protocol, r.OK, r.Checks)
+		}
+		if r.TraceHash != results[i%len(protos)].TraceHash {
+			t.Errorf("result %d: the same run gave trace hashes %s and %s", i, r.TraceHash, results[i%len(protos)].TraceHash)
+		}
+	}
+	var b bytes.Buffer
+	if failed := writeSummary(&b, results, 3, 0); failed != 0 {
+		t.Errorf("%d failed:\n%s", failed, b.String())
+	}
+	for _, p := range protos {
+		if !regexp.MustCompile(`(?m)^` + small + `\s+` + p + `\s+ok\s`).MatchString(b.String()) {
+			t.Errorf("summary lacks %s/%s:\n%s", small, p, b.String())
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"a/b-c_1.yaml": "a/b-c_1.yaml",
+		"my file.yaml": "'my file.yaml'",
+		"it's":         `'it'\''s'`,
+		"":             "''",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
