@@ -128,6 +128,9 @@ func (t *Task) Name() string { return t.name }
 // Node is the worker node the task runs on.
 func (t *Task) Node() *sim.Node { return t.node }
 
+// World is the world the task runs in.
+func (t *Task) World() *sim.World { return t.rt.w }
+
 // Metrics returns the task's counters, including a backpressure period still going on.
 func (t *Task) Metrics() TaskMetrics {
 	m := t.m

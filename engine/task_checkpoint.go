@@ -131,9 +131,11 @@ func (t *Task) onBarrier(ig *inputGate, ch *sim.Channel, m sim.Msg, ev *StreamEv
 	}
 	var overtaken []sim.Msg
 	if m.Priority && !t.rt.mutation().DropInputState {
-		// the data the barrier overtook at the receiver was sent before it
+		// the data the barrier overtook at the receiver was sent before it: what
+		// queues behind it with a lower send sequence number (data sent after it
+		// queues behind it too)
 		for i := 0; i < ch.QueuedIn(); i++ {
-			if q := ch.QueuedInAt(i); !q.Event {
+			if q := ch.QueuedInAt(i); !q.Event && q.Seq < m.Seq {
 				overtaken = append(overtaken, q)
 			}
 		}

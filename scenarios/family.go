@@ -33,6 +33,11 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 	srcPar, midPar := par(), par()
 	sinkCost := sim.Duration(r.Int64N(int64(1500 * sim.Microsecond)))
 	keys := engine.KeySpec{Count: 10 + r.IntN(200)}
+	if shape == "join" {
+		// a join's output grows with matches per key: keep the job within capacity
+		keys.Count = 200 + r.IntN(300)
+		sinkCost /= 8
+	}
 	if r.Chance(0.3) && shape != "join" { // a hot-key join explodes quadratically
 		keys = engine.KeySpec{Dist: engine.Hot, Count: 20, HotRatio: 0.8}
 	}
@@ -62,7 +67,7 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 		case "join":
 			a := src(j, "orders", 1, records, rate)
 			b := src(j, "payments", 2, records/2, rate/2)
-			a.KeyBy().Join("join", b.KeyBy(), engine.JoinSpec{Lower: -50 * sim.Millisecond, Upper: 50 * sim.Millisecond}).Parallelism(midPar).
+			a.KeyBy().Join("join", b.KeyBy(), engine.JoinSpec{Lower: -20 * sim.Millisecond, Upper: 20 * sim.Millisecond}).Parallelism(midPar).
 				Sink("out", sink).Cost(sinkCost)
 		case "window":
 			src(j, "src", 1, records, rate).KeyBy().Window("window", engine.WindowSpec{Size: size, Slide: slide}).
@@ -89,6 +94,11 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 	if r.Chance(0.3) {
 		cfg.Checkpoint.MaxConcurrent = 2
 	}
+	if r.Chance(0.25) {
+		// a checkpoint timeout tight enough to expire under backpressure
+		cfg.Checkpoint.Timeout = sim.Duration(100+r.IntN(400)) * sim.Millisecond
+		cfg.Checkpoint.TolerableFailures = 1 << 20 // expiries are tolerated: the job must stay live
+	}
 	var rescale map[string]int
 	if shape == "pipeline" && r.Chance(0.5) {
 		// restore at a new parallelism (in-flight data is redistributed)
@@ -110,7 +120,7 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 			At: sim.Duration(300+r.IntN(1500)) * sim.Millisecond})
 	}
 	c.Setup = &Setup{Name: "random/" + shape, Seed: seed, NewJob: newJob, Config: cfg, Protocol: protocol,
-		Faults: sched, Limit: 5 * sim.Minute, Expect: OutcomePass, Bounded: true, Rescale: rescale}
+		Faults: sched, Limit: 2 * sim.Minute, Expect: OutcomePass, Bounded: true, Rescale: rescale}
 	return c, nil
 }
 

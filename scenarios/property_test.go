@@ -1,7 +1,9 @@
 package scenarios
 
 import (
+	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -9,6 +11,18 @@ import (
 	"github.com/ckptsim/ckptsim/sim"
 	"pgregory.net/rapid"
 )
+
+// TestMain keeps the property tests CI-sized unless -rapid.checks is given
+// (make check-long gives a large budget).
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
+	if !set {
+		_ = flag.Set("rapid.checks", "30")
+	}
+	os.Exit(m.Run())
+}
 
 // drawSchedule draws a fault schedule rapid can shrink: fewer faults, earlier
 // times, smaller parameters.
