@@ -498,11 +498,25 @@ func (c *Coordinator) fail(p *pendingCheckpoint, reason string, counts bool) {
 	}
 }
 
-// abortAll fails every pending checkpoint (job failover).
+// writing reports whether a checkpoint's metadata write is in flight.
+func (c *Coordinator) writing() bool {
+	for _, p := range c.pending {
+		if p.writing {
+			return true
+		}
+	}
+	return false
+}
+
+// abortAll fails every pending checkpoint that can still fail (job failover).
 func (c *Coordinator) abortAll(reason string) {
 	c.finalDone = false
-	for len(c.pending) > 0 {
-		p := c.pending[0]
+	for _, p := range append([]*pendingCheckpoint(nil), c.pending...) {
+		if p.writing {
+			// every task acknowledged and the metadata is being written: the
+			// checkpoint will complete (the restart waits for it)
+			continue
+		}
 		c.remove(p)
 		st := p.stats
 		st.Status = StatusFailed

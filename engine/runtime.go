@@ -479,6 +479,11 @@ func (rt *Runtime) restart() {
 	if rt.jobDone || rt.jobFailed {
 		return
 	}
+	if rt.coord.writing() {
+		// a checkpoint is completing: restore from it, once it is durable
+		rt.coordNode.After(10*sim.Millisecond, rt.coord, evCoordRestart, 0, 0)
+		return
+	}
 	if rt.running {
 		if len(rt.pendingRegions) > 0 {
 			rt.restartRegions()

@@ -247,6 +247,11 @@ func outputCheck(ref, got *Observation, superset bool) Check {
 	var dups int
 	for _, sink := range sortedMapKeys(ref.Output) {
 		want, have := ref.Output[sink], got.Output[sink]
+		if superset {
+			// replayed records inflate window counts and aggregates: at least once
+			// promises every result is there, not its value
+			want, have = withoutValues(want), withoutValues(have)
+		}
 		for _, r := range sortedRecords(want) {
 			if have[r] < want[r] {
 				missing = append(missing, fmt.Sprintf("%s: %s ×%d", sink, describeRecord(r), want[r]-have[r]))
@@ -301,6 +306,17 @@ func verifierCheck(guarantee string, ref, got *Observation, order bool) Check {
 	}
 	c.Detail = strings.Join(parts, "; ")
 	return c
+}
+
+func withoutValues(m map[engine.Record]int) map[engine.Record]int {
+	out := make(map[engine.Record]int, len(m))
+	for r, n := range m {
+		r.Value = 0
+		if out[r] < n {
+			out[r] = n
+		}
+	}
+	return out
 }
 
 // normalize keeps what an exactly-once run must reproduce of a committed record. A
