@@ -157,7 +157,7 @@ func builtins() []*Scenario {
 				"checkpoint takes about 2 × 300 ms.",
 			Seed:     1,
 			Duration: "1 min",
-			Job:      benchmarkJob(8000, "64 B", "1 ms"),
+			Job:      benchmarkJob(40000, "64 B", "1 ms"),
 			Cluster:  benchmarkCluster(),
 			Config: benchmarkConfig(
 				"taskmanager.network.memory.buffer-debloat.enabled", "true",
