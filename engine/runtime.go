@@ -34,6 +34,9 @@ type Config struct {
 	HeartbeatTimeout sim.Duration
 	// CommitRetry is the pause before a failed sink commit is retried (100 ms).
 	CommitRetry sim.Duration
+	// RestoreFrom starts the job from a completed checkpoint (as `flink run -s`),
+	// typically one taken from another run with DurableCheckpoint.
+	RestoreFrom *CompletedCheckpoint
 }
 
 func (c *Config) fill() {
@@ -189,10 +192,20 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 			rt.sinks[v.Name].clock = w
 		}
 	}
-	if err := rt.deploy(nil); err != nil {
+	if cp := cfg.RestoreFrom; cp != nil {
+		rt.coord.completed = []*CompletedCheckpoint{cp}
+		rt.coord.nextID = cp.ID + 1
+	}
+	if err := rt.deploy(cfg.RestoreFrom); err != nil {
 		return nil, err
 	}
 	return rt, nil
+}
+
+// DurableCheckpoint returns a completed checkpoint with its task snapshots as the
+// checkpoint store holds them, ready to be restored by another runtime.
+func (rt *Runtime) DurableCheckpoint(cp *CompletedCheckpoint) *CompletedCheckpoint {
+	return rt.loadSnapshots(cp)
 }
 
 func (c *Config) validate() error {

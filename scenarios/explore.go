@@ -163,7 +163,7 @@ func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []stri
 	if err != nil {
 		return &ExploreFailure{Seed: seed, Protocol: opts.Protocol, Check: "setup", Detail: err.Error()}, false, nil
 	}
-	res, err := Run(c.Setup, RunOptions{CheckDeterminism: opts.CheckDeterminism})
+	res, err := Run(c.Setup, RunOptions{CheckDeterminism: opts.CheckDeterminism, CheckRestorePoints: true, MaxRestorePoints: 2})
 	fail := func(check, detail string) *ExploreFailure {
 		f := &ExploreFailure{Seed: seed, Protocol: c.Setup.Protocol, Scenario: c.Setup.Name, Check: check, Detail: detail,
 			Replay: ExploreReplay(seed, c.Setup.Protocol), Swarm: c.Swarm.String()}

@@ -20,6 +20,11 @@ type RunOptions struct {
 	Seed uint64
 	// CheckDeterminism runs the faulty run twice and checks the trace hashes agree.
 	CheckDeterminism bool
+	// CheckRestorePoints forks a fault-free run from completed checkpoints of the
+	// faulty run (up to MaxRestorePoints of them, evenly spread) and checks each
+	// reaches the reference's keyed state.
+	CheckRestorePoints bool
+	MaxRestorePoints   int
 }
 
 // ReplayCommand is the one-line command that reproduces a run exactly.
@@ -145,6 +150,9 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 		}
 		res.Checks = append(res.Checks, c)
 	}
+	if opts.CheckRestorePoints && ref != nil && p.Guarantee() == "exactly-once" {
+		res.Checks = append(res.Checks, restorePointsCheck(setup, seed, got, ref, opts.MaxRestorePoints))
+	}
 	res.Outcome = outcome(setup, got, res.Checks)
 	res.OK = res.Outcome == setup.Expect
 	if setup.Expect == OutcomeJobFails || setup.Expect == OutcomeDetected {
@@ -154,6 +162,43 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	res.Replay = ReplayCommand(setup.Name, setup.Protocol, seed, res.TraceHash)
 	res.WallMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil
+}
+
+// restorePointsCheck: every completed checkpoint is a valid restore point — a
+// fault-free run started from it reaches the reference's keyed state.
+func restorePointsCheck(setup *Setup, seed uint64, got, ref *Observation, max int) Check {
+	c := Check{Name: "restore-points", OK: true}
+	cps := got.Runtime.Coordinator().Completed()
+	if max <= 0 {
+		max = 3
+	}
+	step := 1
+	if len(cps) > max {
+		step = (len(cps) + max - 1) / max
+	}
+	n := 0
+	for i := len(cps) - 1; i >= 0; i -= step {
+		cp := got.Runtime.DurableCheckpoint(cps[i])
+		fork := *setup
+		fork.Config.RestoreFrom = cp
+		o, err := Execute(&fork, seed, false)
+		n++
+		if err != nil {
+			c.OK, c.Detail = false, fmt.Sprintf("restore from checkpoint %d: %v", cp.ID, err)
+			return c
+		}
+		if !o.Finished {
+			c.OK, c.Detail = false, fmt.Sprintf("the run forked from checkpoint %d did not finish", cp.ID)
+			return c
+		}
+		if d := cmp.Diff(ref.State, o.State); d != "" {
+			c.OK = false
+			c.Detail = fmt.Sprintf("the run forked from checkpoint %d ends with keyed state that differs from the reference (-want +got):\n%s", cp.ID, clip(d, 3000))
+			return c
+		}
+	}
+	c.Detail = fmt.Sprintf("%d of %d completed checkpoints restored and reached the reference", n, len(cps))
+	return c
 }
 
 // outcome classifies a run: the job failed for good, a check flagged a violation,
