@@ -226,6 +226,12 @@ func (rt *Runtime) checkRestorable(cp *CompletedCheckpoint) error {
 // (lingering ones of the failed attempt). Commits that fail are retried at once
 // until they succeed.
 func (rt *Runtime) commitRestoredTransactions(cp *CompletedCheckpoint) {
+	rt.settleTransactions(cp, func(string, int) bool { return true })
+}
+
+// settleTransactions commits the prepared transactions that cp lists and aborts
+// the other prepared ones, for the sink subtasks mine selects.
+func (rt *Runtime) settleTransactions(cp *CompletedCheckpoint, mine func(sink string, subtask int) bool) {
 	keep := map[string]map[TxnKey]bool{}
 	for _, s := range cp.Tasks {
 		for sink, ids := range s.Txns {
@@ -240,11 +246,15 @@ func (rt *Runtime) commitRestoredTransactions(cp *CompletedCheckpoint) {
 	for _, name := range rt.Sinks() {
 		store := rt.sinks[name]
 		for _, k := range store.Prepared() {
+			if !mine(name, k.Subtask) {
+				continue
+			}
 			if keep[name][k] {
 				for !store.CommitTxn(k) {
 				}
+			} else {
+				store.AbortTxn(k)
 			}
 		}
-		store.AbortOthers(keep[name])
 	}
 }

@@ -299,29 +299,4 @@ func (rt *Runtime) commitRestoredTransactionsOf(cp *CompletedCheckpoint, replace
 			}
 		}
 	}
-	keep := map[string]map[TxnKey]bool{}
-	for _, s := range cp.Tasks {
-		for sink, ids := range s.Txns {
-			if keep[sink] == nil {
-				keep[sink] = map[TxnKey]bool{}
-			}
-			for _, id := range ids {
-				keep[sink][TxnKey{Subtask: s.Subtask, Checkpoint: id}] = true
-			}
-		}
-	}
-	for _, name := range rt.Sinks() {
-		store := rt.sinks[name]
-		for _, k := range store.Prepared() {
-			if !subtasks[name][k.Subtask] {
-				continue
-			}
-			if keep[name][k] {
-				for !store.CommitTxn(k) {
-				}
-			} else {
-				store.AbortTxn(k)
-			}
-		}
-	}
-}
+	rt.settleTransactions(cp, func(sink string, subtask int) bool { return subtasks[sink][subtask] })}

@@ -97,6 +97,9 @@ func Explore(opts ExploreOptions) *ExploreReport {
 		skipped  bool
 	}
 	results := make([]outcome, len(seeds))
+	// Wall time and goroutines are the harness's, not the simulations': each
+	// worker runs whole, independent runs (one world per goroutine, nothing
+	// shared), so neither can affect a trace.
 	start := time.Now()
 	var mu sync.Mutex
 	done, failed := 0, 0

@@ -116,7 +116,7 @@ func Execute(setup *Setup, seed uint64, withFaults bool) (*Observation, error) {
 // Run runs a scenario under its protocol: a fault-free reference run, then the run
 // with faults, and checks every oracle the protocol promises against the reference.
 func Run(setup *Setup, opts RunOptions) (*Result, error) {
-	start := time.Now()
+	start := time.Now() // wall time of the run, reported only: never part of the trace
 	seed := setup.Seed
 	if opts.Seed != 0 {
 		seed = opts.Seed
