@@ -299,4 +299,5 @@ func (rt *Runtime) commitRestoredTransactionsOf(cp *CompletedCheckpoint, replace
 			}
 		}
 	}
-	rt.settleTransactions(cp, func(sink string, subtask int) bool { return subtasks[sink][subtask] })}
+	rt.settleTransactions(cp, func(sink string, subtask int) bool { return subtasks[sink][subtask] })
+}
