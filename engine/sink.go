@@ -120,16 +120,6 @@ func (s *SinkStore) CommitTxn(k TxnKey) bool {
 	return true
 }
 
-// AbortOthers drops every prepared transaction not in keep (lingering transactions
-// of a failed attempt).
-func (s *SinkStore) AbortOthers(keep map[TxnKey]bool) {
-	for _, k := range s.Prepared() {
-		if !keep[k] {
-			delete(s.prepared, k)
-		}
-	}
-}
-
 // AbortTxn drops one prepared transaction.
 func (s *SinkStore) AbortTxn(k TxnKey) { delete(s.prepared, k) }
 
