@@ -429,7 +429,8 @@ type Channel struct {
 	sendSeq        int64
 	fwd, rev       *link // the links towards the receiver and back
 	holdBack       bool  // keep back the next data buffer (FIFO violation fault)
-	held           *Msg
+	holding        bool  // held carries a buffer kept back
+	held           Msg
 
 	// sender side
 	sendQ   ring[Msg]
@@ -655,16 +656,17 @@ func (ch *Channel) pump() {
 		m.Backlog = int32(ch.dataQd)
 		if !m.Event && ch.holdBack {
 			ch.holdBack = false
-			ch.held = &m
+			ch.held, ch.holding = m, true
 			ch.part.Release()
 			continue
 		}
 		ch.transmit(m)
-		if h := ch.held; h != nil && !m.Event {
-			ch.held = nil
-			ch.transmit(*h)
+		if ch.holding && !m.Event {
+			ch.holding = false
+			ch.transmit(ch.held)
 			ch.Sent++
-			ch.SentBytes += int64(h.Size)
+			ch.SentBytes += int64(ch.held.Size)
+			ch.held = Msg{}
 		}
 		if m.Event {
 			ch.Events++

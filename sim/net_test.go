@@ -377,3 +377,23 @@ func (r *benchReceiver) InputAvailable(g *Gate, _ bool) {
 	}
 }
 func (r *benchReceiver) ChannelBroken(*Channel) {}
+
+// TestChannelSteadyStateDoesNotAllocate: moving buffers through a credit-based
+// channel allocates nothing once the queues have grown.
+func TestChannelSteadyStateDoesNotAllocate(t *testing.T) {
+	w := NewWorld(1)
+	nw := NewNetwork(w, NetConfig{Remote: LinkConfig{Latency: 100 * Microsecond}})
+	sn, rn := w.AddNode("s"), w.AddNode("r")
+	s := &testSender{left: 1 << 62, size: DefaultSegmentSize}
+	s.p = nw.NewPartition(sn, 0, s)
+	r := &benchReceiver{}
+	r.g = nw.NewGate(rn, r)
+	nw.Connect(s.p, r.g)
+	s.fill()
+	for r.n < 1000 {
+		w.Step()
+	}
+	if a := testing.AllocsPerRun(1000, func() { w.Step() }); a != 0 {
+		t.Fatalf("%v allocations per event in steady state", a)
+	}
+}
