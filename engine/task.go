@@ -83,6 +83,8 @@ type Task struct {
 	dead    bool // cancelled or crashed: its events are ignored
 	ck      *checkpointing
 	replay  []replayItem // restored channel state still to process
+	// overtaking is set while a queued barrier is being made to overtake data.
+	overtaking bool
 	// lateSnap holds snapshots a mutant acknowledged before uploading them.
 	lateSnap map[int64]*TaskSnapshot
 

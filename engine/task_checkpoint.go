@@ -51,7 +51,11 @@ type inflight struct {
 	syncEnd     sim.Time
 	uploading   bool
 	overtakeAt  sim.Time // when a forwarded aligned barrier may overtake queued data
-	stats       SubtaskCheckpointStats
+	// queuedBarriers counts output channels whose barrier may still time out in
+	// the queue: the upload waits until each left or overtook, so that the data
+	// it overtakes is this snapshot's output channel state.
+	queuedBarriers int
+	stats          SubtaskCheckpointStats
 }
 
 func (c *checkpointing) find(id int64) *inflight {
@@ -315,8 +319,11 @@ func (t *Task) Upstream(ch *sim.Channel, id int64) {
 }
 
 // overtakeQueued makes the aligned barrier of checkpoint id, if it still waits in
-// ch's output queue, overtake the data before it. The overtaken buffers travel after
-// it, and the barrier says how many: the consumer persists them as input state.
+// ch's output queue, overtake the data before it. While the checkpoint's upload
+// waits for its barriers to leave, the overtaken buffers become this snapshot's
+// output channel state, as Flink's aligned checkpoint timeout on the output side;
+// otherwise they travel after the barrier, which says up to which send sequence
+// number the consumer must persist them as input state.
 func (t *Task) overtakeQueued(ch *sim.Channel, id int64) {
 	var ev *StreamEvent
 	match := func(m sim.Msg) bool {
@@ -326,21 +333,62 @@ func (t *Task) overtakeQueued(ch *sim.Channel, id int64) {
 		}
 		return false
 	}
+	f := t.ck.find(id)
+	own := f != nil && f.queuedBarriers > 0 && !f.uploading
+	t.overtaking = true // the barrier leaves inside Prioritize: upload after the state is in
 	over, ok := ch.Prioritize(match, t.ck.scratch[:0])
+	t.overtaking = false
 	if !ok {
 		return
 	}
 	ev.Unaligned = true
-	for _, m := range over {
-		if m.Seq > ev.OvertakenUpTo {
-			ev.OvertakenUpTo = m.Seq
+	oi, ci := t.outputOf(ch)
+	if own {
+		f.unaligned = true
+		f.stats.Unaligned = true
+		for _, m := range over {
+			recs := copyRecords(m.Payload.(*Buffer).Records, 0)
+			f.snap.OutputState[oi][ci] = append(f.snap.OutputState[oi][ci], recs...)
+			for _, r := range recs {
+				f.stats.PersistedBytes += int64(r.Size)
+			}
+		}
+	} else {
+		for _, m := range over {
+			if m.Seq > ev.OvertakenUpTo {
+				ev.OvertakenUpTo = m.Seq
+			}
 		}
 	}
-	for _, o := range t.outs {
-		for i, oc := range o.channels {
+	if oi >= 0 {
+		t.outs[oi].sent[ci] = nil // nothing may be appended to the overtaken buffers
+	}
+	t.uploadReady()
+}
+
+// outputOf finds the output and channel number of an output channel.
+func (t *Task) outputOf(ch *sim.Channel) (int, int) {
+	for oi, o := range t.outs {
+		for ci, oc := range o.channels {
 			if oc == ch {
-				o.sent[i] = nil // nothing may be appended to the overtaken buffers
+				return oi, ci
 			}
+		}
+	}
+	return -1, -1
+}
+
+// EventSent implements sim.EventSentListener: a barrier that could still have
+// timed out in the queue has left; the upload may start once all have.
+func (t *Task) EventSent(ch *sim.Channel, m sim.Msg) {
+	ev, ok := m.Payload.(*StreamEvent)
+	if t.dead || t.ck == nil || !ok || ev.Kind != EvBarrier || ev.OvertakeAt == 0 {
+		return
+	}
+	if f := t.ck.find(ev.Checkpoint); f != nil && f.queuedBarriers > 0 {
+		f.queuedBarriers--
+		if !t.overtaking {
+			t.maybeUpload(f)
 		}
 	}
 }
@@ -504,6 +552,9 @@ func (t *Task) forwardBarrier(f *inflight) {
 				}
 				continue
 			}
+			if f.overtakeAt > 0 {
+				f.queuedBarriers++ // EventSent counts it down when it leaves
+			}
 			ch.Send(sim.Msg{Event: true, Payload: ev, Size: eventSize, Blocking: blocking})
 		}
 	}
@@ -512,7 +563,7 @@ func (t *Task) forwardBarrier(f *inflight) {
 // maybeUpload starts the asynchronous phase once the snapshot is taken and no
 // channel still feeds its input state.
 func (t *Task) maybeUpload(f *inflight) {
-	if f.uploading || f.persistOpen > 0 || f.snap == nil || t.ck.find(f.id) == nil {
+	if f.uploading || f.persistOpen > 0 || f.queuedBarriers > 0 || f.snap == nil || t.ck.find(f.id) == nil || t.overtaking {
 		return
 	}
 	f.uploading = true

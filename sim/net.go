@@ -231,6 +231,12 @@ type EventListener interface {
 	EventArrived(ch *Channel, m Msg)
 }
 
+// EventSentListener is an optional interface of a PartitionListener: it hears of
+// every event message as it leaves the sender.
+type EventSentListener interface {
+	EventSent(ch *Channel, m Msg)
+}
+
 // PartitionListener is told about its result partition. Calls happen inside
 // simulator events.
 type PartitionListener interface {
@@ -672,6 +678,9 @@ func (ch *Channel) pump() {
 			ch.Events++
 			if m.Blocking {
 				ch.blocked = true
+			}
+			if el, ok := ch.part.listener.(EventSentListener); ok {
+				el.EventSent(ch, m)
 			}
 		} else {
 			ch.Sent++
