@@ -587,7 +587,7 @@ func (t *Task) Describe() string {
 			if t.ck != nil && idx < len(t.ck.held) {
 				fmt.Fprintf(&b, " held=%v blocking=%v persisting=%d", t.ck.held[idx], t.ck.blocking[idx], t.ck.persisting[idx])
 			}
-			fmt.Fprintf(&b, " sender: queued=%d credit=%d blocked=%v broken=%v\n", ch.QueuedOut(), ch.Credit(), ch.Blocked(), ch.Broken())
+			fmt.Fprintf(&b, " sender: queued=%d credit=%d blocked=%v broken=%v bufsize=%d\n", ch.QueuedOut(), ch.Credit(), ch.Blocked(), ch.Broken(), ch.BufferSize())
 		}
 	}
 	for oi, o := range t.outs {
