@@ -187,14 +187,12 @@ func (g *Generator) Fill(r *Record, split int32, off int64) {
 			t = 0
 		}
 	}
-	*r = Record{
-		Key:    key,
-		Value:  off*int64(g.spec.Splits) + int64(split-g.base) + 1,
-		Time:   t,
-		Split:  split,
-		Offset: off,
-		Size:   g.spec.RecordSize,
-	}
+	r.Key = key
+	r.Value = off*int64(g.spec.Splits) + int64(split-g.base) + 1
+	r.Time = t
+	r.Split = split
+	r.Offset = off
+	r.Size = g.spec.RecordSize
 }
 
 // DueAt is when the record at off is available in the log (rate-limited sources);

@@ -50,7 +50,7 @@ func (t *stateTable) find(k StateKey) (uint64, bool) {
 	}
 	i := t.home(k)
 	for t.used[i] {
-		if t.keys[i] == k {
+		if c := &t.keys[i]; c.Key == k.Key && c.Sub == k.Sub && c.NS == k.NS {
 			t.lastKey, t.lastSlot, t.lastOK = k, i, true
 			return i, true
 		}
