@@ -1,0 +1,120 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/csv"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ckptsim/ckptsim/engine"
+	_ "github.com/ckptsim/ckptsim/protocol"
+	"github.com/ckptsim/ckptsim/sim"
+)
+
+// smallRuns runs a backpressured job with a crash under three protocols.
+func smallRuns(t *testing.T) *Tables {
+	t.Helper()
+	var tables Tables
+	for _, name := range []string{"aligned", "unaligned", "hybrid"} {
+		p, _ := engine.LookupProtocol(name)
+		j := engine.NewJob("report")
+		j.Source("src", engine.SourceSpec{Splits: 2, Records: 3000, RecordSize: 1024}).Parallelism(2).
+			Rebalance().Map("map", nil).Parallelism(2).
+			Rebalance().Sink("out", engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit, Discard: true}).Parallelism(2).Cost(sim.Millisecond)
+		w := sim.NewWorld(1)
+		rt, err := engine.NewRuntime(w, j, engine.Config{Workers: 2, Protocol: p,
+			Checkpoint: engine.CheckpointConfig{Interval: 300 * sim.Millisecond, AlignedTimeout: 20 * sim.Millisecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.After(900*sim.Millisecond, crash{rt.Workers()[1]}, 0, 0, 0)
+		if !rt.RunToCompletion(sim.Time(5 * sim.Minute)) {
+			t.Fatalf("%s: job did not finish", name)
+		}
+		tables.Add("small", name, rt)
+	}
+	return &tables
+}
+
+type crash struct{ n *sim.Node }
+
+func (c crash) Handle(sim.Event) {
+	if c.n.Up() {
+		c.n.Crash()
+		c.n.World().After(300*sim.Millisecond, crash{c.n}, 1, 0, 0)
+	} else {
+		c.n.Restart()
+	}
+}
+
+func TestTablesAreWrittenAsCSVAndJSON(t *testing.T) {
+	tables := smallRuns(t)
+	dir := t.TempDir()
+	if err := tables.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"checkpoints", "subtask_checkpoints", "failures"} {
+		f, err := os.Open(filepath.Join(dir, name+".csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s.csv: %v", name, err)
+		}
+		if len(recs) < 2 {
+			t.Fatalf("%s.csv has %d lines, want a header and rows", name, len(recs))
+		}
+		if _, err := os.Stat(filepath.Join(dir, name+".json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestFigureIsValidAndNotBlank renders figure 2 and checks the PNG decodes with
+// many colours in use and the SVG draws paths.
+func TestFigureIsValidAndNotBlank(t *testing.T) {
+	tables := smallRuns(t)
+	dir := t.TempDir()
+	if err := CheckpointDurations(dir, "checkpoint-durations", "small", tables.Checkpoints); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "checkpoint-durations.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	colors := map[[4]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 3 {
+		for x := b.Min.X; x < b.Max.X; x += 3 {
+			r, g, bl, a := img.At(x, y).RGBA()
+			colors[[4]uint32{r, g, bl, a}] = true
+		}
+	}
+	if len(colors) < 8 {
+		t.Fatalf("the PNG uses %d colours: blank", len(colors))
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, "checkpoint-durations.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), "<svg") || strings.Count(string(svg), "<path") < 10 {
+		t.Fatalf("the SVG draws nothing (%d paths)", strings.Count(string(svg), "<path"))
+	}
+	for _, proto := range []string{"aligned", "unaligned", "hybrid"} {
+		if !strings.Contains(string(svg), proto) {
+			t.Fatalf("the legend lacks %s", proto)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "checkpoint-durations.csv")); err != nil {
+		t.Fatal(err)
+	}
+}

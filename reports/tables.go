@@ -1,0 +1,199 @@
+// Package reports turns runs into data and pictures: tidy tables (CSV and JSON)
+// of checkpoints, subtask checkpoints and failures, and gonum/plot figures.
+package reports
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/ckptsim/ckptsim/engine"
+)
+
+// CheckpointRow is one checkpoint of one run: Flink's checkpoint statistics.
+type CheckpointRow struct {
+	Scenario      string  `json:"scenario"`
+	Protocol      string  `json:"protocol"`
+	ID            int64   `json:"id"`
+	Status        string  `json:"status"`
+	Reason        string  `json:"reason,omitempty"`
+	TriggerMS     float64 `json:"trigger_ms"`
+	DurationMS    float64 `json:"duration_ms"`
+	Acknowledged  int     `json:"acknowledged"`
+	Total         int     `json:"total"`
+	StateBytes    int64   `json:"checkpointed_bytes"`
+	FullBytes     int64   `json:"full_bytes"`
+	ProcessedData int64   `json:"processed_inflight_bytes"`
+	PersistedData int64   `json:"persisted_inflight_bytes"`
+	Unaligned     bool    `json:"unaligned"`
+}
+
+// SubtaskRow is one subtask's part of one checkpoint.
+type SubtaskRow struct {
+	Scenario       string  `json:"scenario"`
+	Protocol       string  `json:"protocol"`
+	Checkpoint     int64   `json:"checkpoint"`
+	Task           string  `json:"task"`
+	StartDelayMS   float64 `json:"start_delay_ms"`
+	AlignmentMS    float64 `json:"alignment_ms"`
+	SyncMS         float64 `json:"sync_ms"`
+	AsyncMS        float64 `json:"async_ms"`
+	ProcessedBytes int64   `json:"processed_inflight_bytes"`
+	PersistedBytes int64   `json:"persisted_inflight_bytes"`
+	StateBytes     int64   `json:"checkpointed_bytes"`
+	Unaligned      bool    `json:"unaligned"`
+}
+
+// FailureRow is one recovery of one run.
+type FailureRow struct {
+	Scenario       string  `json:"scenario"`
+	Protocol       string  `json:"protocol"`
+	FailedMS       float64 `json:"failed_ms"`
+	RestartedMS    float64 `json:"restarted_ms"`
+	DowntimeMS     float64 `json:"downtime_ms"`
+	Reason         string  `json:"reason"`
+	FromCheckpoint int64   `json:"from_checkpoint"`
+	ChannelState   bool    `json:"with_channel_state"`
+	Rescaled       bool    `json:"rescaled"`
+}
+
+// Tables are the tidy tables of one or more runs.
+type Tables struct {
+	Checkpoints []CheckpointRow
+	Subtasks    []SubtaskRow
+	Failures    []FailureRow
+}
+
+// Add appends the rows of one finished run.
+func (t *Tables) Add(scenario, protocol string, rt *engine.Runtime) {
+	for _, st := range rt.Coordinator().Stats() {
+		t.Checkpoints = append(t.Checkpoints, CheckpointRow{Scenario: scenario, Protocol: protocol, ID: st.ID,
+			Status: string(st.Status), Reason: st.Reason, TriggerMS: st.TriggerAt.Seconds() * 1000,
+			DurationMS: st.Duration.Milliseconds(), Acknowledged: st.Acknowledged, Total: st.Total,
+			StateBytes: st.StateSize, FullBytes: st.FullSize, ProcessedData: st.ProcessedData,
+			PersistedData: st.PersistedData, Unaligned: st.Unaligned})
+		for _, sub := range st.Subtasks {
+			t.Subtasks = append(t.Subtasks, SubtaskRow{Scenario: scenario, Protocol: protocol, Checkpoint: st.ID,
+				Task: sub.Task, StartDelayMS: sub.StartDelay.Milliseconds(), AlignmentMS: sub.Alignment.Milliseconds(),
+				SyncMS: sub.Sync.Milliseconds(), AsyncMS: sub.Async.Milliseconds(), ProcessedBytes: sub.ProcessedBytes,
+				PersistedBytes: sub.PersistedBytes, StateBytes: sub.StateBytes, Unaligned: sub.Unaligned})
+		}
+	}
+	for _, r := range rt.Recoveries() {
+		row := FailureRow{Scenario: scenario, Protocol: protocol, FailedMS: r.FailedAt.Seconds() * 1000,
+			RestartedMS: r.RestartedAt.Seconds() * 1000, Reason: r.Reason, FromCheckpoint: r.FromCheckpoint,
+			ChannelState: r.WithChannelState, Rescaled: r.Rescaled}
+		if r.RestartedAt > 0 {
+			row.DowntimeMS = r.RestartedAt.Sub(r.FailedAt).Milliseconds()
+		}
+		t.Failures = append(t.Failures, row)
+	}
+}
+
+// Write stores every table in dir as NAME.csv and NAME.json, atomically.
+func (t *Tables) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tables := []struct {
+		name string
+		rows any
+	}{{"checkpoints", t.Checkpoints}, {"subtask_checkpoints", t.Subtasks}, {"failures", t.Failures}}
+	for _, tb := range tables {
+		name, rows := tb.name, tb.rows
+		js, err := json.MarshalIndent(rows, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := WriteFileAtomic(filepath.Join(dir, name+".json"), append(js, '\n')); err != nil {
+			return err
+		}
+		c, err := toCSV(rows)
+		if err != nil {
+			return err
+		}
+		if err := WriteFileAtomic(filepath.Join(dir, name+".csv"), c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// toCSV renders a slice of flat structs as CSV with the JSON names as header.
+func toCSV(rows any) ([]byte, error) {
+	js, err := json.Marshal(rows)
+	if err != nil {
+		return nil, err
+	}
+	var objs []map[string]any
+	if err := json.Unmarshal(js, &objs); err != nil {
+		return nil, err
+	}
+	header := jsonFields(rows)
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write(header)
+	for _, o := range objs {
+		rec := make([]string, len(header))
+		for i, h := range header {
+			switch v := o[h].(type) {
+			case nil:
+			case float64:
+				rec[i] = strconv.FormatFloat(v, 'f', -1, 64)
+			default:
+				rec[i] = fmt.Sprint(v)
+			}
+		}
+		_ = w.Write(rec)
+	}
+	w.Flush()
+	return b.Bytes(), w.Error()
+}
+
+// WriteFileAtomic writes data to a temporary file beside name and renames it.
+func WriteFileAtomic(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, name)
+}
+
+// jsonFields lists the JSON names of the fields of a slice's element struct, in
+// field order.
+func jsonFields(rows any) []string {
+	t := reflect.TypeOf(rows).Elem()
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func jsonIndent(v any) ([]byte, error) {
+	js, err := json.MarshalIndent(v, "", "  ")
+	return append(js, '\n'), err
+}
