@@ -4,7 +4,7 @@ PKGS := ./...
 
 .PHONY: run test bench fuzz check-long vet fmt
 
-# The main job: every named scenario under every protocol; results.json and summary.txt in out/.
+# The main job: every named scenario under every protocol; results, tables and figures in out/.
 run:
 	$(GO) run ./cmd/simrun suite --out out
 

@@ -25,6 +25,9 @@ type RunOptions struct {
 	// reaches the reference's keyed state.
 	CheckRestorePoints bool
 	MaxRestorePoints   int
+	// Observe, when set, receives the runtime of the run with faults once it ended
+	// (for reports).
+	Observe func(rt *engine.Runtime)
 }
 
 // ReplayCommand is the one-line command that reproduces a run exactly.
@@ -128,6 +131,9 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	got, err := Execute(setup, seed, true)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Observe != nil {
+		opts.Observe(got.Runtime)
 	}
 	var ref *Observation
 	if setup.Bounded {

@@ -251,7 +251,7 @@ func TestSuite(t *testing.T) {
 		t.Fatal(err)
 	}
 	protos := []string{"aligned", "unaligned", "hybrid", "atleastonce"}
-	results := runSuite([]*scenarios.Scenario{sc, sc}, protos, 3, false, io.Discard)
+	results, _ := runSuite([]*scenarios.Scenario{sc, sc}, protos, 3, false, io.Discard)
 	if len(results) != 2*len(protos) {
 		t.Fatalf("%d results, want %d", len(results), 2*len(protos))
 	}

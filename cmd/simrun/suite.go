@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/reports"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/spf13/cobra"
 )
@@ -43,7 +46,7 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 				return err
 			}
 			start := time.Now()
-			results := runSuite(scenarios.Registry(), protos, parallel, determinism, cmd.ErrOrStderr())
+			results, tables := runSuite(scenarios.Registry(), protos, parallel, determinism, cmd.ErrOrStderr())
 			wall := time.Since(start)
 
 			var table bytes.Buffer
@@ -60,6 +63,9 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 					return err
 				}
 				if err := writeOut(out, "summary.txt", table.Bytes()); err != nil {
+					return err
+				}
+				if err := writeReports(out, tables); err != nil {
 					return err
 				}
 			}
@@ -106,7 +112,7 @@ func suiteProtocols(asked []string) ([]string, error) {
 // results come back in scenario-major order whatever the pool does; a run that
 // cannot start or panics is a failed result. A progress bar goes to progressTo
 // when it is a terminal.
-func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determinism bool, progressTo io.Writer) []*scenarios.Result {
+func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determinism bool, progressTo io.Writer) ([]*scenarios.Result, *reports.Tables) {
 	type job struct {
 		sc    *scenarios.Scenario
 		proto string
@@ -118,6 +124,7 @@ func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determini
 		}
 	}
 	results := make([]*scenarios.Result, len(jobs))
+	perRun := make([]reports.Tables, len(jobs)) // one per run: workers share nothing
 	prog := newProgress(progressTo, len(jobs))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -125,7 +132,9 @@ func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determini
 		wg.Go(func() {
 			for i := range next {
 				j := jobs[i]
-				results[i] = suiteRun(j.sc, j.proto, determinism)
+				results[i] = suiteRun(j.sc, j.proto, determinism, func(rt *engine.Runtime) {
+					perRun[i].Add(j.sc.Name, j.proto, rt)
+				})
 				prog.done()
 			}
 		})
@@ -136,16 +145,46 @@ func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determini
 	close(next)
 	wg.Wait()
 	prog.finish()
-	return results
+	var all reports.Tables
+	for _, t := range perRun {
+		all.Checkpoints = append(all.Checkpoints, t.Checkpoints...)
+		all.Subtasks = append(all.Subtasks, t.Subtasks...)
+		all.Failures = append(all.Failures, t.Failures...)
+	}
+	return results, &all
+}
+
+// writeReports writes the tidy tables under DIR/data and, per scenario, the
+// checkpoint-duration figure (protocols overlaid) under DIR/figures.
+func writeReports(dir string, t *reports.Tables) error {
+	if err := t.Write(filepath.Join(dir, "data")); err != nil {
+		return err
+	}
+	figs := filepath.Join(dir, "figures")
+	if err := os.MkdirAll(figs, 0o755); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, r := range t.Checkpoints {
+		if seen[r.Scenario] {
+			continue
+		}
+		seen[r.Scenario] = true
+		if err := reports.CheckpointDurations(figs, r.Scenario+"-checkpoint-durations", r.Scenario, t.Checkpoints); err != nil &&
+			!strings.Contains(err.Error(), "no completed checkpoint") {
+			return err
+		}
+	}
+	return nil
 }
 
 // suiteRun runs one scenario under one protocol and always returns a result.
-func suiteRun(sc *scenarios.Scenario, proto string, determinism bool) *scenarios.Result {
+func suiteRun(sc *scenarios.Scenario, proto string, determinism bool, observe func(*engine.Runtime)) *scenarios.Result {
 	start := time.Now()
 	setup, err := sc.Setup(proto)
 	if err == nil {
 		var res *scenarios.Result
-		if res, err = runSetup(setup, sc.Name, scenarios.RunOptions{Seed: setup.Seed, CheckDeterminism: determinism}); err == nil {
+		if res, err = runSetup(setup, sc.Name, scenarios.RunOptions{Seed: setup.Seed, CheckDeterminism: determinism, Observe: observe}); err == nil {
 			return res
 		}
 	}
