@@ -374,8 +374,6 @@ func (rt *Runtime) finishJob() {
 	rt.w.TraceNote(0x646f6e65, uint64(rt.attempt), 0)
 }
 
-func (rt *Runtime) allFinished() bool { return rt.finished == len(rt.tasks) }
-
 func (rt *Runtime) taskFailed(t *Task, reason string) {
 	rt.failures = append(rt.failures, TaskFailure{At: rt.w.Now(), Task: t.name, Reason: reason})
 	rt.coord.sendMsg(t, &message{kind: msgFailed, task: t.index, sender: t, inc: t.attempt, reason: t.name + ": " + reason})

@@ -25,16 +25,15 @@ type outcome struct {
 }
 
 type scenario struct {
-	job      func() *engine.Job
-	keyed    string // vertex whose keyed state is compared
-	sink     string
-	splits   []int32
-	records  int64
-	ordered  bool // the topology keeps per-split order
-	cfg      engine.Config
-	limit    sim.Time
-	faults   func(rt *engine.Runtime)
-	parallel map[string]int
+	job     func() *engine.Job
+	keyed   string // vertex whose keyed state is compared
+	sink    string
+	splits  []int32
+	records int64
+	ordered bool // the topology keeps per-split order
+	cfg     engine.Config
+	limit   sim.Time
+	faults  func(rt *engine.Runtime)
 }
 
 func run(t testing.TB, seed uint64, sc scenario, withFaults bool) outcome {

@@ -36,16 +36,6 @@ func (t *tracker) Pending() (int64, bool) {
 	return t.pending[0].id, true
 }
 
-func (t *tracker) live() int {
-	n := 0
-	for _, e := range t.ended {
-		if !e {
-			n++
-		}
-	}
-	return n
-}
-
 // Barrier implements engine.BarrierHandler.
 func (t *tracker) Barrier(ch int, b engine.BarrierInfo, now sim.Time, out []engine.Action) []engine.Action {
 	id := b.Checkpoint

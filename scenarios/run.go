@@ -505,9 +505,7 @@ func fill(res *Result, o *Observation) {
 		for _, f := range o.Injector.Log() {
 			res.Faults = append(res.Faults, f.String())
 		}
-		for _, k := range sortedMapKeys(o.Injector.Reached) {
-			res.Coverage = append(res.Coverage, k)
-		}
+		res.Coverage = append(res.Coverage, sortedMapKeys(o.Injector.Reached)...)
 	}
 	for _, st := range rt.Coordinator().Stats() {
 		if st.Status == engine.StatusFailed && strings.Contains(st.Reason, "expired") {

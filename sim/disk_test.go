@@ -628,7 +628,7 @@ func TestDiskTraceDeterministic(t *testing.T) {
 		n.Crash()
 		return w.TraceHash()
 	}
-	if run(3) != run(3) {
+	if first, second := run(3), run(3); first != second {
 		t.Error("same seed, different trace hash")
 	}
 }

@@ -312,8 +312,7 @@ func TestDebloatShrinksBuffers(t *testing.T) {
 	ch := nw.Connect(s.p, r.g)
 	// the sender fills buffers to the size the receiver asks for.
 	s.size = int32(ch.BufferSize())
-	var fill func()
-	fill = func() {
+	fill := func() {
 		s.size = int32(ch.BufferSize())
 		s.fill()
 	}

@@ -391,7 +391,7 @@ func TestStoreTraceDeterministic(t *testing.T) {
 		w.RunUntilIdle()
 		return w.TraceHash()
 	}
-	if run(100) != run(100) {
+	if first, second := run(100), run(100); first != second {
 		t.Error("same run, different trace hash")
 	}
 	if run(100) == run(101) {
