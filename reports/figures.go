@@ -108,3 +108,64 @@ func (t *Tables) writeOne(dir, name string, rows any) error {
 	}
 	return WriteFileAtomic(filepath.Join(dir, name+".csv"), c)
 }
+
+// AlignmentAndStartDelay draws figure 7: box plots of the alignment duration and
+// the start delay of every subtask checkpoint of one scenario, one box per
+// protocol and measure. It writes NAME.png, NAME.svg and the rows as NAME.csv and
+// NAME.json into dir.
+func AlignmentAndStartDelay(dir, name, scenario string, rows []SubtaskRow) error {
+	byProtocol := map[string][]SubtaskRow{}
+	var kept []SubtaskRow
+	for _, r := range rows {
+		if r.Scenario == scenario {
+			byProtocol[r.Protocol] = append(byProtocol[r.Protocol], r)
+			kept = append(kept, r)
+		}
+	}
+	if len(kept) == 0 {
+		return fmt.Errorf("figure %s: no subtask checkpoint of %q to draw", name, scenario)
+	}
+	protocols := make([]string, 0, len(byProtocol))
+	for pr := range byProtocol {
+		protocols = append(protocols, pr)
+	}
+	sort.Strings(protocols)
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Alignment and start delay per subtask — %s", scenario)
+	p.Y.Label.Text = "ms"
+	p.Add(plotter.NewGrid())
+	var names []string
+	w := vg.Points(18)
+	for i, pr := range protocols {
+		var align, delay plotter.Values
+		for _, r := range byProtocol[pr] {
+			align = append(align, r.AlignmentMS)
+			delay = append(delay, r.StartDelayMS)
+		}
+		for k, vals := range []plotter.Values{align, delay} {
+			box, err := plotter.NewBoxPlot(w, float64(2*i+k), vals)
+			if err != nil {
+				return err
+			}
+			box.FillColor = colorOf(pr, i)
+			if k == 1 {
+				box.FillColor = lighter(colorOf(pr, i))
+			}
+			p.Add(box)
+		}
+		names = append(names, pr+"\nalignment", pr+"\nstart delay")
+	}
+	p.NominalX(names...)
+	if err := save(p, dir, name); err != nil {
+		return err
+	}
+	var t Tables
+	return t.writeOne(dir, name, kept)
+}
+
+// lighter mixes a colour halfway to white.
+func lighter(c color.Color) color.Color {
+	r, g, b, _ := c.RGBA()
+	mix := func(v uint32) uint8 { return uint8((v>>8 + 255) / 2) }
+	return color.RGBA{R: mix(r), G: mix(g), B: mix(b), A: 0xff}
+}

@@ -83,7 +83,26 @@ func TestFigureIsValidAndNotBlank(t *testing.T) {
 	if err := CheckpointDurations(dir, "checkpoint-durations", "small", tables.Checkpoints); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "checkpoint-durations.png"))
+	checkImages(t, dir, "checkpoint-durations", []string{"aligned", "unaligned", "hybrid"})
+	if _, err := os.Stat(filepath.Join(dir, "checkpoint-durations.csv")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBoxPlotIsValidAndNotBlank(t *testing.T) {
+	tables := smallRuns(t)
+	dir := t.TempDir()
+	if err := AlignmentAndStartDelay(dir, "alignment", "small", tables.Subtasks); err != nil {
+		t.Fatal(err)
+	}
+	checkImages(t, dir, "alignment", []string{"aligned", "unaligned", "hybrid", "start delay"})
+}
+
+// checkImages checks NAME.png decodes and uses many colours, and NAME.svg draws
+// paths and contains every label.
+func checkImages(t *testing.T, dir, name string, labels []string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, name+".png"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,21 +119,21 @@ func TestFigureIsValidAndNotBlank(t *testing.T) {
 		}
 	}
 	if len(colors) < 8 {
-		t.Fatalf("the PNG uses %d colours: blank", len(colors))
+		t.Fatalf("%s.png uses %d colours: blank", name, len(colors))
 	}
-	svg, err := os.ReadFile(filepath.Join(dir, "checkpoint-durations.svg"))
+	svg, err := os.ReadFile(filepath.Join(dir, name+".svg"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(svg), "<svg") || strings.Count(string(svg), "<path") < 10 {
-		t.Fatalf("the SVG draws nothing (%d paths)", strings.Count(string(svg), "<path"))
+		t.Fatalf("%s.svg draws nothing (%d paths)", name, strings.Count(string(svg), "<path"))
 	}
-	for _, proto := range []string{"aligned", "unaligned", "hybrid"} {
-		if !strings.Contains(string(svg), proto) {
-			t.Fatalf("the legend lacks %s", proto)
+	for _, l := range labels {
+		if !strings.Contains(string(svg), l) {
+			t.Fatalf("%s.svg lacks the label %q", name, l)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "checkpoint-durations.csv")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, name+".csv")); err != nil {
 		t.Fatal(err)
 	}
 }

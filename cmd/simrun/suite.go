@@ -155,7 +155,8 @@ func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determini
 }
 
 // writeReports writes the tidy tables under DIR/data and, per scenario, the
-// checkpoint-duration figure (protocols overlaid) under DIR/figures.
+// checkpoint-duration figure (protocols overlaid) and the alignment / start-delay
+// box plots under DIR/figures.
 func writeReports(dir string, t *reports.Tables) error {
 	if err := t.Write(filepath.Join(dir, "data")); err != nil {
 		return err
@@ -172,6 +173,10 @@ func writeReports(dir string, t *reports.Tables) error {
 		seen[r.Scenario] = true
 		if err := reports.CheckpointDurations(figs, r.Scenario+"-checkpoint-durations", r.Scenario, t.Checkpoints); err != nil &&
 			!strings.Contains(err.Error(), "no completed checkpoint") {
+			return err
+		}
+		if err := reports.AlignmentAndStartDelay(figs, r.Scenario+"-alignment", r.Scenario, t.Subtasks); err != nil &&
+			!strings.Contains(err.Error(), "no subtask checkpoint") {
 			return err
 		}
 	}
