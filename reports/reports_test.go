@@ -11,6 +11,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/engine"
 	_ "github.com/ckptsim/ckptsim/protocol"
+	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -135,5 +136,39 @@ func checkImages(t *testing.T, dir, name string, labels []string) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, name+".csv")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestIndexInlinesFiguresAndChecks: the HTML report lists every run with its
+// verdict and replay command and inlines the figures, with no external resource.
+func TestIndexInlinesFiguresAndChecks(t *testing.T) {
+	tables := smallRuns(t)
+	dir := t.TempDir()
+	if err := CheckpointDurations(dir, "small-checkpoint-durations", "small", tables.Checkpoints); err != nil {
+		t.Fatal(err)
+	}
+	results := []*scenarios.Result{
+		{Scenario: "small", Protocol: "aligned", OK: true, Outcome: "pass", Replay: "simrun replay small --protocol aligned --seed 1",
+			Checks: []scenarios.Check{{Name: "exactly-once-state", OK: true}}},
+		{Scenario: "small", Protocol: "unaligned", OK: false, Outcome: "check-failed", Replay: "simrun replay small --protocol unaligned --seed 1",
+			Checks: []scenarios.Check{{Name: "exactly-once-output", OK: false, Detail: "3 records lost <b>"}}},
+	}
+	if err := WriteIndex(dir, dir, results); err != nil {
+		t.Fatal(err)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(html)
+	for _, want := range []string{"small", "aligned", "unaligned", "FAIL", "simrun replay small --protocol unaligned --seed 1", "<svg", "3 records lost &lt;b&gt;"} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("index.html lacks %q", want)
+		}
+	}
+	for _, external := range []string{"<script src", "<link ", `src="http`, `href="http`, "url(http"} {
+		if strings.Contains(page, external) {
+			t.Fatalf("index.html loads an external resource (%q)", external)
+		}
 	}
 }

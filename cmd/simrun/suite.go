@@ -68,6 +68,9 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 				if err := writeReports(out, tables); err != nil {
 					return err
 				}
+				if err := reports.WriteIndex(out, filepath.Join(out, "figures"), results); err != nil {
+					return err
+				}
 			}
 			if failed > 0 {
 				return failErr("%d of %d runs failed", failed, len(results))
