@@ -73,12 +73,8 @@ func NewSinkStore(name string, discard bool) *SinkStore {
 
 // Commit makes records visible to readers of the store.
 func (s *SinkStore) Commit(recs []Record) {
-	if !s.discard {
-		s.committed = append(s.committed, recs...)
-	}
 	for i := range recs {
-		s.verify.Observe(&recs[i])
-		s.observeLatency(&recs[i])
+		s.commitOne(&recs[i])
 	}
 }
 

@@ -107,7 +107,7 @@ func Explore(opts ExploreOptions) *ExploreReport {
 	var wg sync.WaitGroup
 	for w := 0; w < opts.Parallel; w++ {
 		wg.Add(1)
-		go func() {
+		go func() { // one whole, independent run at a time per worker: see above
 			defer wg.Done()
 			for {
 				mu.Lock()

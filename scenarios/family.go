@@ -112,8 +112,8 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 	}
 	targets.Window = 2 * sim.Second
 	targets.Sinks = true
-	c.Swarm, _ = faults.Random(sim.NewRand(seed, "explore/faults"), targets)
-	_, sched := faults.Random(sim.NewRand(seed, "explore/faults"), targets)
+	swarm, sched := faults.Random(sim.NewRand(seed, "explore/faults"), targets)
+	c.Swarm = swarm
 	if rescale != nil {
 		// a failure to restore from, at the new parallelism
 		sched = append(sched, faults.Spec{Kind: faults.CrashTask, Task: targets.Tasks[r.IntN(len(targets.Tasks))],

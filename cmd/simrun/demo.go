@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ckptsim/ckptsim/reports"
 	"github.com/ckptsim/ckptsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -37,7 +38,7 @@ func demoCmd() *cobra.Command {
 				if err := os.MkdirAll(out, 0o755); err != nil {
 					return err
 				}
-				if err := writeFileAtomic(filepath.Join(out, "demo.txt"), []byte(text)); err != nil {
+				if err := reports.WriteFileAtomic(filepath.Join(out, "demo.txt"), []byte(text)); err != nil {
 					return err
 				}
 			}
@@ -57,30 +58,6 @@ func verdict(ok bool) string {
 		return "deterministic"
 	}
 	return "MISMATCH"
-}
-
-// writeFileAtomic writes data to a temporary file beside name and renames it.
-func writeFileAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, name)
 }
 
 type demoResult struct {

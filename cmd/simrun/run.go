@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ckptsim/ckptsim/reports"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/spf13/cobra"
 )
@@ -279,7 +280,7 @@ func writeOut(dir, name string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return failErr("%v", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, name), data); err != nil {
+	if err := reports.WriteFileAtomic(filepath.Join(dir, name), data); err != nil {
 		return failErr("%v", err)
 	}
 	return nil
