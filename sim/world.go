@@ -15,11 +15,15 @@ type World struct {
 	stopped bool
 	fired   uint64
 	dropped uint64
+	// sampler, when set, observes the world every samplePeriod (see SetSampler).
+	sampler      func(at Time)
+	samplePeriod Duration
+	nextSample   Time
 }
 
 // NewWorld returns an empty world whose every random draw derives from seed.
 func NewWorld(seed uint64) *World {
-	w := &World{seed: seed, streams: map[string]*Rand{}}
+	w := &World{seed: seed, streams: map[string]*Rand{}, nextSample: Never}
 	return w
 }
 
@@ -59,6 +63,29 @@ func (w *World) After(d Duration, h Handler, kind uint32, a, b int64) {
 	w.Schedule(w.now.Add(d), h, kind, a, b)
 }
 
+// SetSampler makes the world call fn at every multiple of period after now, at the
+// moment the clock passes it: fn sees the state between the events before and after
+// that time. Sampling is observation only: it is not an event, is not part of the
+// trace, and fn must not schedule events or change the simulation. A period of zero
+// or less removes the sampler.
+func (w *World) SetSampler(period Duration, fn func(at Time)) {
+	if period <= 0 || fn == nil {
+		w.sampler, w.nextSample = nil, Never
+		return
+	}
+	w.sampler, w.samplePeriod = fn, period
+	w.nextSample = Time((int64(w.now)/int64(period) + 1) * int64(period))
+}
+
+// sampleUpTo calls the sampler for every sample time at or before t.
+func (w *World) sampleUpTo(t Time) {
+	for w.nextSample <= t && w.sampler != nil {
+		at := w.nextSample
+		w.nextSample = at.Add(w.samplePeriod)
+		w.sampler(at)
+	}
+}
+
 // Stop makes Run, RunUntilIdle and Step return before the next event.
 func (w *World) Stop() { w.stopped = true }
 
@@ -83,6 +110,9 @@ func (w *World) Run(until Time) {
 		w.fire()
 	}
 	if !w.stopped && until > w.now {
+		if until != Never {
+			w.sampleUpTo(until)
+		}
 		w.now = until
 	}
 }
@@ -105,6 +135,9 @@ func (w *World) NextAt() Time {
 // fire pops one event and hands it to its target unless its incarnation is gone.
 func (w *World) fire() bool {
 	ev := w.q.pop()
+	if ev.At >= w.nextSample {
+		w.sampleUpTo(ev.At)
+	}
 	w.now = ev.At
 	if ev.Node != 0 {
 		n := w.nodes[ev.Node-1]

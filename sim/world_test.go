@@ -531,3 +531,31 @@ func TestWorldStop(t *testing.T) {
 		})
 	}
 }
+
+// A sampler sees every period boundary in order, between the events around it, and
+// leaves the trace hash as it was.
+func TestWorldSamplerObservesWithoutChangingTrace(t *testing.T) {
+	run := func(sample bool) (uint64, []string) {
+		w := NewWorld(3)
+		r := &recorder{w: w}
+		var seen []string
+		if sample {
+			w.SetSampler(10, func(at Time) { seen = append(seen, fmt.Sprintf("%d:%d", at, len(r.got))) })
+		}
+		for _, at := range []Time{5, 10, 25, 31} {
+			w.Schedule(at, r, 0, int64(at), 0)
+		}
+		w.RunUntilIdle()
+		w.Run(45)
+		return w.TraceHash(), seen
+	}
+	plain, _ := run(false)
+	sampled, seen := run(true)
+	if plain != sampled {
+		t.Fatalf("sampling changed the trace hash: %x vs %x", plain, sampled)
+	}
+	want := "[10:1 20:2 30:3 40:4]"
+	if fmt.Sprint(seen) != want {
+		t.Fatalf("samples %v, want %s", seen, want)
+	}
+}
