@@ -323,6 +323,9 @@ func (c *Coordinator) trigger() {
 	p.stats = CheckpointStats{ID: id, Status: StatusInProgress, TriggerAt: now, Total: len(rt.tasks)}
 	c.pending = append(c.pending, p)
 	rt.w.TraceNote(0x747267, uint64(id), 0)
+	if h := rt.Hooks.CheckpointTriggered; h != nil {
+		h(id)
+	}
 	for _, t := range rt.tasks {
 		if t.src != nil || t.finished {
 			c.tell(t, evTrigger, id, int64(now))

@@ -80,3 +80,18 @@ func (h *Histogram) Merge(o *Histogram) {
 		h.max = o.max
 	}
 }
+
+// Since is the histogram of the durations recorded after prev was copied from h
+// (prev must be an earlier copy of h). Its maximum is the upper bound of its
+// highest bucket, capped by h's maximum.
+func (h *Histogram) Since(prev *Histogram) Histogram {
+	var d Histogram
+	for b := range h.counts {
+		if c := h.counts[b] - prev.counts[b]; c > 0 {
+			d.counts[b] = c
+			d.n += c
+			d.max = min(bucketUpper(b), h.max)
+		}
+	}
+	return d
+}

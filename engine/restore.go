@@ -55,8 +55,28 @@ func (t *Task) restore(cp *CompletedCheckpoint) error {
 		}
 	}
 	t.SetSourceOffsets(offsets)
-	return t.restoreInputs(cp, mine, rescaled)
+	if err := t.restoreInputs(cp, mine, rescaled); err != nil {
+		return err
+	}
+	if h := t.rt.Hooks.Restored; h != nil {
+		n := 0
+		for _, it := range t.replay {
+			n += len(it.recs)
+		}
+		h(t, cp.ID, n)
+	}
+	return nil
 }
+
+// RestoringChannelState reports whether the task is still replaying the in-flight
+// data of the checkpoint it restored (it takes no new input until it is done).
+func (t *Task) RestoringChannelState() bool {
+	return len(t.replay) > 0 || (t.cur != nil && t.curCh == nil)
+}
+
+// Cancelled reports whether the task is gone: cancelled by a failover or lost with
+// its worker. Its events are ignored from then on.
+func (t *Task) Cancelled() bool { return t.dead }
 
 // owned reports whether old subtask k's in-flight data goes to this subtask when
 // it is not routed by key: round robin over the new parallelism.

@@ -86,6 +86,24 @@ type Hooks struct {
 	// FirstBarrier runs when a task with several input channels takes the first
 	// barrier of a checkpoint: it is aligning (or persisting, when unaligned).
 	FirstBarrier func(t *Task, checkpoint int64)
+
+	// The hooks below only observe (the Chrome trace export uses them): they must
+	// not change the runtime, schedule events or fold anything into the trace.
+
+	// CheckpointTriggered runs when the coordinator triggers a checkpoint.
+	CheckpointTriggered func(checkpoint int64)
+	// BarrierSent runs when a task sends the barrier of a checkpoint on one of its
+	// output channels.
+	BarrierSent func(t *Task, ch *sim.Channel, checkpoint int64)
+	// BarrierReceived runs when a task takes the barrier of a checkpoint from one
+	// of its input channels.
+	BarrierReceived func(t *Task, ch *sim.Channel, checkpoint int64)
+	// PhaseEnded runs when a phase of a subtask's checkpoint (alignment, sync,
+	// async) ends, completed or cut short (p.Outcome says which).
+	PhaseEnded func(p PhaseSpan)
+	// Restored runs when a task of a new attempt restored its part of a completed
+	// checkpoint; channelRecords is the in-flight data it will replay first.
+	Restored func(t *Task, checkpoint int64, channelRecords int)
 }
 
 // Recovery records one job restart.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/ckptsim/ckptsim/sim"
 )
@@ -39,6 +40,111 @@ type checkpointing struct {
 	alignBytes int64
 	latest     int64 // largest checkpoint id taken
 	scratch    []sim.Msg
+}
+
+// CheckpointPhase is a phase of a subtask's checkpoint, as Flink reports them.
+type CheckpointPhase uint8
+
+// Checkpoint phases.
+const (
+	// PhaseAlignment is from the first barrier to the snapshot (waiting for the
+	// barriers of the other input channels).
+	PhaseAlignment CheckpointPhase = iota + 1
+	// PhaseSync is the synchronous snapshot: operator state, offsets, pre-commit.
+	PhaseSync
+	// PhaseAsync is from the synchronous snapshot to the acknowledgement: the
+	// persistence of in-flight data (unaligned) and the upload.
+	PhaseAsync
+)
+
+func (p CheckpointPhase) String() string {
+	switch p {
+	case PhaseAlignment:
+		return "alignment"
+	case PhaseSync:
+		return "sync"
+	case PhaseAsync:
+		return "async"
+	}
+	return "?"
+}
+
+// PhaseSpan is one phase of one subtask's checkpoint, for observers
+// (Hooks.PhaseEnded, Task.OpenCheckpointPhases).
+type PhaseSpan struct {
+	Task       *Task
+	Checkpoint int64
+	Phase      CheckpointPhase
+	Start, End sim.Time
+	Unaligned  bool
+	// ProcessedBytes is the in-flight data processed during alignment,
+	// PersistedBytes the in-flight data persisted, StateBytes the checkpointed
+	// state (the delta when incremental).
+	ProcessedBytes, PersistedBytes, StateBytes int64
+	// Outcome is empty when the phase completed, else why it ended early:
+	// "aborted" or "declined" (the upload failed).
+	Outcome string
+}
+
+func (t *Task) notePhase(p PhaseSpan) {
+	if h := t.rt.Hooks.PhaseEnded; h != nil {
+		p.Task = t
+		h(p)
+	}
+}
+
+// OpenCheckpointPhases lists the checkpoint phases the task is in, ending now: the
+// alignments it started and the snapshots it took and has not acknowledged (their
+// async phase). Observers call it once a task is cancelled or its worker crashed,
+// to close what the task never finished.
+func (t *Task) OpenCheckpointPhases() []PhaseSpan {
+	c := t.ck
+	if c == nil {
+		return nil
+	}
+	now := t.rt.w.Now()
+	ids := make([]int64, 0, len(c.firstAt))
+	for id := range c.firstAt {
+		if id > c.latest {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	var out []PhaseSpan
+	for _, id := range ids {
+		out = append(out, PhaseSpan{Task: t, Checkpoint: id, Phase: PhaseAlignment, Start: c.firstAt[id], End: now,
+			ProcessedBytes: c.alignBytes})
+	}
+	for _, f := range c.inflight {
+		start := min(f.syncEnd, now)
+		out = append(out, PhaseSpan{Task: t, Checkpoint: f.id, Phase: PhaseAsync, Start: start, End: now,
+			Unaligned: f.unaligned, PersistedBytes: f.stats.PersistedBytes, StateBytes: f.stats.StateBytes})
+	}
+	return out
+}
+
+// InFlightBytes is the data queued at the task's input channels (delivered and not
+// yet taken) and at its output channels (waiting for credit), in bytes.
+func (t *Task) InFlightBytes() (in, out int64) {
+	for _, ig := range t.gates {
+		for _, ch := range ig.g.Channels() {
+			for i := 0; i < ch.QueuedIn(); i++ {
+				if m := ch.QueuedInAt(i); !m.Event {
+					in += int64(m.Size)
+				}
+			}
+		}
+	}
+	for _, o := range t.outs {
+		for _, ch := range o.channels {
+			for i := 0; i < ch.QueuedOut(); i++ {
+				if m := ch.QueuedOutAt(i); !m.Event {
+					out += int64(m.Size)
+				}
+			}
+		}
+	}
+	return in, out
 }
 
 // inflight is one checkpoint a task has taken and not yet acknowledged.
@@ -130,6 +236,9 @@ func (t *Task) onBarrier(ig *inputGate, ch *sim.Channel, m sim.Msg, ev *StreamEv
 		return
 	}
 	idx := t.channelIndex(ig, ch)
+	if h := t.rt.Hooks.BarrierReceived; h != nil {
+		h(t, ch, ev.Checkpoint)
+	}
 	if m.Blocking {
 		c.blocking[idx] = true
 	}
@@ -474,6 +583,10 @@ func (t *Task) takeCheckpoint(id int64, unaligned bool, overtakeAt sim.Time) {
 	}
 	delete(c.firstAt, id)
 	delete(c.created, id)
+	if first < now && t.rt.Hooks.PhaseEnded != nil {
+		t.notePhase(PhaseSpan{Checkpoint: id, Phase: PhaseAlignment, Start: first, End: now, Unaligned: unaligned,
+			ProcessedBytes: c.alignBytes})
+	}
 	snap := &TaskSnapshot{Task: t.name, Chain: chainName(t.Chain), Subtask: t.Subtask, Parallelism: t.Chain[0].Parallelism,
 		InputState: make([][]Record, len(c.chans)), OutputState: make([][][]Record, len(t.outs)),
 		InputGates: t.gateOfEachChannel()}
@@ -524,6 +637,11 @@ func (t *Task) takeCheckpoint(id int64, unaligned bool, overtakeAt sim.Time) {
 	t.sliceCost += sync
 	f.stats.Sync = sync
 	f.syncEnd = now.Add(t.scaled(t.sliceCost))
+	if t.rt.Hooks.PhaseEnded != nil {
+		start := min(now.Add(t.scaled(t.sliceCost-sync)), f.syncEnd)
+		t.notePhase(PhaseSpan{Checkpoint: id, Phase: PhaseSync, Start: start, End: f.syncEnd, Unaligned: unaligned,
+			StateBytes: f.stats.StateBytes})
+	}
 	t.rt.noteSnapshot(t, id)
 }
 
@@ -538,6 +656,9 @@ func (t *Task) forwardBarrier(f *inflight) {
 		for i, ch := range o.channels {
 			ev := &StreamEvent{Kind: EvBarrier, Checkpoint: f.id, Time: f.created, Unaligned: f.unaligned, OvertakeAt: f.overtakeAt}
 			o.sent[i] = nil
+			if h := t.rt.Hooks.BarrierSent; h != nil {
+				h(t, ch, f.id)
+			}
 			if f.unaligned && o.mode != Forward && o.mode != Broadcast {
 				t.ck.scratch = ch.SendPriority(sim.Msg{Payload: ev, Size: eventSize}, t.ck.scratch[:0])
 				if t.rt.mutation().DropOutputState {
@@ -596,6 +717,10 @@ func (t *Task) ackNow(f *inflight) {
 	}
 	f.stats.Async = now.Sub(start)
 	f.stats.AckAt = now
+	if t.rt.Hooks.PhaseEnded != nil {
+		t.notePhase(PhaseSpan{Checkpoint: f.id, Phase: PhaseAsync, Start: start, End: now, Unaligned: f.unaligned,
+			PersistedBytes: f.stats.PersistedBytes, StateBytes: f.stats.StateBytes})
+	}
 	t.ck.drop(f.id)
 	t.rt.coord.send(t, msgAck, f.id, f.snap, &f.stats)
 }
@@ -609,6 +734,12 @@ func (t *Task) uploaded(id int64, status int64) {
 		return
 	}
 	if status != sim.StoreOK {
+		if t.rt.Hooks.PhaseEnded != nil {
+			now := t.rt.w.Now()
+			t.notePhase(PhaseSpan{Checkpoint: id, Phase: PhaseAsync, Start: min(f.syncEnd, now), End: now,
+				Unaligned: f.unaligned, PersistedBytes: f.stats.PersistedBytes, StateBytes: f.stats.StateBytes,
+				Outcome: "declined"})
+		}
 		c.drop(id)
 		t.rt.coord.send(t, msgDecline, id, nil, nil)
 		return
@@ -620,6 +751,9 @@ func (t *Task) uploaded(id int64, status int64) {
 // barrier downstream.
 func (t *Task) abortLocal(id int64, forward bool) {
 	c := t.ck
+	if t.rt.Hooks.PhaseEnded != nil {
+		t.noteAborted(id)
+	}
 	if f := c.find(id); f != nil {
 		c.drop(id)
 	}
@@ -639,6 +773,20 @@ func (t *Task) abortLocal(id int64, forward bool) {
 		for _, o := range t.outs {
 			o.broadcastEvent(ev)
 		}
+	}
+}
+
+// noteAborted reports the phases of checkpoint id that its abort cuts short.
+func (t *Task) noteAborted(id int64) {
+	c := t.ck
+	now := t.rt.w.Now()
+	if first, ok := c.firstAt[id]; ok && id > c.latest {
+		t.notePhase(PhaseSpan{Checkpoint: id, Phase: PhaseAlignment, Start: first, End: now, ProcessedBytes: c.alignBytes,
+			Outcome: "aborted"})
+	}
+	if f := c.find(id); f != nil {
+		t.notePhase(PhaseSpan{Checkpoint: id, Phase: PhaseAsync, Start: min(f.syncEnd, now), End: now, Unaligned: f.unaligned,
+			PersistedBytes: f.stats.PersistedBytes, StateBytes: f.stats.StateBytes, Outcome: "aborted"})
 	}
 }
 

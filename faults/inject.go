@@ -18,6 +18,9 @@ type Injected struct {
 	At     sim.Time
 	Kind   Kind
 	Detail string
+	// Down is how long a crashed node stays down (crash kinds only); faults that
+	// heal log a second entry with Detail "healed" instead.
+	Down sim.Duration
 }
 
 func (i Injected) String() string { return fmt.Sprintf("%v %s %s", i.At, i.Kind, i.Detail) }
@@ -255,6 +258,7 @@ func (in *Injector) start(i int, s *Spec) {
 		if end := in.w.Now().Add(d); end > in.healed {
 			in.healed = end
 		}
+		in.log[len(in.log)-1].Down = d
 		in.w.After(d, restarter{n}, 0, 0, 0)
 	case Partition, LatencySpike:
 		a, _ := rt.Node(s.Between[0])

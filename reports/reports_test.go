@@ -144,7 +144,7 @@ func checkImages(t *testing.T, dir, name string, labels []string) {
 func TestIndexInlinesFiguresAndChecks(t *testing.T) {
 	tables := smallRuns(t)
 	dir := t.TempDir()
-	if err := CheckpointDurations(dir, "small-checkpoint-durations", "small", tables.Checkpoints); err != nil {
+	if err := CheckpointDurations(dir, FigureName("small", "", "checkpoint-durations"), "small", tables.Checkpoints); err != nil {
 		t.Fatal(err)
 	}
 	results := []*scenarios.Result{
@@ -153,7 +153,7 @@ func TestIndexInlinesFiguresAndChecks(t *testing.T) {
 		{Scenario: "small", Protocol: "unaligned", OK: false, Outcome: "check-failed", Replay: "simrun replay small --protocol unaligned --seed 1",
 			Checks: []scenarios.Check{{Name: "exactly-once-output", OK: false, Detail: "3 records lost <b>"}}},
 	}
-	if err := WriteIndex(dir, dir, results); err != nil {
+	if err := WriteIndex(dir, dir, results, nil); err != nil {
 		t.Fatal(err)
 	}
 	html, err := os.ReadFile(filepath.Join(dir, "index.html"))

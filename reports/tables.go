@@ -68,6 +68,18 @@ type Tables struct {
 	Checkpoints []CheckpointRow
 	Subtasks    []SubtaskRow
 	Failures    []FailureRow
+	// Timeline holds time buckets of sampled runs, Faults their fault windows.
+	Timeline []TimelineRow
+	Faults   []FaultWindow
+}
+
+// Append adds every row of o.
+func (t *Tables) Append(o *Tables) {
+	t.Checkpoints = append(t.Checkpoints, o.Checkpoints...)
+	t.Subtasks = append(t.Subtasks, o.Subtasks...)
+	t.Failures = append(t.Failures, o.Failures...)
+	t.Timeline = append(t.Timeline, o.Timeline...)
+	t.Faults = append(t.Faults, o.Faults...)
 }
 
 // Add appends the rows of one finished run.
@@ -104,7 +116,8 @@ func (t *Tables) Write(dir string) error {
 	tables := []struct {
 		name string
 		rows any
-	}{{"checkpoints", t.Checkpoints}, {"subtask_checkpoints", t.Subtasks}, {"failures", t.Failures}}
+	}{{"checkpoints", t.Checkpoints}, {"subtask_checkpoints", t.Subtasks}, {"failures", t.Failures},
+		{"timeline", nonNil(t.Timeline)}, {"faults", nonNil(t.Faults)}}
 	for _, tb := range tables {
 		name, rows := tb.name, tb.rows
 		js, err := json.MarshalIndent(rows, "", "  ")

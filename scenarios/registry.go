@@ -491,6 +491,38 @@ func builtins() []*Scenario {
 			},
 		},
 		{
+			Name: "worker-crash",
+			Description: "One worker crashes in the middle of a steady run and comes back a second later: the job restores " +
+				"from the latest completed checkpoint and reprocesses what came after it. The sweep over the checkpoint " +
+				"interval (simrun suite --out) plots recovery time and reprocessed records against the interval.",
+			Seed:     71,
+			Duration: "1 min",
+			Job:      ordersJob(8000, "1000/s"),
+			Cluster:  cluster3(),
+			Config:   config(),
+			Faults: []FaultSpec{
+				{At: "5300 ms", Kind: "crash-worker", Worker: "worker-1", RestartAfter: "1 s"},
+			},
+		},
+		{
+			Name: "checkpoint-overhead",
+			Description: "A saturated keyed aggregation over a million keys, as fast as the operators go: every synchronous " +
+				"snapshot copies the keyed state and every aligned checkpoint blocks channels, so frequent checkpoints " +
+				"cost throughput. The sweep over the checkpoint interval (unbounded, 8 s each) plots the overhead against a run without checkpoints.",
+			Seed:     73,
+			Duration: "1 min",
+			Job: JobSpec{
+				Sources: []SourceSpec{{Name: "events", Splits: 4, Records: 30000,
+					Keys: &KeySpec{Count: 1000000}, RecordSize: "64 B"}},
+				Operators: []OperatorSpec{
+					{Name: "totals", Type: "sum", Input: "events", KeyBy: "key", Parallelism: 4, Cost: "100 us"},
+					{Name: "out", Type: "sink", Input: "totals", Parallelism: 4, Cost: "10 us"},
+				},
+			},
+			Cluster: cluster3(),
+			Config:  config("execution.checkpointing.interval", "200 ms"),
+		},
+		{
 			Name: "fifo-violation",
 			Description: "Breaks an assumption every checkpoint protocol relies on: one source task's output channels " +
 				"reorder queued buffers for three seconds. The job keeps each split on one path (keyed by split), so the " +

@@ -43,7 +43,7 @@ func TestRegistryContents(t *testing.T) {
 			t.Errorf("%s: want a description, a seed, a job and a configuration", sc.Name)
 		}
 		if sc.Name != "steady" && !strings.HasPrefix(sc.Name, "flink-checkpointing-benchmark") &&
-			sc.Name != "checkpoint-timeout-under-backpressure" && len(sc.Faults) == 0 {
+			sc.Name != "checkpoint-timeout-under-backpressure" && sc.Name != "checkpoint-overhead" && len(sc.Faults) == 0 {
 			t.Errorf("%s: a fault scenario without faults", sc.Name)
 		}
 	}

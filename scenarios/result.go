@@ -28,8 +28,12 @@ type Result struct {
 	RecoveryMS         Summary `json:"recovery_ms"`
 	ReprocessedRecords int64   `json:"reprocessed_records"`
 	ThroughputRPS      float64 `json:"throughput_rps"`
-	LatencyMS          Summary `json:"latency_ms"`
-	Checks             []Check `json:"checks"`
+	// ProcessedRPS is the records the sink tasks of the last attempt processed,
+	// committed or not, per simulated second of the run: the steady throughput of a
+	// run without failures, unbiased by when the sink commits.
+	ProcessedRPS float64 `json:"processed_rps"`
+	LatencyMS    Summary `json:"latency_ms"`
+	Checks       []Check `json:"checks"`
 	// Expected is the scenario's expected outcome: pass, job-fails or detected.
 	Expected string `json:"expected"`
 	// Outcome is what happened: pass, job-fails or detected.

@@ -28,6 +28,13 @@ type RunOptions struct {
 	// Observe, when set, receives the runtime of the run with faults once it ended
 	// (for reports).
 	Observe func(rt *engine.Runtime)
+	// Attach, when set, receives the runtime of the run with faults before it
+	// starts, to observe it while it runs (hooks, a sampler). What it attaches must
+	// only observe: the run's trace hash stays the same.
+	Attach func(rt *engine.Runtime)
+	// ObserveFaults, when set, receives the faults injected into the run with
+	// faults, in order, once it ended.
+	ObserveFaults func(log []faults.Injected)
 }
 
 // ReplayCommand is the one-line command that reproduces a run exactly.
@@ -57,6 +64,11 @@ type Observation struct {
 
 // Execute runs a setup once, with or without its faults.
 func Execute(setup *Setup, seed uint64, withFaults bool) (*Observation, error) {
+	return execute(setup, seed, withFaults, nil)
+}
+
+// execute is Execute with an observer attached before the run starts.
+func execute(setup *Setup, seed uint64, withFaults bool, attach func(*engine.Runtime)) (*Observation, error) {
 	cfg := setup.Config
 	p, err := engine.LookupProtocol(setup.Protocol)
 	if err != nil {
@@ -78,6 +90,9 @@ func Execute(setup *Setup, seed uint64, withFaults bool) (*Observation, error) {
 		for v, par := range setup.Rescale {
 			rt.Rescale(v, par)
 		}
+	}
+	if attach != nil {
+		attach(rt)
 	}
 	o.Finished = rt.RunToCompletion(sim.Time(setup.Limit))
 	o.Failed, o.Reason = rt.Failed()
@@ -128,12 +143,15 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	got, err := Execute(setup, seed, true)
+	got, err := execute(setup, seed, true, opts.Attach)
 	if err != nil {
 		return nil, err
 	}
 	if opts.Observe != nil {
 		opts.Observe(got.Runtime)
+	}
+	if opts.ObserveFaults != nil && got.Injector != nil {
+		opts.ObserveFaults(got.Injector.Log())
 	}
 	var ref *Observation
 	if setup.Bounded {
@@ -488,8 +506,17 @@ func fill(res *Result, o *Observation) {
 		sinkRecords += s.Verifier().Total
 		lat.Merge(s.Latency())
 	}
+	var processed int64
+	for _, v := range rt.Job().Vertices {
+		if v.Kind == engine.KindSink {
+			for _, t := range rt.TasksOf(v.Name) {
+				processed += t.Metrics().RecordsIn
+			}
+		}
+	}
 	if secs := w.Now().Seconds(); secs > 0 {
 		res.ThroughputRPS = float64(sinkRecords) / secs
+		res.ProcessedRPS = float64(processed) / secs
 	}
 	res.LatencyMS = Summary{P50: lat.Quantile(0.5).Milliseconds(), P99: lat.Quantile(0.99).Milliseconds(), Max: lat.Max().Milliseconds()}
 	var expected int64

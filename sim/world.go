@@ -19,6 +19,7 @@ type World struct {
 	sampler      func(at Time)
 	samplePeriod Duration
 	nextSample   Time
+	sampling     Time // the sample being taken, so a sampler can re-arm itself
 }
 
 // NewWorld returns an empty world whose every random draw derives from seed.
@@ -73,8 +74,9 @@ func (w *World) SetSampler(period Duration, fn func(at Time)) {
 		w.sampler, w.nextSample = nil, Never
 		return
 	}
+	base := max(w.now, w.sampling)
 	w.sampler, w.samplePeriod = fn, period
-	w.nextSample = Time((int64(w.now)/int64(period) + 1) * int64(period))
+	w.nextSample = Time((int64(base)/int64(period) + 1) * int64(period))
 }
 
 // sampleUpTo calls the sampler for every sample time at or before t.
@@ -82,6 +84,7 @@ func (w *World) sampleUpTo(t Time) {
 	for w.nextSample <= t && w.sampler != nil {
 		at := w.nextSample
 		w.nextSample = at.Add(w.samplePeriod)
+		w.sampling = at
 		w.sampler(at)
 	}
 }

@@ -23,6 +23,7 @@ type runFlags struct {
 	out         string
 	json        bool
 	determinism bool
+	trace       string
 	expectHash  string // replay only
 }
 
@@ -33,7 +34,17 @@ func (f *runFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.out, "out", "", "also write the result to DIR/result.json")
 	c.Flags().BoolVar(&f.json, "json", false, "print the result as one JSON object instead of a summary")
 	c.Flags().BoolVar(&f.determinism, "check-determinism", false, "run twice and check both runs have the same trace hash")
+	c.Flags().StringVar(&f.trace, "trace", "", "also write a Chrome trace of the run with faults to FILE (open it in ui.perfetto.dev)")
 }
+
+const traceHelp = `
+With --trace FILE, the run with faults is also written to FILE in the Chrome Trace
+Event format (JSON), in simulated time: a process per worker and a thread per
+subtask with its checkpoints' alignment, sync and async phases and its restores,
+the checkpoints on the job manager, barriers as arrows between subtasks, faults,
+crashes and restarts as instants, and in-flight bytes and busy/backpressured
+counters per subtask. Open it in https://ui.perfetto.dev ("Open trace file") or in
+chrome://tracing. Recording does not change the run: the trace hash is the same.`
 
 const exitCodesHelp = `
 Exit status: 0 when every check the protocol promises passed (or the scenario's
@@ -48,7 +59,7 @@ func runCmd() *cobra.Command {
 		Long: `Run one named scenario (simrun list) or a scenario file under a checkpoint
 protocol, check every oracle the protocol promises, and print a summary: the
 checks, the key metrics and the one-line command that replays the run exactly.
-` + exitCodesHelp,
+` + traceHelp + "\n" + exitCodesHelp,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runScenario(cmd, args, &f, false)
@@ -66,7 +77,7 @@ func replayCmd() *cobra.Command {
 		Long: `Replay a run: the same scenario, protocol and seed give the same trace hash on
 any machine. With --expect-hash, a different trace hash is a failure (exit 1) and
 both hashes are printed.
-` + exitCodesHelp,
+` + traceHelp + "\n" + exitCodesHelp,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runScenario(cmd, args, &f, true)
@@ -111,9 +122,23 @@ func runScenario(cmd *cobra.Command, args []string, f *runFlags, replay bool) er
 	if cmd.Flags().Changed("seed") {
 		setup.Seed = f.seed
 	}
-	res, err := runSetup(setup, ref, scenarios.RunOptions{Seed: setup.Seed, CheckDeterminism: f.determinism})
+	opts := scenarios.RunOptions{Seed: setup.Seed, CheckDeterminism: f.determinism}
+	var trace *reports.ChromeTrace
+	if f.trace != "" {
+		if err := checkOutputFile(f.trace); err != nil {
+			return usageErr("--trace %s: %v", f.trace, err)
+		}
+		trace = &reports.ChromeTrace{Scenario: setup.Name, Protocol: setup.Protocol, Seed: setup.Seed}
+		opts.Attach, opts.ObserveFaults = trace.Attach, trace.SetFaults
+	}
+	res, err := runSetup(setup, ref, opts)
 	if err != nil {
 		return err
+	}
+	if trace != nil {
+		if err := trace.WriteFile(f.trace); err != nil {
+			return usageErr("--trace %s: %v", f.trace, err)
+		}
 	}
 
 	out := cmd.OutOrStdout()
@@ -123,6 +148,9 @@ func runScenario(cmd *cobra.Command, args []string, f *runFlags, replay bool) er
 		}
 	} else {
 		printResult(out, res)
+		if trace != nil {
+			fmt.Fprintf(out, "chrome trace   %s (open it in ui.perfetto.dev)\n", f.trace)
+		}
 	}
 	if f.out != "" {
 		if err := writeJSONFile(f.out, "result.json", res); err != nil {
@@ -284,6 +312,28 @@ func writeOut(dir, name string, data []byte) error {
 		return failErr("%v", err)
 	}
 	return nil
+}
+
+// checkOutputFile reports why a file cannot be written at path, before a run that
+// writes it at the end.
+func checkOutputFile(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("is a directory")
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("directory %s does not exist", dir)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	probe, err := os.CreateTemp(dir, ".simrun-probe-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %v", dir, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 func isHex(s string) bool {

@@ -286,3 +286,62 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// TestRunTrace: --trace writes a Chrome trace of the run (for ui.perfetto.dev)
+// without changing the run; a path that cannot be written is a usage error.
+func TestRunTrace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "trace.json")
+	withTrace := runJSON(t, 0, "run", "crash-during-alignment", "--protocol", "unaligned", "--json", "--trace", path)
+	plain := runJSON(t, 0, "run", "crash-during-alignment", "--protocol", "unaligned", "--json")
+	if withTrace.TraceHash != plain.TraceHash {
+		t.Errorf("trace hash %s with --trace, %s without", withTrace.TraceHash, plain.TraceHash)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trace struct {
+		TraceEvents []struct {
+			Ph   string `json:"ph"`
+			Name string `json:"name"`
+		} `json:"traceEvents"`
+		DisplayTimeUnit string         `json:"displayTimeUnit"`
+		Metadata        map[string]any `json:"metadata"`
+	}
+	if err := json.Unmarshal(data, &trace); err != nil {
+		t.Fatalf("the trace is not JSON: %v", err)
+	}
+	phases := map[string]bool{}
+	for _, e := range trace.TraceEvents {
+		phases[e.Ph] = true
+		phases[e.Ph+" "+e.Name] = true
+	}
+	for _, want := range []string{"M process_name", "M thread_name", "X sync", "X async", "b", "e", "s", "f", "C", "i crash-worker"} {
+		if !phases[want] {
+			t.Errorf("the trace has no %q event", want)
+		}
+	}
+	if trace.DisplayTimeUnit != "ms" || trace.Metadata["trace_hash"] != plain.TraceHash {
+		t.Errorf("displayTimeUnit %q, metadata %v", trace.DisplayTimeUnit, trace.Metadata)
+	}
+
+	// replay writes the same bytes
+	again := filepath.Join(dir, "again.json")
+	if code, out, errOut := simrun(t, "replay", "crash-during-alignment", "--protocol", "unaligned", "--expect-hash", plain.TraceHash, "--trace", again); code != 0 {
+		t.Fatalf("replay --trace: exit %d\n%s\n%s", code, out, errOut)
+	} else if !strings.Contains(out, "chrome trace   "+again) {
+		t.Errorf("the summary does not name the trace file:\n%s", out)
+	}
+	if data2, err := os.ReadFile(again); err != nil || !bytes.Equal(data, data2) {
+		t.Errorf("the trace of the replay differs from the run's (%v)", err)
+	}
+
+	for _, bad := range []string{filepath.Join(dir, "no-such-dir", "t.json"), dir, filepath.Join(path, "t.json")} {
+		code, out, errOut := simrun(t, "run", small, "--trace", bad)
+		if code != 2 || !strings.Contains(errOut, "--trace") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("--trace %s: exit %d (want 2), stderr %q", bad, code, errOut)
+		}
+		noCrash(t, out+errOut)
+	}
+}

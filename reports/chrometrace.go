@@ -1,0 +1,986 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/faults"
+	"github.com/ckptsim/ckptsim/sim"
+)
+
+// DefaultMaxBarrierFlows caps the barrier arrows of a Chrome trace: the first ones
+// by send time are kept (the file's metadata says how many there were).
+const DefaultMaxBarrierFlows = 10000
+
+// counterSamples is the number of counter samples a trace aims at: the sampling
+// period starts at 1 ms and doubles whenever a run has twice as many samples.
+const counterSamples = 500
+
+// ChromeTrace records one run for the Chrome Trace Event format, which
+// ui.perfetto.dev and chrome://tracing open. Attach it to the runtime before the
+// run starts (scenarios.RunOptions.Attach); it only observes, through the
+// runtime's observation hooks, crash callbacks and the world's sampler, so the run's
+// trace hash does not change. After the run, Encode or WriteFile produce the file:
+//
+//   - a process per worker (and one for the job manager), a thread per subtask;
+//   - per subtask checkpoint, alignment, sync and async slices (category
+//     "checkpoint"); after a restart, a restore slice per task (category "restore")
+//     from its deployment until it replayed the in-flight data it restored;
+//   - each checkpoint as an async slice on the job manager from trigger to
+//     completion or abort, and each failover as a slice from failure to restart;
+//   - barriers as flow arrows from the sending to the receiving subtask (category
+//     "barrier", bound to zero-length "barrier out" and "barrier in" slices);
+//   - injected faults, crashes and restarts as global instants, task failures as
+//     thread instants;
+//   - counters per subtask: in-flight bytes and busy/backpressured ratios.
+//
+// Timestamps are microseconds of simulated time. The file is a function of the run:
+// the same run gives the same bytes.
+type ChromeTrace struct {
+	// Scenario, Protocol and Seed name the run in the file's metadata.
+	Scenario, Protocol string
+	Seed               uint64
+	// MaxBarrierFlows caps the barrier arrows (DefaultMaxBarrierFlows when 0).
+	MaxBarrierFlows int
+
+	rt        *engine.Runtime
+	w         *sim.World
+	pidOf     map[*sim.Node]int
+	tasks     map[*engine.Task]*traceTask
+	all       []*traceTask // in the order first seen
+	open      []*traceTask // not yet closed (cancelled or crashed)
+	slices    []traceSlice
+	sends     map[barrierKey]barrierSend
+	flows     []barrierFlow
+	triggers  []trigger
+	nodeEvs   []nodeEvent
+	faultLog  []faults.Injected
+	samples   []counterSample
+	sampleAt  []sim.Time // distinct sample times kept
+	period    sim.Duration
+	seq       int
+	finalized bool
+}
+
+// traceTask is one task instance (one attempt of one subtask).
+type traceTask struct {
+	t        *engine.Task
+	name     string
+	pid      int
+	head     int // chain head vertex id, for ordering
+	subtask  int
+	deployed sim.Time
+	seen     bool // its deployment was seen
+	closed   bool
+	// restore state
+	restoredCP      int64
+	restoredRecords int
+	restoring       bool
+	restoreStart    sim.Time
+	attempt         int
+}
+
+type traceSlice struct {
+	task       *traceTask // nil: the job manager's coordinator thread
+	name, cat  string
+	start, end sim.Time
+	args       []targ
+	marker     bool
+	seq        int
+}
+
+type barrierKey struct {
+	ch *sim.Channel
+	id int64
+}
+
+type barrierSend struct {
+	task *traceTask
+	at   sim.Time
+	seq  int
+}
+
+type barrierFlow struct {
+	from, to       *traceTask
+	sentAt, recvAt sim.Time
+	checkpoint     int64
+	seq            int
+}
+
+type trigger struct {
+	id int64
+	at sim.Time
+}
+
+type nodeEvent struct {
+	at      sim.Time
+	node    string
+	crash   bool
+	coordin bool
+}
+
+type counterSample struct {
+	at       sim.Time
+	task     *traceTask
+	in, out  int64
+	busy, bp sim.Duration
+	gone     bool
+}
+
+// targ is one argument of an event: a string, int64, float64 or bool.
+type targ struct {
+	key string
+	val any
+}
+
+// Attach starts recording rt. Call it once, before the run starts; it chains the
+// hooks already set (fault injection) and takes the world's sampler.
+func (c *ChromeTrace) Attach(rt *engine.Runtime) {
+	c.rt, c.w = rt, rt.World()
+	c.pidOf = map[*sim.Node]int{rt.CoordinatorNode(): 1}
+	c.tasks = map[*engine.Task]*traceTask{}
+	c.sends = map[barrierKey]barrierSend{}
+	c.period = sim.Millisecond
+	for i, n := range rt.Workers() {
+		c.pidOf[n] = 2 + i
+	}
+	for _, n := range append(append([]*sim.Node(nil), rt.Workers()...), rt.CoordinatorNode()) {
+		n.OnCrash(func() { c.nodeCrashed(n) })
+		n.OnRestart(func() { c.nodeRestarted(n) })
+	}
+	for _, t := range rt.Tasks() {
+		c.task(t).seen = true
+	}
+	h := &rt.Hooks
+	prevDeployed := h.Deployed
+	h.Deployed = func(attempt int) {
+		if prevDeployed != nil {
+			prevDeployed(attempt)
+		}
+		c.deployed(attempt)
+	}
+	prevTriggered := h.CheckpointTriggered
+	h.CheckpointTriggered = func(id int64) {
+		if prevTriggered != nil {
+			prevTriggered(id)
+		}
+		c.triggers = append(c.triggers, trigger{id: id, at: c.w.Now()})
+	}
+	prevSent := h.BarrierSent
+	h.BarrierSent = func(t *engine.Task, ch *sim.Channel, id int64) {
+		if prevSent != nil {
+			prevSent(t, ch, id)
+		}
+		c.seq++
+		c.sends[barrierKey{ch, id}] = barrierSend{task: c.task(t), at: c.w.Now(), seq: c.seq}
+	}
+	prevReceived := h.BarrierReceived
+	h.BarrierReceived = func(t *engine.Task, ch *sim.Channel, id int64) {
+		if prevReceived != nil {
+			prevReceived(t, ch, id)
+		}
+		k := barrierKey{ch, id}
+		if s, ok := c.sends[k]; ok {
+			delete(c.sends, k)
+			c.flows = append(c.flows, barrierFlow{from: s.task, to: c.task(t), sentAt: s.at, recvAt: c.w.Now(),
+				checkpoint: id, seq: s.seq})
+		}
+	}
+	prevPhase := h.PhaseEnded
+	h.PhaseEnded = func(p engine.PhaseSpan) {
+		if prevPhase != nil {
+			prevPhase(p)
+		}
+		c.addPhase(c.task(p.Task), p)
+	}
+	prevRestored := h.Restored
+	h.Restored = func(t *engine.Task, id int64, records int) {
+		if prevRestored != nil {
+			prevRestored(t, id, records)
+		}
+		tt := c.task(t)
+		tt.restoredCP, tt.restoredRecords = id, records
+	}
+	c.w.SetSampler(sim.Millisecond, c.sample)
+}
+
+// SetFaults gives the faults injected into the run (scenarios.RunOptions.ObserveFaults).
+func (c *ChromeTrace) SetFaults(log []faults.Injected) {
+	c.faultLog = append([]faults.Injected(nil), log...)
+}
+
+// task returns the record of a task instance, creating it on first sight.
+func (c *ChromeTrace) task(t *engine.Task) *traceTask {
+	if tt := c.tasks[t]; tt != nil {
+		return tt
+	}
+	tt := &traceTask{t: t, name: t.Name(), pid: c.pidOf[t.Node()], subtask: t.Subtask, deployed: c.w.Now(),
+		attempt: c.rt.Attempt()}
+	if len(t.Chain) > 0 {
+		tt.head = t.Chain[0].ID
+	}
+	c.tasks[t] = tt
+	c.all = append(c.all, tt)
+	c.open = append(c.open, tt)
+	return tt
+}
+
+// deployed runs after an attempt's tasks are deployed: tasks that are new since the
+// last deployment start restoring.
+func (c *ChromeTrace) deployed(attempt int) {
+	c.closeCancelled()
+	now := c.w.Now()
+	for _, t := range c.rt.Tasks() {
+		tt := c.task(t)
+		if tt.seen {
+			continue // deployed earlier and still running (region failover)
+		}
+		tt.seen = true
+		tt.deployed, tt.attempt = now, attempt
+		tt.restoring, tt.restoreStart = true, now
+		if !t.RestoringChannelState() {
+			c.endRestore(tt, now)
+		}
+	}
+}
+
+func (c *ChromeTrace) endRestore(tt *traceTask, end sim.Time) {
+	if !tt.restoring {
+		return
+	}
+	tt.restoring = false
+	c.addSlice(traceSlice{task: tt, name: "restore", cat: "restore", start: tt.restoreStart, end: max(end, tt.restoreStart),
+		args: []targ{{"checkpoint", tt.restoredCP}, {"channel_state_records", int64(tt.restoredRecords)},
+			{"attempt", int64(tt.attempt)}}})
+}
+
+func (c *ChromeTrace) addSlice(s traceSlice) {
+	c.seq++
+	s.seq = c.seq
+	c.slices = append(c.slices, s)
+}
+
+func (c *ChromeTrace) addPhase(tt *traceTask, p engine.PhaseSpan) {
+	outcome := p.Outcome
+	if outcome == "" {
+		outcome = "completed"
+	}
+	args := []targ{{"checkpoint", p.Checkpoint}, {"unaligned", p.Unaligned}}
+	switch p.Phase {
+	case engine.PhaseAlignment:
+		args = append(args, targ{"processed_bytes", p.ProcessedBytes})
+	case engine.PhaseSync:
+		args = append(args, targ{"checkpointed_bytes", p.StateBytes})
+	case engine.PhaseAsync:
+		args = append(args, targ{"persisted_bytes", p.PersistedBytes}, targ{"checkpointed_bytes", p.StateBytes})
+	}
+	args = append(args, targ{"outcome", outcome})
+	c.addSlice(traceSlice{task: tt, name: p.Phase.String(), cat: "checkpoint", start: p.Start, end: max(p.End, p.Start), args: args})
+}
+
+// closeTask ends what a task that is gone left open: its checkpoint phases and
+// its restore.
+func (c *ChromeTrace) closeTask(tt *traceTask, end sim.Time, outcome string) {
+	if tt.closed {
+		return
+	}
+	tt.closed = true
+	for _, p := range tt.t.OpenCheckpointPhases() {
+		p.End = end
+		p.Start = min(p.Start, end)
+		p.Outcome = outcome
+		c.addPhase(tt, p)
+	}
+	c.endRestore(tt, end)
+}
+
+// cancelTime is when a cancelled task was cancelled: the latest failover since it
+// was deployed.
+func (c *ChromeTrace) cancelTime(tt *traceTask) sim.Time {
+	now := c.w.Now()
+	at := now
+	found := false
+	for _, r := range c.rt.Recoveries() {
+		if r.FailedAt >= tt.deployed && r.FailedAt <= now {
+			at, found = r.FailedAt, true
+		}
+	}
+	if !found {
+		return now
+	}
+	return at
+}
+
+// closeCancelled closes the tasks that were cancelled since the last look and
+// drops closed tasks from the open list.
+func (c *ChromeTrace) closeCancelled() {
+	keep := c.open[:0]
+	for _, tt := range c.open {
+		if !tt.closed && tt.t.Cancelled() {
+			c.closeTask(tt, c.cancelTime(tt), "cancelled")
+		}
+		if !tt.closed {
+			keep = append(keep, tt)
+		}
+	}
+	clear(c.open[len(keep):])
+	c.open = keep
+}
+
+func (c *ChromeTrace) nodeCrashed(n *sim.Node) {
+	now := c.w.Now()
+	c.nodeEvs = append(c.nodeEvs, nodeEvent{at: now, node: n.Name(), crash: true, coordin: n == c.rt.CoordinatorNode()})
+	for _, tt := range c.open {
+		if tt.t.Node() == n {
+			c.closeTask(tt, now, "crashed")
+		}
+	}
+}
+
+func (c *ChromeTrace) nodeRestarted(n *sim.Node) {
+	c.nodeEvs = append(c.nodeEvs, nodeEvent{at: c.w.Now(), node: n.Name(), coordin: n == c.rt.CoordinatorNode()})
+}
+
+// sample runs every millisecond of simulated time: it notices cancelled tasks and
+// restores that ended, and records the counters every period.
+func (c *ChromeTrace) sample(at sim.Time) {
+	c.closeCancelled()
+	now := c.w.Now()
+	for _, tt := range c.open {
+		if tt.restoring && !tt.t.RestoringChannelState() {
+			c.endRestore(tt, now)
+		}
+	}
+	if int64(at)%int64(c.period) != 0 {
+		return
+	}
+	for _, t := range c.rt.Tasks() {
+		tt := c.task(t)
+		s := counterSample{at: at, task: tt}
+		if t.Cancelled() || t.Failed() {
+			s.gone = true
+		} else {
+			m := t.Metrics()
+			s.in, s.out = t.InFlightBytes()
+			s.busy, s.bp = m.Busy, m.Backpressured
+		}
+		c.samples = append(c.samples, s)
+	}
+	c.sampleAt = append(c.sampleAt, at)
+	if len(c.sampleAt) >= 2*counterSamples {
+		c.period *= 2
+		keep := c.samples[:0]
+		for _, s := range c.samples {
+			if int64(s.at)%int64(c.period) == 0 {
+				keep = append(keep, s)
+			}
+		}
+		c.samples = keep
+		times := c.sampleAt[:0]
+		for _, t := range c.sampleAt {
+			if int64(t)%int64(c.period) == 0 {
+				times = append(times, t)
+			}
+		}
+		c.sampleAt = times
+	}
+}
+
+// finalize closes what is still open when the run ended.
+func (c *ChromeTrace) finalize() {
+	if c.finalized {
+		return
+	}
+	c.finalized = true
+	c.closeCancelled()
+	now := c.w.Now()
+	for _, tt := range c.open {
+		c.closeTask(tt, now, "unfinished")
+	}
+	c.open = nil
+	c.w.SetSampler(0, nil)
+}
+
+// WriteFile writes the trace to name atomically.
+func (c *ChromeTrace) WriteFile(name string) error {
+	data, err := c.Encode()
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(name, data)
+}
+
+// ---- encoding ----
+
+// tev is one trace event.
+type tev struct {
+	ph        byte
+	name, cat string
+	pid, tid  int
+	ts        sim.Time
+	dur       sim.Duration
+	id        int64
+	hasID     bool
+	scope     string
+	bp        bool
+	args      []targ
+	marker    bool
+	seq       int
+}
+
+// threadKey names a subtask's thread in a worker process.
+type threadKey struct {
+	pid  int
+	name string
+}
+
+type threadInfo struct {
+	key     threadKey
+	head    int
+	subtask int
+	lanes   int
+	tid0    int
+}
+
+// The job manager is process 1, worker i process 2+i; the threads of process p
+// have ids from p×tidsPerProc+1, so that no thread id is a process id.
+const (
+	jmPid       = 1
+	tidsPerProc = 10000
+)
+
+// Encode finishes the recording (what is still open ends now) and returns the
+// trace as JSON.
+func (c *ChromeTrace) Encode() ([]byte, error) {
+	if c.rt == nil {
+		return nil, fmt.Errorf("chrome trace: not attached to a run")
+	}
+	c.finalize()
+	now := c.w.Now()
+	var evs []tev
+	add := func(e tev) {
+		c.seq++
+		e.seq = c.seq
+		evs = append(evs, e)
+	}
+
+	// barrier flows, capped: the first by send time
+	flows := append([]barrierFlow(nil), c.flows...)
+	sort.SliceStable(flows, func(i, j int) bool {
+		a, b := flows[i], flows[j]
+		if a.sentAt != b.sentAt {
+			return a.sentAt < b.sentAt
+		}
+		return a.seq < b.seq
+	})
+	maxFlows := c.MaxBarrierFlows
+	if maxFlows <= 0 {
+		maxFlows = DefaultMaxBarrierFlows
+	}
+	totalFlows := len(flows)
+	if len(flows) > maxFlows {
+		flows = flows[:maxFlows]
+	}
+	slices := append([]traceSlice(nil), c.slices...)
+	type outKey struct {
+		task *traceTask
+		cp   int64
+		at   sim.Time
+	}
+	outMarked := map[outKey]bool{}
+	for _, f := range flows {
+		k := outKey{f.from, f.checkpoint, f.sentAt}
+		if !outMarked[k] {
+			outMarked[k] = true
+			c.seq++
+			slices = append(slices, traceSlice{task: f.from, name: "barrier out", cat: "barrier", start: f.sentAt, end: f.sentAt,
+				marker: true, seq: c.seq, args: []targ{{"checkpoint", f.checkpoint}}})
+		}
+		c.seq++
+		slices = append(slices, traceSlice{task: f.to, name: "barrier in", cat: "barrier", start: f.recvAt, end: f.recvAt,
+			marker: true, seq: c.seq, args: []targ{{"checkpoint", f.checkpoint}, {"from", f.from.name}}})
+	}
+
+	// failovers on the job manager's coordinator thread
+	for _, r := range c.rt.Recoveries() {
+		end := r.RestartedAt
+		status := "restarted"
+		if end == 0 {
+			end, status = now, "not restarted"
+		}
+		c.seq++
+		slices = append(slices, traceSlice{name: "failover", cat: "failover", start: r.FailedAt, end: max(end, r.FailedAt), seq: c.seq,
+			args: []targ{{"reason", r.Reason}, {"status", status}, {"from_checkpoint", r.FromCheckpoint},
+				{"with_channel_state", r.WithChannelState}, {"rescaled", r.Rescaled}, {"regions", int64(r.Regions)}}})
+	}
+
+	// threads: one per (worker, subtask), plus overflow lanes where slices overlap
+	threads := map[threadKey]*threadInfo{}
+	var threadList []*threadInfo
+	for _, tt := range c.all {
+		k := threadKey{tt.pid, tt.name}
+		if threads[k] == nil {
+			ti := &threadInfo{key: k, head: tt.head, subtask: tt.subtask}
+			threads[k] = ti
+			threadList = append(threadList, ti)
+		}
+	}
+	coordKey := threadKey{jmPid, "coordinator"}
+	threads[coordKey] = &threadInfo{key: coordKey, head: -1}
+	threadList = append(threadList, threads[coordKey])
+	sort.SliceStable(threadList, func(i, j int) bool {
+		a, b := threadList[i], threadList[j]
+		if a.key.pid != b.key.pid {
+			return a.key.pid < b.key.pid
+		}
+		if a.head != b.head {
+			return a.head < b.head
+		}
+		if a.subtask != b.subtask {
+			return a.subtask < b.subtask
+		}
+		return a.key.name < b.key.name
+	})
+	keyOf := func(s *traceSlice) threadKey {
+		if s.task == nil {
+			return coordKey
+		}
+		return threadKey{s.task.pid, s.task.name}
+	}
+	// lanes: slices on one thread must nest; one that would overlap another
+	// partially goes to the first lane where it nests
+	sort.SliceStable(slices, func(i, j int) bool {
+		a, b := &slices[i], &slices[j]
+		ka, kb := keyOf(a), keyOf(b)
+		if ka != kb {
+			if ka.pid != kb.pid {
+				return ka.pid < kb.pid
+			}
+			return ka.name < kb.name
+		}
+		if a.start != b.start {
+			return a.start < b.start
+		}
+		if a.end != b.end {
+			return a.end > b.end
+		}
+		if a.marker != b.marker {
+			return !a.marker
+		}
+		return a.seq < b.seq
+	})
+	lane := make([]int, len(slices))
+	var stacks [][]sim.Time
+	var cur threadKey
+	for i := range slices {
+		s := &slices[i]
+		k := keyOf(s)
+		if i == 0 || k != cur {
+			cur, stacks = k, nil
+		}
+		placed := -1
+		for l := range stacks {
+			st := stacks[l]
+			for len(st) > 0 && st[len(st)-1] <= s.start {
+				st = st[:len(st)-1]
+			}
+			stacks[l] = st
+			if placed < 0 && (len(st) == 0 || st[len(st)-1] >= s.end) {
+				placed = l
+			}
+		}
+		if placed < 0 {
+			stacks = append(stacks, nil)
+			placed = len(stacks) - 1
+		}
+		stacks[placed] = append(stacks[placed], s.end)
+		lane[i] = placed
+		if ti := threads[k]; placed+1 > ti.lanes {
+			ti.lanes = placed + 1
+		}
+	}
+	// thread ids: unique across processes, never a process id
+	nextTid := map[int]int{}
+	for _, ti := range threadList {
+		if ti.lanes == 0 {
+			ti.lanes = 1
+		}
+		ti.tid0 = ti.key.pid*tidsPerProc + nextTid[ti.key.pid] + 1
+		nextTid[ti.key.pid] += ti.lanes
+	}
+	tidOf := func(k threadKey, l int) int { return threads[k].tid0 + l }
+
+	// metadata: processes, then threads
+	var meta []tev
+	meta = append(meta, tev{ph: 'M', name: "process_name", pid: jmPid, tid: tidOf(coordKey, 0),
+		args: []targ{{"name", c.rt.CoordinatorNode().Name() + " (checkpoint coordinator)"}}})
+	meta = append(meta, tev{ph: 'M', name: "process_sort_index", pid: jmPid, tid: tidOf(coordKey, 0),
+		args: []targ{{"sort_index", int64(0)}}})
+	for i, n := range c.rt.Workers() {
+		pid := 2 + i
+		tid := pid * tidsPerProc
+		for _, ti := range threadList {
+			if ti.key.pid == pid {
+				tid = ti.tid0
+				break
+			}
+		}
+		meta = append(meta, tev{ph: 'M', name: "process_name", pid: pid, tid: tid, args: []targ{{"name", n.Name()}}})
+		meta = append(meta, tev{ph: 'M', name: "process_sort_index", pid: pid, tid: tid, args: []targ{{"sort_index", int64(1 + i)}}})
+	}
+	sortIndex := 0
+	for _, ti := range threadList {
+		for l := 0; l < ti.lanes; l++ {
+			name := ti.key.name
+			if l > 0 {
+				name = fmt.Sprintf("%s (overlap %d)", name, l)
+			}
+			sortIndex++
+			meta = append(meta, tev{ph: 'M', name: "thread_name", pid: ti.key.pid, tid: tidOf(ti.key, l), args: []targ{{"name", name}}})
+			meta = append(meta, tev{ph: 'M', name: "thread_sort_index", pid: ti.key.pid, tid: tidOf(ti.key, l),
+				args: []targ{{"sort_index", int64(sortIndex)}}})
+		}
+	}
+
+	// slices
+	for i := range slices {
+		s := &slices[i]
+		k := keyOf(s)
+		add(tev{ph: 'X', name: s.name, cat: s.cat, pid: k.pid, tid: tidOf(k, lane[i]), ts: s.start, dur: s.end.Sub(s.start),
+			args: s.args, marker: s.marker})
+	}
+	// flows: the markers of a flow are on lane 0 of their threads (a zero-length
+	// slice always nests)
+	for i, f := range flows {
+		id := int64(i + 1)
+		from, to := threadKey{f.from.pid, f.from.name}, threadKey{f.to.pid, f.to.name}
+		add(tev{ph: 's', name: "barrier", cat: "barrier", pid: from.pid, tid: tidOf(from, 0), ts: f.sentAt, id: id, hasID: true})
+		add(tev{ph: 'f', name: "barrier", cat: "barrier", pid: to.pid, tid: tidOf(to, 0), ts: f.recvAt, id: id, hasID: true, bp: true})
+	}
+
+	// checkpoints: async slices on the job manager
+	coordTid := tidOf(coordKey, 0)
+	stats := map[int64]engine.CheckpointStats{}
+	var ids []int64
+	for _, st := range c.rt.Coordinator().Stats() {
+		if _, ok := stats[st.ID]; !ok {
+			stats[st.ID] = st
+			ids = append(ids, st.ID)
+		}
+	}
+	triggerAt := map[int64]sim.Time{}
+	for _, tr := range c.triggers {
+		if _, ok := triggerAt[tr.id]; !ok {
+			triggerAt[tr.id] = tr.at
+			if _, ok := stats[tr.id]; !ok {
+				ids = append(ids, tr.id)
+			}
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		name := fmt.Sprintf("checkpoint %d", id)
+		st, ok := stats[id]
+		begin := triggerAt[id]
+		if ok {
+			begin = st.TriggerAt
+		}
+		var end sim.Time
+		var endArgs []targ
+		if ok {
+			end = max(st.CompletedAt, begin)
+			endArgs = []targ{{"status", string(st.Status)}, {"reason", st.Reason},
+				{"duration_ms", st.Duration.Milliseconds()}, {"acknowledged", int64(st.Acknowledged)}, {"total", int64(st.Total)},
+				{"checkpointed_bytes", st.StateSize}, {"full_bytes", st.FullSize},
+				{"processed_inflight_bytes", st.ProcessedData}, {"persisted_inflight_bytes", st.PersistedData},
+				{"unaligned", st.Unaligned}}
+		} else {
+			end = now
+			status, reason := string(engine.StatusInProgress), "the run ended"
+			for _, ev := range c.nodeEvs {
+				if ev.crash && ev.coordin && ev.at >= begin {
+					end, status, reason = ev.at, "LOST", "the job manager crashed"
+					break
+				}
+			}
+			endArgs = []targ{{"status", status}, {"reason", reason}}
+		}
+		add(tev{ph: 'b', name: name, cat: "checkpoint", pid: jmPid, tid: coordTid, ts: begin, id: id, hasID: true,
+			args: []targ{{"checkpoint", id}}})
+		add(tev{ph: 'e', name: name, cat: "checkpoint", pid: jmPid, tid: coordTid, ts: end, id: id, hasID: true, args: endArgs})
+	}
+
+	// global instants: injected faults, crashes, restarts
+	global := func(at sim.Time, name string, args []targ) {
+		add(tev{ph: 'i', name: name, cat: "fault", pid: jmPid, tid: coordTid, ts: at, scope: "g", args: args})
+	}
+	injectedCrash := map[string]bool{}
+	for _, f := range c.faultLog {
+		name, args := string(f.Kind), []targ{{"detail", f.Detail}, {"injected", true}}
+		if f.Detail == "healed" {
+			name, args = string(f.Kind)+" healed", []targ{{"injected", true}}
+		}
+		if f.Kind == faults.CrashWorker || f.Kind == faults.CrashCoordinator {
+			injectedCrash[fmt.Sprintf("%d/%s", f.At, f.Detail)] = true
+		}
+		global(f.At, name, args)
+	}
+	for _, ev := range c.nodeEvs {
+		kind := "worker"
+		if ev.coordin {
+			kind = "coordinator"
+		}
+		if ev.crash {
+			if injectedCrash[fmt.Sprintf("%d/%s", ev.at, ev.node)] {
+				continue
+			}
+			global(ev.at, "crash-"+kind, []targ{{"detail", ev.node}, {"injected", false}})
+			continue
+		}
+		global(ev.at, "restart-"+kind, []targ{{"detail", ev.node}})
+	}
+	for _, r := range c.rt.Recoveries() {
+		if r.RestartedAt > 0 {
+			global(r.RestartedAt, "job-restart", []targ{{"reason", r.Reason}, {"from_checkpoint", r.FromCheckpoint},
+				{"downtime_ms", r.RestartedAt.Sub(r.FailedAt).Milliseconds()}})
+		}
+	}
+	if failed, reason := c.rt.Failed(); failed {
+		global(now, "job-failed", []targ{{"reason", reason}})
+	} else if c.rt.Finished() {
+		global(now, "job-finished", nil)
+	}
+	// task failures: instants on the failed task's thread
+	for _, f := range c.rt.Failures() {
+		var owner *traceTask
+		for _, tt := range c.all {
+			if tt.name == f.Task && tt.deployed <= f.At {
+				owner = tt
+			}
+		}
+		if owner == nil {
+			continue
+		}
+		k := threadKey{owner.pid, owner.name}
+		add(tev{ph: 'i', name: "task-failure", cat: "failure", pid: k.pid, tid: tidOf(k, 0), ts: f.At, scope: "t",
+			args: []targ{{"reason", f.Reason}}})
+	}
+
+	// counters
+	type prev struct {
+		at       sim.Time
+		busy, bp sim.Duration
+	}
+	last := map[*traceTask]prev{}
+	type shown struct {
+		in, out  int64
+		busy, bp float64
+		inOK     bool
+		loadOK   bool
+	}
+	// a counter is a step function: a sample equal to the one before adds nothing
+	seen := map[*traceTask]shown{}
+	for _, s := range c.samples {
+		tt := s.task
+		k := threadKey{tt.pid, tt.name}
+		tid := tidOf(k, 0)
+		p, ok := last[tt]
+		if !ok {
+			p = prev{at: min(tt.deployed, s.at)}
+		}
+		var busy, bp float64
+		if dt := s.at.Sub(p.at); dt > 0 && !s.gone {
+			busy = ratio(s.busy-p.busy, dt)
+			bp = ratio(s.bp-p.bp, dt)
+		}
+		if !s.gone {
+			last[tt] = prev{at: s.at, busy: s.busy, bp: s.bp}
+		}
+		busy, bp = math.Round(busy*1e4)/1e4, math.Round(bp*1e4)/1e4
+		sh := seen[tt]
+		if !sh.inOK || sh.in != s.in || sh.out != s.out {
+			sh.in, sh.out, sh.inOK = s.in, s.out, true
+			add(tev{ph: 'C', name: tt.name + " in-flight bytes", cat: "counter", pid: tt.pid, tid: tid, ts: s.at,
+				args: []targ{{"input", s.in}, {"output", s.out}}})
+		}
+		if !sh.loadOK || sh.busy != busy || sh.bp != bp {
+			sh.busy, sh.bp, sh.loadOK = busy, bp, true
+			add(tev{ph: 'C', name: tt.name + " load", cat: "counter", pid: tt.pid, tid: tid, ts: s.at,
+				args: []targ{{"busy", busy}, {"backpressured", bp}}})
+		}
+		seen[tt] = sh
+	}
+
+	sort.SliceStable(evs, func(i, j int) bool {
+		a, b := &evs[i], &evs[j]
+		if a.ts != b.ts {
+			return a.ts < b.ts
+		}
+		if ca, cb := phaseClass(a.ph), phaseClass(b.ph); ca != cb {
+			return ca < cb
+		}
+		if a.pid != b.pid {
+			return a.pid < b.pid
+		}
+		if a.tid != b.tid {
+			return a.tid < b.tid
+		}
+		if a.dur != b.dur {
+			return a.dur > b.dur
+		}
+		if a.marker != b.marker {
+			return !a.marker
+		}
+		return a.seq < b.seq
+	})
+
+	var buf bytes.Buffer
+	buf.WriteString("{\"traceEvents\":[\n")
+	for i, e := range append(meta, evs...) {
+		if i > 0 {
+			buf.WriteString(",\n")
+		}
+		if err := writeEvent(&buf, &e); err != nil {
+			return nil, err
+		}
+	}
+	buf.WriteString("\n],\n\"displayTimeUnit\":\"ms\",\n\"metadata\":")
+	md := []targ{{"generator", "ckptsim"}, {"scenario", c.Scenario}, {"protocol", c.Protocol},
+		{"seed", strconv.FormatUint(c.Seed, 10)}, {"trace_hash", fmt.Sprintf("%016x", c.w.TraceHash())},
+		{"clock", "simulated time; ts and dur in microseconds"}, {"sim_time_ms", now.Seconds() * 1000},
+		{"counter_period_ms", c.period.Milliseconds()},
+		{"barrier_flows_total", int64(totalFlows)}, {"barrier_flows_emitted", int64(len(flows))},
+		{"barrier_flows_cap", int64(maxFlows)},
+		{"barrier_flows_rule", "when there are more barriers than the cap, the first ones by send time are drawn"}}
+	if err := writeArgs(&buf, md); err != nil {
+		return nil, err
+	}
+	buf.WriteString("}\n")
+	return buf.Bytes(), nil
+}
+
+// phaseClass orders events of the same timestamp: complete slices before the flow
+// events that bind to them.
+func phaseClass(ph byte) int {
+	switch ph {
+	case 'M':
+		return 0
+	case 'X':
+		return 1
+	case 's', 'f':
+		return 2
+	}
+	return 3
+}
+
+func ratio(d, over sim.Duration) float64 {
+	r := float64(d) / float64(over)
+	return math.Max(0, math.Min(1, r))
+}
+
+// usec formats nanoseconds as microseconds with up to three decimals.
+func usec(ns int64) string {
+	neg := ns < 0
+	if neg {
+		ns = -ns
+	}
+	s := strconv.FormatInt(ns/1000, 10)
+	if r := ns % 1000; r != 0 {
+		frac := fmt.Sprintf("%03d", r)
+		for frac[len(frac)-1] == '0' {
+			frac = frac[:len(frac)-1]
+		}
+		s += "." + frac
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+func writeEvent(buf *bytes.Buffer, e *tev) error {
+	buf.WriteString("{\"ph\":\"")
+	buf.WriteByte(e.ph)
+	buf.WriteString("\",\"name\":")
+	if err := writeString(buf, e.name); err != nil {
+		return err
+	}
+	if e.cat != "" {
+		buf.WriteString(",\"cat\":")
+		if err := writeString(buf, e.cat); err != nil {
+			return err
+		}
+	}
+	buf.WriteString(",\"ts\":")
+	buf.WriteString(usec(int64(e.ts)))
+	if e.ph == 'X' {
+		buf.WriteString(",\"dur\":")
+		buf.WriteString(usec(int64(e.dur)))
+	}
+	fmt.Fprintf(buf, ",\"pid\":%d,\"tid\":%d", e.pid, e.tid)
+	if e.hasID {
+		fmt.Fprintf(buf, ",\"id\":%d", e.id)
+	}
+	if e.scope != "" {
+		buf.WriteString(",\"s\":\"" + e.scope + "\"")
+	}
+	if e.bp {
+		buf.WriteString(",\"bp\":\"e\"")
+	}
+	if len(e.args) > 0 {
+		buf.WriteString(",\"args\":")
+		if err := writeArgs(buf, e.args); err != nil {
+			return err
+		}
+	}
+	buf.WriteByte('}')
+	return nil
+}
+
+func writeString(buf *bytes.Buffer, s string) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // task names have "->"
+	if err := enc.Encode(s); err != nil {
+		return err
+	}
+	buf.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	return nil
+}
+
+func writeArgs(buf *bytes.Buffer, args []targ) error {
+	buf.WriteByte('{')
+	for i, a := range args {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := writeString(buf, a.key); err != nil {
+			return err
+		}
+		buf.WriteByte(':')
+		switch v := a.val.(type) {
+		case string:
+			if err := writeString(buf, v); err != nil {
+				return err
+			}
+		case int64:
+			buf.WriteString(strconv.FormatInt(v, 10))
+		case float64:
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				v = 0
+			}
+			buf.WriteString(strconv.FormatFloat(math.Round(v*1e4)/1e4, 'f', -1, 64))
+		case bool:
+			buf.WriteString(strconv.FormatBool(v))
+		default:
+			return fmt.Errorf("chrome trace: argument %s has unsupported type %T", a.key, a.val)
+		}
+	}
+	buf.WriteByte('}')
+	return nil
+}
