@@ -259,6 +259,9 @@ func SweepFigures(dir, name string, rows []SweepRow) ([]string, error) {
 		}
 		if ok {
 			written = append(written, name+"--"+f.suffix)
+			if err := t.writeOne(dir, name+"--"+f.suffix, rows); err != nil { // the data beside the figure
+				return written, err
+			}
 		}
 	}
 	return written, nil

@@ -24,6 +24,7 @@ type runFlags struct {
 	json        bool
 	determinism bool
 	trace       string
+	sets        []string
 	expectHash  string // replay only
 }
 
@@ -35,6 +36,25 @@ func (f *runFlags) register(c *cobra.Command) {
 	c.Flags().BoolVar(&f.json, "json", false, "print the result as one JSON object instead of a summary")
 	c.Flags().BoolVar(&f.determinism, "check-determinism", false, "run twice and check both runs have the same trace hash")
 	c.Flags().StringVar(&f.trace, "trace", "", "also write a Chrome trace of the run with faults to FILE (open it in ui.perfetto.dev)")
+	c.Flags().StringArrayVar(&f.sets, "set", nil, "KEY=VALUE: override one value of the scenario (repeatable; see simrun sweep --help for the keys)")
+}
+
+// applySets applies --set KEY=VALUE overrides to a copy of the scenario.
+func applySets(sc *scenarios.Scenario, sets []string) (*scenarios.Scenario, error) {
+	if len(sets) == 0 {
+		return sc, nil
+	}
+	sc = sc.Clone()
+	for _, s := range sets {
+		key, value, ok := strings.Cut(s, "=")
+		if !ok || strings.TrimSpace(key) == "" {
+			return nil, usageErr("--set %q: expected KEY=VALUE", s)
+		}
+		if err := sc.Override(strings.TrimSpace(key), strings.TrimSpace(value)); err != nil {
+			return nil, usageErr("--set %s: %v", s, err)
+		}
+	}
+	return sc, nil
 }
 
 const traceHelp = `
@@ -115,6 +135,9 @@ func runScenario(cmd *cobra.Command, args []string, f *runFlags, replay bool) er
 	if err != nil {
 		return err
 	}
+	if sc, err = applySets(sc, f.sets); err != nil {
+		return err
+	}
 	setup, err := sc.Setup(f.protocol)
 	if err != nil {
 		return usageErr("%s: %v", cmp.Or(f.file, sc.Name), err)
@@ -134,6 +157,9 @@ func runScenario(cmd *cobra.Command, args []string, f *runFlags, replay bool) er
 	res, err := runSetup(setup, ref, opts)
 	if err != nil {
 		return err
+	}
+	for _, kv := range f.sets { // the replay command carries the overrides
+		res.Replay += " --set " + shellQuote(kv)
 	}
 	if trace != nil {
 		if err := trace.WriteFile(f.trace); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ckptsim/ckptsim/reports"
 	"github.com/ckptsim/ckptsim/scenarios"
 )
 
@@ -344,4 +345,90 @@ func TestRunTrace(t *testing.T) {
 		}
 		noCrash(t, out+errOut)
 	}
+}
+
+// TestSweep runs a two-point sweep under two protocols: one row per run, the data
+// and figures written, and each row's replay command (with its --set overrides)
+// reproduces its run's trace hash.
+func TestSweep(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := simrun(t, "sweep", small, "--set", "orders.records=1500", "--param",
+		"execution.checkpointing.interval=200 ms,1 s", "--protocols", "aligned,unaligned", "--out", dir, "--name", "s", "--json")
+	if code != 0 {
+		t.Fatalf("sweep: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var rows []reports.SweepRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("sweep --json: %v\n%s", err, out)
+	}
+	if len(rows) != 4 {
+		t.Fatalf("%d rows, want 2 values × 2 protocols", len(rows))
+	}
+	for _, f := range []string{"s.csv", "s.json", "s--duration.png", "s--duration.svg", "s--size.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	r := rows[3]
+	if r.Value != "1 s" || r.Protocol != "unaligned" || !r.OK || r.Completed == 0 {
+		t.Fatalf("last row %+v, want the 1 s unaligned run with checkpoints", r)
+	}
+	args := splitShell(t, strings.TrimPrefix(r.Replay, "simrun "))
+	if code, out, errOut := simrun(t, args...); code != 0 {
+		t.Fatalf("%s: exit %d\n%s\n%s", r.Replay, code, out, errOut)
+	}
+}
+
+func TestSweepBadInput(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sweep", small}, "--param"},
+		{[]string{"sweep", small, "--param", "nope.cost=1 ms"}, `"nope"`},
+		{[]string{"sweep", small, "--param", "execution.checkpointing.interval"}, "KEY=V1,V2"},
+		{[]string{"sweep", small, "--param", "execution.checkpointing.interval=-1 s"}, "execution.checkpointing.interval"},
+		{[]string{"sweep", small, "--param", "totals.parallelism=-1,2"}, "parallelism"},
+		{[]string{"sweep", small, "--param", "execution.checkpointing.interval=1 s", "--seeds", "0"}, "--seeds"},
+		{[]string{"sweep", small, "--param", "execution.checkpointing.interval=1 s", "--protocols", "nope"}, "nope"},
+		{[]string{"sweep", "--builtin", "nope"}, "no such sweep"},
+		{[]string{"run", small, "--set", "orders.nope=1"}, "no field"},
+	} {
+		code, out, errOut := simrun(t, c.args...)
+		noCrash(t, out+errOut)
+		if code != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("simrun %s: exit %d, stderr %q; want exit 2 naming %q", strings.Join(c.args, " "), code, errOut, c.want)
+		}
+	}
+}
+
+// splitShell splits a command line the way a POSIX shell would for the single
+// quotes simrun prints.
+func splitShell(t *testing.T, s string) []string {
+	t.Helper()
+	var args []string
+	var cur strings.Builder
+	inQuote, started := false, false
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			inQuote, started = !inQuote, true
+		case r == ' ' && !inQuote:
+			if started {
+				args = append(args, cur.String())
+				cur.Reset()
+				started = false
+			}
+		default:
+			cur.WriteRune(r)
+			started = true
+		}
+	}
+	if inQuote {
+		t.Fatalf("unbalanced quotes in %q", s)
+	}
+	if started {
+		args = append(args, cur.String())
+	}
+	return args
 }
