@@ -1,5 +1,7 @@
 package sim
 
+import "math"
+
 // Network defaults, as Flink's.
 const (
 	DefaultSegmentSize         = 32 * 1024
@@ -350,7 +352,8 @@ type Gate struct {
 	// debloating
 	bufferSize   int
 	consumed     int64
-	throughput   float64
+	throughput   float64 // bytes per second consumed in the last period
+	sizeEMA      float64 // smoothed buffer size
 	debloatStart bool
 
 	// ConsumedBytes counts the bytes of data buffers polled from the gate.
@@ -948,19 +951,16 @@ func (g *Gate) Handle(ev Event) {
 	g.node.After(g.nw.cfg.Debloat.Period, g, evDebloat, 0, 0)
 }
 
-// debloat recomputes the buffer size from the smoothed throughput so that the data
-// held in the gate's buffers in use takes about Target to consume (FLIP-183), and
-// announces it to the senders when it changed by more than the threshold.
+// debloat recomputes the buffer size as Flink's BufferDebloater does (FLIP-183):
+// the throughput of the last period times Target, spread over the buffers in use,
+// is the desired size; it may at most double the current one, and an exponential
+// moving average over Samples periods smooths it. A new size is announced to the
+// senders when it moved by more than the threshold (or reached a bound).
 func (g *Gate) debloat() {
 	cfg := g.nw.cfg.Debloat
 	rate := float64(g.consumed) / cfg.Period.Seconds()
 	g.consumed = 0
-	alpha := 2 / float64(cfg.Samples+1)
-	if g.throughput == 0 {
-		g.throughput = rate
-	} else {
-		g.throughput += alpha * (rate - g.throughput)
-	}
+	g.throughput = rate
 	inUse := 0
 	for _, ch := range g.channels {
 		if !ch.broken {
@@ -970,18 +970,18 @@ func (g *Gate) debloat() {
 	if inUse < 1 {
 		inUse = 1
 	}
-	size := int(g.throughput * cfg.Target.Seconds() / float64(inUse))
-	if size < cfg.MinSize {
-		size = cfg.MinSize
+	if g.sizeEMA == 0 {
+		g.sizeEMA = float64(g.nw.cfg.SegmentSize)
 	}
-	if size > g.nw.cfg.SegmentSize {
-		size = g.nw.cfg.SegmentSize
+	desired := min(rate*cfg.Target.Seconds()/float64(inUse), 2*g.sizeEMA)
+	g.sizeEMA += 2 / float64(cfg.Samples+1) * (desired - g.sizeEMA)
+	g.sizeEMA = max(float64(cfg.MinSize), min(g.sizeEMA, float64(g.nw.cfg.SegmentSize)))
+	size := int(math.Round(g.sizeEMA))
+	if size == g.bufferSize {
+		return
 	}
-	diff := float64(size - g.bufferSize)
-	if diff < 0 {
-		diff = -diff
-	}
-	if diff <= cfg.Threshold*float64(g.bufferSize) {
+	diff := math.Abs(float64(size - g.bufferSize))
+	if size > cfg.MinSize && size < g.nw.cfg.SegmentSize && diff < cfg.Threshold*float64(g.bufferSize) {
 		return
 	}
 	g.bufferSize = size
