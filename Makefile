@@ -2,11 +2,15 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test bench fuzz check-long vet fmt
+.PHONY: run test bench fuzz check-long vet fmt flink-benchmark
 
 # The main job: every named scenario under every protocol; results, tables and figures in out/.
 run:
 	$(GO) run ./cmd/simrun suite --out out
+
+# docs/flink-benchmark.md: Flink's checkpointing benchmark reproduced, beside the analytical model.
+flink-benchmark:
+	$(GO) run ./cmd/simrun flink-benchmark --write docs/flink-benchmark.md
 
 # Everything CI runs: vet, formatting, and the test suite with the race-free default budget.
 test: vet

@@ -17,8 +17,14 @@ import (
 // buffer debloating, ≈ exchanges × the debloat target. Unaligned barriers overtake
 // the in-flight data, so the model of an unaligned checkpoint is close to zero.
 //
+// The in-flight bytes of an exchange, per consumer subtask, are its input gate's
+// buffers plus its share of the producers' output buffers, all full under
+// backpressure. With buffer debloating every buffer shrinks to the size that makes
+// the gate hold Target's worth of data, but never below the minimum segment size;
+// Flink's own, simpler debloat model is exchanges × Target (TargetModel).
+//
 // The estimate assumes every operator sees every record (maps and sinks, as in the
-// benchmark) and full network buffers under backpressure.
+// benchmark).
 type Model struct {
 	// Bottleneck names the slowest vertex; ThroughputRPS is its capacity in records
 	// per second (all subtasks together).
@@ -33,6 +39,8 @@ type Model struct {
 	Debloat bool
 	// Aligned is the estimate of an aligned checkpoint's end-to-end duration.
 	Aligned sim.Duration
+	// TargetModel is exchanges × the debloat target (0 without debloating).
+	TargetModel sim.Duration
 }
 
 // ExchangeModel is one network exchange of the model.
@@ -43,7 +51,10 @@ type ExchangeModel struct {
 	InflightBytes int64
 	// RateBytesPerSec is how fast one consumer subtask drains it.
 	RateBytesPerSec float64
-	// Time is InflightBytes ÷ RateBytesPerSec (or the debloat target).
+	// BufferBytes is the size of each buffer: the segment size, or the debloated
+	// size.
+	BufferBytes int64
+	// Time is InflightBytes ÷ RateBytesPerSec.
 	Time sim.Duration
 }
 
@@ -54,13 +65,14 @@ func (m Model) String() string {
 	}
 	var parts []string
 	for _, e := range m.Exchanges {
-		if m.Debloat {
-			parts = append(parts, fmt.Sprintf("%s→%s: target %v", e.From, e.To, e.Time))
-		} else {
-			parts = append(parts, fmt.Sprintf("%s→%s: %d KiB ÷ %.0f KiB/s = %v", e.From, e.To, e.InflightBytes>>10, e.RateBytesPerSec/1024, e.Time))
-		}
+		parts = append(parts, fmt.Sprintf("%s→%s: %.1f KiB in %d B buffers ÷ %.1f KiB/s = %v", e.From, e.To,
+			float64(e.InflightBytes)/1024, e.BufferBytes, e.RateBytesPerSec/1024, e.Time))
 	}
-	return fmt.Sprintf("aligned ≈ %v = %s (bottleneck %s, %.0f records/s)", m.Aligned, strings.Join(parts, " + "), m.Bottleneck, m.ThroughputRPS)
+	s := fmt.Sprintf("aligned ≈ %v = %s (bottleneck %s, %.0f records/s)", m.Aligned, strings.Join(parts, " + "), m.Bottleneck, m.ThroughputRPS)
+	if m.Debloat {
+		s += fmt.Sprintf("; Flink's debloat model: %d exchanges × target = %v", len(m.Exchanges), m.TargetModel)
+	}
+	return s
 }
 
 // AlignedModel computes the analytical model of the setup's job and network.
@@ -91,14 +103,10 @@ func (st *Setup) AlignedModel() (Model, error) {
 	for _, e := range exchangesTo(bottleneck) {
 		x := exchangeModel(e.From, e.To, net, size, m.ThroughputRPS)
 		m.Exchanges = append(m.Exchanges, x)
+		m.Aligned += x.Time
 		if m.Debloat {
-			target := net.Debloat.Target
-			if target <= 0 {
-				target = sim.DefaultDebloatTarget
-			}
-			m.Exchanges[len(m.Exchanges)-1].Time = target
+			m.TargetModel += debloatTarget(net)
 		}
-		m.Aligned += m.Exchanges[len(m.Exchanges)-1].Time
 	}
 	return m, nil
 }
@@ -151,10 +159,24 @@ func exchangeModel(from, to *engine.Vertex, net sim.NetConfig, recordBytes int64
 	producers, consumers := int64(from.Parallelism), int64(to.Parallelism)
 	gate := producers*excl + floating
 	pool := consumers*excl + floating
-	inflight := (gate + pool*producers/consumers) * seg
 	rate := rps / float64(consumers) * float64(recordBytes)
-	return ExchangeModel{From: from.Name, To: to.Name, InflightBytes: inflight, RateBytesPerSec: rate,
+	if net.Debloat.Enabled {
+		minSize := int64(net.Debloat.MinSize)
+		if minSize <= 0 {
+			minSize = sim.DefaultDebloatMinSize
+		}
+		seg = max(minSize, min(seg, int64(rate*debloatTarget(net).Seconds())/gate))
+	}
+	inflight := (gate + pool*producers/consumers) * seg
+	return ExchangeModel{From: from.Name, To: to.Name, InflightBytes: inflight, RateBytesPerSec: rate, BufferBytes: seg,
 		Time: sim.Duration(float64(inflight) / rate * float64(sim.Second))}
+}
+
+func debloatTarget(net sim.NetConfig) sim.Duration {
+	if net.Debloat.Target > 0 {
+		return net.Debloat.Target
+	}
+	return sim.DefaultDebloatTarget
 }
 
 // recordSize is the modelled record size of the job's first source.

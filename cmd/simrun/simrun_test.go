@@ -432,3 +432,33 @@ func splitShell(t *testing.T, s string) []string {
 	}
 	return args
 }
+
+// TestFlinkBenchmarkDocIsCurrent: docs/flink-benchmark.md is what its command
+// produces now (regenerate it with the command it names when the engine changes).
+func TestFlinkBenchmarkDocIsCurrent(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("..", "..", "docs", "flink-benchmark.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := runBenchmark(2, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	writeBenchmark(&got, runs)
+	if got.String() != string(want) {
+		t.Fatalf("docs/flink-benchmark.md is stale: run `%s` (first difference at byte %d)", benchmarkCommand, firstDiff(got.String(), string(want)))
+	}
+	if !strings.Contains(string(want), benchmarkCommand) {
+		t.Fatalf("docs/flink-benchmark.md does not name the command that produces it")
+	}
+}
+
+func firstDiff(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
