@@ -220,6 +220,7 @@ func (rt *Runtime) restartRegions() {
 		if cp != nil {
 			r.FromCheckpoint = cp.ID
 		}
+		rt.noteRestarted()
 	}
 	rt.w.TraceNote(0x72676e, uint64(rt.attempt), uint64(len(regions)))
 	if h := rt.Hooks.Deployed; h != nil {

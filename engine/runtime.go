@@ -118,6 +118,15 @@ type Recovery struct {
 	Rescaled         bool
 	// Regions is the number of pipelined regions restarted (0: the whole job).
 	Regions int
+	// Reprocessed is the number of source records read again: from the restored
+	// offsets up to where the sources were at the failure.
+	Reprocessed int64
+	// CaughtUpAt is when the job was back where it was at the failure: the sources
+	// read up to their positions then, and the sinks' visible output reached them
+	// (to within 10 ms; 0 while catching up, or when another failure came first).
+	CaughtUpAt sim.Time
+
+	before map[int32]int64 // source positions at the failure
 }
 
 // Runtime is a job deployed on a simulated cluster: worker nodes, the coordinator,
@@ -466,6 +475,7 @@ func (rt *Runtime) failover(reason string, failed []*Task) {
 		rt.cancelRegions(regions)
 	}
 	rt.recoveries = append(rt.recoveries, Recovery{FailedAt: now, Reason: reason, Regions: len(regions)})
+	rt.noteFailure()
 	rt.w.TraceNote(0x666f7672, uint64(rt.attempt), uint64(len(regions)))
 	delay, ok := rt.nextRestartDelay()
 	if !ok {
@@ -491,6 +501,7 @@ func (rt *Runtime) coordinatorFailover() {
 	rt.running = false
 	rt.cancelAttempt()
 	rt.recoveries = append(rt.recoveries, Recovery{FailedAt: rt.w.Now(), Reason: "coordinator failover"})
+	rt.noteFailure()
 	rt.coordNode.After(0, rt.coord, evCoordRestart, 0, 0)
 }
 
@@ -542,6 +553,7 @@ func (rt *Runtime) restart() {
 				}
 			}
 		}
+		rt.noteRestarted()
 	}
 	rt.startTasks()
 	rt.coord.start()

@@ -72,8 +72,8 @@ details{margin:.2em 0}code{font-size:85%}
 <p>{{.Description}}</p>
 <p>reproduce: <code>{{.Command}}</code></p>
 <div class="figs">{{range .Inline}}{{.}}{{end}}</div>
-<details><summary>runs</summary><table><tr><th class="l">values</th><th class="l">protocol</th><th>result</th><th>checkpoints</th><th>p50 ms</th><th>model ms</th><th>size KiB</th><th>restarts</th><th>recovery ms</th><th>reprocessed</th><th>records/s</th><th>overhead %</th></tr>
-{{range .Rows}}<tr><td class="l">{{.Values}}</td><td class="l">{{.Protocol}}</td><td>{{if .OK}}<span class="ok">ok</span>{{else}}<span class="fail">FAIL</span>{{end}}</td><td>{{.Completed}}</td><td>{{ms .DurationP50MS}}</td><td>{{ms .ModelAlignedMS}}</td><td>{{kib .CheckpointBytes}}</td><td>{{.Restarts}}</td><td>{{ms .RecoveryP50MS}}</td><td>{{.Reprocessed}}</td><td>{{printf "%.0f" .ProcessedRPS}}</td><td>{{ms .OverheadPct}}</td></tr>
+<details><summary>runs</summary><table><tr><th class="l">values</th><th class="l">protocol</th><th>result</th><th>checkpoints</th><th>p50 ms</th><th>model ms</th><th>size KiB</th><th>restarts</th><th>downtime ms</th><th>caught up ms</th><th>reprocessed</th><th>records/s</th><th>overhead %</th></tr>
+{{range .Rows}}<tr><td class="l">{{.Values}}</td><td class="l">{{.Protocol}}</td><td>{{if .OK}}<span class="ok">ok</span>{{else}}<span class="fail">FAIL</span>{{end}}</td><td>{{.Completed}}</td><td>{{ms .DurationP50MS}}</td><td>{{ms .ModelAlignedMS}}</td><td>{{kib .CheckpointBytes}}</td><td>{{.Restarts}}</td><td>{{ms .RecoveryP50MS}}</td><td>{{ms .CatchUpP50MS}}</td><td>{{.Reprocessed}}</td><td>{{printf "%.0f" .ProcessedRPS}}</td><td>{{ms .OverheadPct}}</td></tr>
 {{end}}</table></details>
 {{end}}
 </body></html>

@@ -61,6 +61,10 @@ type FailureRow struct {
 	FromCheckpoint int64   `json:"from_checkpoint"`
 	ChannelState   bool    `json:"with_channel_state"`
 	Rescaled       bool    `json:"rescaled"`
+	// CaughtUpMS is when the sources were back where they were at the failure
+	// (0: never, another failure came first); Reprocessed the records read again.
+	CaughtUpMS  float64 `json:"caught_up_ms"`
+	Reprocessed int64   `json:"reprocessed_records"`
 }
 
 // Tables are the tidy tables of one or more runs.
@@ -100,7 +104,8 @@ func (t *Tables) Add(scenario, protocol string, rt *engine.Runtime) {
 	for _, r := range rt.Recoveries() {
 		row := FailureRow{Scenario: scenario, Protocol: protocol, FailedMS: r.FailedAt.Seconds() * 1000,
 			RestartedMS: r.RestartedAt.Seconds() * 1000, Reason: r.Reason, FromCheckpoint: r.FromCheckpoint,
-			ChannelState: r.WithChannelState, Rescaled: r.Rescaled}
+			ChannelState: r.WithChannelState, Rescaled: r.Rescaled, CaughtUpMS: r.CaughtUpAt.Seconds() * 1000,
+			Reprocessed: r.Reprocessed}
 		if r.RestartedAt > 0 {
 			row.DowntimeMS = r.RestartedAt.Sub(r.FailedAt).Milliseconds()
 		}

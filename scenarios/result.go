@@ -23,9 +23,14 @@ type Result struct {
 		FullBytes              Summary `json:"full_bytes"`
 		PersistedInflightBytes Summary `json:"persisted_inflight_bytes"`
 	} `json:"checkpoints"`
-	Failures           int     `json:"failures"`
-	Restarts           int     `json:"restarts"`
-	RecoveryMS         Summary `json:"recovery_ms"`
+	Failures int `json:"failures"`
+	Restarts int `json:"restarts"`
+	// RecoveryMS is the downtime of each restart: failure to redeployment.
+	RecoveryMS Summary `json:"recovery_ms"`
+	// CatchUpMS is, per restart, the time from the failure until every source was
+	// back where it was at the failure.
+	CatchUpMS Summary `json:"catch_up_ms"`
+	// ReprocessedRecords is the number of source records read again after restores.
 	ReprocessedRecords int64   `json:"reprocessed_records"`
 	ThroughputRPS      float64 `json:"throughput_rps"`
 	// ProcessedRPS is the records the sink tasks of the last attempt processed,

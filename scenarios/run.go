@@ -483,11 +483,15 @@ func fill(res *Result, o *Observation) {
 	c.CheckpointedBytes, c.FullBytes, c.PersistedInflightBytes = summarize(size), summarize(full), summarize(persisted)
 	res.Failures = len(rt.Failures())
 	res.Restarts = rt.Restarts()
-	var rec []float64
+	var rec, catchUp []float64
 	for _, r := range rt.Recoveries() {
 		if r.RestartedAt > 0 {
 			rec = append(rec, r.RestartedAt.Sub(r.FailedAt).Milliseconds())
 		}
+		if r.CaughtUpAt > 0 {
+			catchUp = append(catchUp, r.CaughtUpAt.Sub(r.FailedAt).Milliseconds())
+		}
+		res.ReprocessedRecords += r.Reprocessed
 		if r.FromCheckpoint != 0 {
 			res.Coverage = append(res.Coverage, "restore")
 		}
@@ -498,7 +502,7 @@ func fill(res *Result, o *Observation) {
 			res.Coverage = append(res.Coverage, "rescale")
 		}
 	}
-	res.RecoveryMS = summarize(rec)
+	res.RecoveryMS, res.CatchUpMS = summarize(rec), summarize(catchUp)
 	var sinkRecords int64
 	var lat engine.Histogram
 	for _, name := range rt.Sinks() {
@@ -519,15 +523,6 @@ func fill(res *Result, o *Observation) {
 		res.ProcessedRPS = float64(processed) / secs
 	}
 	res.LatencyMS = Summary{P50: lat.Quantile(0.5).Milliseconds(), P99: lat.Quantile(0.99).Milliseconds(), Max: lat.Max().Milliseconds()}
-	var expected int64
-	for _, v := range rt.Job().Vertices {
-		if v.Kind == engine.KindSource && v.Source.Records > 0 {
-			expected += v.Source.Records * int64(v.Source.Splits)
-		}
-	}
-	if expected > 0 && o.Records > expected {
-		res.ReprocessedRecords = o.Records - expected
-	}
 	if o.Injector != nil {
 		for _, f := range o.Injector.Log() {
 			res.Faults = append(res.Faults, f.String())

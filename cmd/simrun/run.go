@@ -270,8 +270,9 @@ func printResult(w io.Writer, r *scenarios.Result) {
 	fmt.Fprintf(w, "    size       p50 %s, max %s; in-flight data p50 %s, max %s\n",
 		bytesText(cp.CheckpointedBytes.P50), bytesText(cp.CheckpointedBytes.Max),
 		bytesText(cp.PersistedInflightBytes.P50), bytesText(cp.PersistedInflightBytes.Max))
-	fmt.Fprintf(w, "  failures     %d, restarts %d, recovery p50 %s ms, max %s ms, %d records reprocessed\n",
-		r.Failures, r.Restarts, num(r.RecoveryMS.P50), num(r.RecoveryMS.Max), r.ReprocessedRecords)
+	fmt.Fprintf(w, "  failures     %d, restarts %d, downtime p50 %s ms, max %s ms; caught up p50 %s ms, max %s ms; %d records reprocessed\n",
+		r.Failures, r.Restarts, num(r.RecoveryMS.P50), num(r.RecoveryMS.Max), num(r.CatchUpMS.P50), num(r.CatchUpMS.Max),
+		r.ReprocessedRecords)
 	fmt.Fprintf(w, "  latency      p50 %s ms, p99 %s ms\n", num(r.LatencyMS.P50), num(r.LatencyMS.P99))
 	if len(r.Faults) > 0 {
 		fmt.Fprintln(w, "faults")

@@ -226,7 +226,7 @@ func runSweep(sw *scenarios.Sweep, ref string, workers int, progressTo io.Writer
 // printSweep writes one line per run.
 func printSweep(w io.Writer, sw *scenarios.Sweep, rows []reports.SweepRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "values\tprotocol\tseed\tresult\tcheckpoints\tp50 ms\tmodel ms\tsize\trestarts\trecovery ms\treprocessed\trecords/s\toverhead")
+	fmt.Fprintln(tw, "values\tprotocol\tseed\tresult\tcheckpoints\tp50 ms\tmodel ms\tsize\trestarts\tcaught up ms\treprocessed\trecords/s\toverhead")
 	for _, r := range rows {
 		verdict := "ok"
 		if !r.OK {
@@ -240,7 +240,7 @@ func printSweep(w io.Writer, sw *scenarios.Sweep, rows []reports.SweepRow) {
 			overhead = fmt.Sprintf("%.1f%%", r.OverheadPct)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", r.Values, r.Protocol, r.Seed, verdict,
-			r.Completed, num(r.DurationP50MS), model, bytesText(r.CheckpointBytes), r.Restarts, num(r.RecoveryP50MS),
+			r.Completed, num(r.DurationP50MS), model, bytesText(r.CheckpointBytes), r.Restarts, num(r.CatchUpP50MS),
 			r.Reprocessed, num(r.ProcessedRPS), overhead)
 	}
 	tw.Flush()
