@@ -13,6 +13,7 @@ import (
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/faults"
 	"github.com/ckptsim/ckptsim/scenarios"
+	"github.com/ckptsim/ckptsim/sim"
 )
 
 // TestTimelineFigure renders figure 1 of a small run with a worker crash: the
@@ -159,4 +160,31 @@ func pixels(img image.Image, c color.Color) int {
 		}
 	}
 	return n
+}
+
+// Sampling a run for its timeline only observes it: the trace hash is unchanged.
+func TestTimelineKeepsTheTraceHash(t *testing.T) {
+	sc, err := scenarios.Lookup("cascading-failure")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := sc.Setup("unaligned")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := scenarios.Run(setup, scenarios.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tl *Timeline
+	sampled, err := scenarios.Run(setup, scenarios.RunOptions{
+		Attach:  func(rt *engine.Runtime) { tl = AttachTimeline(rt, sim.Millisecond) },
+		Observe: func(*engine.Runtime) { tl.Rows(sc.Name, "unaligned") },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.TraceHash != sampled.TraceHash {
+		t.Fatalf("the timeline changed the trace hash: %s vs %s", plain.TraceHash, sampled.TraceHash)
+	}
 }

@@ -231,17 +231,17 @@ func BuiltinSweeps() ([]*Sweep, error) {
 		baseline       bool
 	}
 	three := []string{"aligned", "unaligned", "hybrid"}
-	unbounded := func(d string) []Param {
-		return []Param{{"source.records", []string{"0"}}, {"duration", []string{d}}}
+	unbounded := func(source, d string) []Param {
+		return []Param{{source + ".records", []string{"0"}}, {"duration", []string{d}}}
 	}
 	defs := []def{
-		{"backpressure", "flink-checkpointing-benchmark-1ms", unbounded("30 s"),
+		{"backpressure", "flink-checkpointing-benchmark-1ms", unbounded("source", "30 s"),
 			Param{"sink.cost", []string{"100 us", "300 us", "1 ms", "3 ms", "10 ms"}}, three, false},
-		{"inflight-buffers", "flink-checkpointing-benchmark-1ms", unbounded("12 s"),
+		{"inflight-buffers", "flink-checkpointing-benchmark-1ms", unbounded("source", "12 s"),
 			Param{"taskmanager.network.memory.floating-buffers-per-gate", []string{"0", "8", "24", "56", "120"}}, three, false},
 		{"recovery-interval", "worker-crash", nil,
 			Param{"execution.checkpointing.interval", []string{"200 ms", "500 ms", "1 s", "2 s", "4 s"}}, three, false},
-		{"checkpoint-overhead", "checkpoint-overhead", unbounded("8 s"),
+		{"checkpoint-overhead", "checkpoint-overhead", unbounded("events", "8 s"),
 			Param{"execution.checkpointing.interval", []string{"100 ms", "200 ms", "500 ms", "1 s", "2 s"}}, three, true},
 	}
 	var out []*Sweep

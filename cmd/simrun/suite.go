@@ -236,6 +236,11 @@ func writeSweeps(dir string, workers int, progressTo io.Writer) ([]reports.Index
 	if err != nil {
 		return nil, 0, err
 	}
+	for _, sw := range sws { // every point resolves before any runs
+		if _, err := sw.Points(); err != nil {
+			return nil, 0, err
+		}
+	}
 	figs := filepath.Join(dir, "figures")
 	var out []reports.IndexSweep
 	failed := 0
