@@ -188,3 +188,16 @@ func TestTimelineKeepsTheTraceHash(t *testing.T) {
 		t.Fatalf("the timeline changed the trace hash: %s vs %s", plain.TraceHash, sampled.TraceHash)
 	}
 }
+
+func TestNumeric(t *testing.T) {
+	for in, want := range map[string][2]any{"8": {8.0, ""}, "100 us": {0.1, "ms"}, "2 s": {2000.0, "ms"},
+		"4 kb": {4096.0, "bytes"}, "2000/s": {2000.0, "records/s"}} {
+		x, unit := Numeric(in)
+		if math.Abs(x-want[0].(float64)) > 1e-9 || unit != want[1].(string) {
+			t.Errorf("Numeric(%q) = %v %q, want %v %q", in, x, unit, want[0], want[1])
+		}
+	}
+	if x, _ := Numeric("heap"); !math.IsNaN(x) {
+		t.Errorf("Numeric(heap) = %v, want NaN", x)
+	}
+}

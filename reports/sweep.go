@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,6 +62,9 @@ type SweepRow struct {
 // NewSweepRow makes the row of one sweep run.
 func NewSweepRow(sw *scenarios.Sweep, pt *scenarios.SweepPoint, res *scenarios.Result) SweepRow {
 	x, unit := Numeric(pt.Values[0])
+	if math.IsNaN(x) { // a category (state.backend.type=heap,pebble): its position
+		x, unit = float64(slices.Index(sw.Params[0].Values, pt.Values[0])), categoryUnit
+	}
 	var kv []string
 	for i, v := range pt.Values {
 		kv = append(kv, sw.Params[i].Key+"="+v)
@@ -78,6 +82,9 @@ func NewSweepRow(sw *scenarios.Sweep, pt *scenarios.SweepPoint, res *scenarios.R
 		RecoveryP50MS: res.RecoveryMS.P50, CatchUpP50MS: res.CatchUpMS.P50, Reprocessed: res.ReprocessedRecords, ProcessedRPS: res.ProcessedRPS,
 		ModelAlignedMS: pt.Model.Aligned.Milliseconds(), Replay: res.Replay}
 }
+
+// categoryUnit marks a swept key whose values are names, not numbers.
+const categoryUnit = "category"
 
 // FillOverhead sets each run's baseline throughput and overhead from the
 // baseline run of the same values and seed.
@@ -100,11 +107,11 @@ func FillOverhead(rows []SweepRow) {
 // Numeric reads a swept value as a number for an axis: durations in ms, sizes in
 // bytes, rates in records/s, anything else as written ("" unit).
 func Numeric(v string) (float64, string) {
-	if d, err := sim.ParseDuration(v); err == nil {
-		return d.Milliseconds(), "ms"
-	}
 	if n, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
 		return n, ""
+	}
+	if d, err := sim.ParseDuration(v); err == nil {
+		return d.Milliseconds(), "ms"
 	}
 	if n, err := scenarios.ParseSize(v); err == nil {
 		return float64(n), "bytes"
@@ -182,6 +189,25 @@ func sweepPlot(title string, rows []SweepRow, ylabel string, logY bool) *plot.Pl
 	p.Title.Text = title
 	r0 := rows[0]
 	p.X.Label.Text = r0.Param
+	if r0.Unit == categoryUnit {
+		names := map[float64]string{}
+		for _, r := range rows {
+			names[r.X] = r.Value
+		}
+		labels := make([]string, len(names))
+		for x, n := range names {
+			labels[int(x)] = n
+		}
+		p.NominalX(labels...)
+		p.Add(plotter.NewGrid())
+		p.Y.Label.Text = ylabel
+		p.Legend.Top, p.Legend.Left = true, true
+		if logY {
+			p.Y.Scale = plot.LogScale{}
+			p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		}
+		return p
+	}
 	if r0.Unit != "" {
 		p.X.Label.Text += " (" + r0.Unit + ")"
 	}
@@ -373,6 +399,7 @@ func overheadFigure(path string, rows []SweepRow, ss []series) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	p.Legend.Left = false // the overhead falls from the left
 	zero.Color = color.Gray{Y: 0x80}
 	zero.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 	p.Add(zero)
