@@ -166,7 +166,7 @@ func (rt *Runtime) newTask(chain []*Vertex, i int, node *sim.Node) (*Task, error
 		t.state = st
 	}
 	t.links = make([]chainLink, len(chain))
-	for k, v := range chain {
+	for _, v := range chain {
 		op, err := newOperator(v)
 		if err != nil {
 			return nil, fmt.Errorf("operator %q: %w", v.Name, err)
@@ -179,8 +179,8 @@ func (rt *Runtime) newTask(chain []*Vertex, i int, node *sim.Node) (*Task, error
 		t.ops = append(t.ops, op)
 		t.ctxs = append(t.ctxs, ctx)
 		t.costs = append(t.costs, v.Cost)
-		t.links[k] = chainLink{t: t, i: k}
 	}
+	t.linkChain()
 	if chain[0].Kind == KindSource {
 		g := rt.gens[chain[0].ID]
 		splits := g.SplitsOf(i, chain[0].Parallelism)

@@ -53,7 +53,7 @@ func (c *OpContext) KeyGroup(key uint64) int { return KeyGroup(key, c.MaxParalle
 func newOperator(v *Vertex) (Operator, error) {
 	switch v.Kind {
 	case KindSource, KindUnion:
-		return passOp{}, nil
+		return forwardOp{}, nil
 	case KindMap:
 		return &mapOp{fn: v.MapFn}, nil
 	case KindFilter:
@@ -72,13 +72,41 @@ func newOperator(v *Vertex) (Operator, error) {
 	return nil, fmt.Errorf("engine: no operator for kind %v", v.Kind)
 }
 
-// passOp forwards records unchanged (sources emit through it; union merges inputs).
+// batchOp is implemented by operators that can take a run of records in one call
+// with exactly the effects of taking them one at a time: each record gives at most
+// one output record and the operator cannot fail midway (see Task.runBatch).
+type batchOp interface {
+	// batchable reports whether the operator may take runs of records now.
+	batchable() bool
+	// resizes reports whether the operator may emit records of another size than
+	// it took.
+	resizes() bool
+	// processBatch handles in, in order, and returns what it emits (in itself, or
+	// a prefix of scratch, which is at least as long as in) and how many records
+	// of in it took. An operator that resizes records stops after the first record
+	// it emits larger than sizeCap, when sizeCap > 0; the others take all of in.
+	processBatch(input int, in, scratch []Record, sizeCap int32) (out []Record, took int)
+}
+
+// passOp is the base of the operators: it forwards records unchanged and has no
+// watermark or end-of-input behaviour.
 type passOp struct{}
 
 func (passOp) Open(*OpContext) error                   { return nil }
 func (passOp) Process(_ int, r *Record, out Collector) { out.Collect(r) }
 func (passOp) Watermark(sim.Time, Collector)           {}
 func (passOp) Finish(Collector)                        {}
+
+// forwardOp forwards records unchanged (sources emit through it; union merges
+// inputs).
+type forwardOp struct{ passOp }
+
+func (forwardOp) batchable() bool { return true }
+func (forwardOp) resizes() bool   { return false }
+
+func (forwardOp) processBatch(_ int, in, _ []Record, _ int32) ([]Record, int) {
+	return in, len(in)
+}
 
 // Operators emit through scratch records they own, so the per-record path does not
 // allocate: a Collector copies what it keeps before returning.
@@ -93,8 +121,31 @@ func (m *mapOp) Process(_ int, r *Record, out Collector) {
 		out.Collect(r)
 		return
 	}
-	m.tmp = m.fn(*r)
+	m.apply(&m.tmp, r)
 	out.Collect(&m.tmp)
+}
+
+// apply writes fn(*r) to dst.
+func (m *mapOp) apply(dst, r *Record) {
+	v := m.fn(*r)
+	copyRecord(dst, &v)
+}
+
+func (m *mapOp) batchable() bool { return true }
+func (m *mapOp) resizes() bool   { return m.fn != nil }
+
+func (m *mapOp) processBatch(_ int, in, scratch []Record, sizeCap int32) ([]Record, int) {
+	if m.fn == nil {
+		return in, len(in)
+	}
+	out := scratch[:len(in)]
+	for i := range in {
+		m.apply(&out[i], &in[i])
+		if sizeCap > 0 && out[i].Size > sizeCap {
+			return out[:i+1], i + 1
+		}
+	}
+	return out, len(in)
 }
 
 type filterOp struct {
@@ -106,6 +157,23 @@ func (f *filterOp) Process(_ int, r *Record, out Collector) {
 	if f.fn == nil || f.fn(r) {
 		out.Collect(r)
 	}
+}
+
+func (f *filterOp) batchable() bool { return true }
+func (f *filterOp) resizes() bool   { return false }
+
+func (f *filterOp) processBatch(_ int, in, scratch []Record, _ int32) ([]Record, int) {
+	if f.fn == nil {
+		return in, len(in)
+	}
+	n := 0
+	for i := range in {
+		if f.fn(&in[i]) {
+			copyRecord(&scratch[n], &in[i])
+			n++
+		}
+	}
+	return scratch[:n], len(in)
 }
 
 type flatMapOp struct {
@@ -134,24 +202,35 @@ func (f *flatMapOp) Process(_ int, r *Record, out Collector) {
 type aggregateOp struct {
 	passOp
 	ctx  *OpContext
-	kind string
+	mode aggMode
 	fn   func(acc, v int64) int64
 	tmp  Record
-	add  adder
+	add  adder // the backend's one-probe add, used by sum and count
+	heap bool  // the state is on the heap: updates cannot fail midway
 }
 
+// aggMode is the kind of an aggregate.
+type aggMode uint8
+
+const (
+	aggSum aggMode = iota
+	aggCount
+	aggMin
+	aggMax
+	aggReduce
+)
+
+var aggModes = map[string]aggMode{"sum": aggSum, "count": aggCount, "min": aggMin, "max": aggMax, "reduce": aggReduce}
+
 func newAggregate(spec AggregateSpec) (Operator, error) {
-	a := &aggregateOp{kind: spec.Name, fn: spec.Reduce}
-	switch spec.Name {
-	case "sum", "count", "min", "max":
-	case "reduce":
-		if spec.Reduce == nil {
-			return nil, fmt.Errorf("engine: reduce needs a function")
-		}
-	default:
+	mode, ok := aggModes[spec.Name]
+	switch {
+	case !ok:
 		return nil, fmt.Errorf("engine: unknown aggregate %q (sum, count, min, max, reduce)", spec.Name)
+	case mode == aggReduce && spec.Reduce == nil:
+		return nil, fmt.Errorf("engine: reduce needs a function")
 	}
-	return a, nil
+	return &aggregateOp{mode: mode, fn: spec.Reduce}, nil
 }
 
 // adder is implemented by backends that can add to a value in one step.
@@ -161,35 +240,49 @@ type adder interface {
 
 func (a *aggregateOp) Open(ctx *OpContext) error {
 	a.ctx = ctx
-	a.add, _ = ctx.State.(adder)
+	if a.mode == aggSum || a.mode == aggCount {
+		a.add, _ = ctx.State.(adder)
+	}
+	_, a.heap = ctx.State.(*HeapState)
 	return nil
 }
 
 func (a *aggregateOp) Process(_ int, r *Record, out Collector) {
+	a.update(&a.tmp, r)
+	out.Collect(&a.tmp)
+}
+
+// update folds r into its key's value and writes the record to emit to dst.
+func (a *aggregateOp) update(dst, r *Record) {
 	kg := a.ctx.KeyGroup(r.Key)
 	k := StateKey{NS: a.ctx.NS, Key: r.Key}
-	if a.add != nil && (a.kind == "sum" || a.kind == "count") {
+	var acc int64
+	if a.add != nil {
 		d := r.Value
-		if a.kind == "count" {
+		if a.mode == aggCount {
 			d = 1
 		}
-		a.tmp = *r
-		a.tmp.Value = a.add.Add(kg, k, d)
-		out.Collect(&a.tmp)
-		return
+		acc = a.add.Add(kg, k, d)
+	} else {
+		acc = a.fold(kg, k, r.Value)
 	}
+	copyRecord(dst, r)
+	dst.Value = acc
+}
+
+// fold updates the value of k with v by a read and a write of the state.
+func (a *aggregateOp) fold(kg int, k StateKey, v int64) int64 {
 	acc, ok := a.ctx.State.Get(kg, k)
-	v := r.Value
-	switch a.kind {
-	case "sum":
+	switch a.mode {
+	case aggSum:
 		acc += v
-	case "count":
+	case aggCount:
 		acc++
-	case "min":
+	case aggMin:
 		if !ok || v < acc {
 			acc = v
 		}
-	case "max":
+	case aggMax:
 		if !ok || v > acc {
 			acc = v
 		}
@@ -201,7 +294,18 @@ func (a *aggregateOp) Process(_ int, r *Record, out Collector) {
 		}
 	}
 	a.ctx.State.Put(kg, k, acc)
-	a.tmp = *r
-	a.tmp.Value = acc
-	out.Collect(&a.tmp)
+	return acc
+}
+
+// batchable: a backend on disk may fail a read, which must fail the task after
+// the records before it went all the way through the chain.
+func (a *aggregateOp) batchable() bool { return a.heap }
+func (a *aggregateOp) resizes() bool   { return false }
+
+func (a *aggregateOp) processBatch(_ int, in, scratch []Record, _ int32) ([]Record, int) {
+	out := scratch[:len(in)]
+	for i := range in {
+		a.update(&out[i], &in[i])
+	}
+	return out, len(in)
 }

@@ -39,14 +39,51 @@ func (o *output) emit(r *Record) {
 	}
 }
 
+// batchLimit is how many records, none larger than size bytes (0: of any size),
+// may surely be written before one finds no free buffer in the pool. A record
+// takes at most one new buffer per channel it is written to; with sizes known,
+// only the first record of a channel without a buffer, and the first after a
+// buffer filled up, take one, and filling a buffer takes at least room bytes.
+func (o *output) batchLimit(size int32) int {
+	free := o.part.PoolSize() - o.part.InUse()
+	k := 1
+	if o.mode == Broadcast {
+		k = len(o.channels)
+	}
+	if k == 0 {
+		return maxBatch
+	}
+	n := (free + k - 1) / k // record j surely finds a buffer when j*k < free
+	if size <= 0 || o.mode == Broadcast || o.t.rt.flushAll {
+		return n
+	}
+	empty, room := 0, maxInt
+	for i, b := range o.cur {
+		r := o.channels[i].BufferSize()
+		if b == nil {
+			empty++
+		} else {
+			r -= b.Bytes
+		}
+		room = min(room, r)
+	}
+	// Records 0..j-1 fill at most j*size/room buffers, so they take at most
+	// empty + j*size/room new buffers: fewer than free while j*size < (free-empty)*room.
+	if f := free - empty; f > 0 && room > 0 {
+		n = max(n, (f*room+int(size)-1)/int(size))
+	}
+	return n
+}
+
+const maxInt = int(^uint(0) >> 1)
+
 func (o *output) add(i int, r *Record) {
 	b := o.cur[i]
 	if b == nil {
 		// A buffer that was flushed but still waits for credit keeps filling up.
 		if s := o.sent[i]; s != nil && s.Bytes+int(r.Size) <= o.channels[i].BufferSize() &&
 			o.channels[i].GrowQueuedTail(s, r.Size) {
-			s.Records = append(s.Records, *r)
-			s.Bytes += int(r.Size)
+			s.push(r)
 			return
 		}
 		o.sent[i] = nil
@@ -58,8 +95,7 @@ func (o *output) add(i int, r *Record) {
 		o.dirty++
 		o.t.armFlusher()
 	}
-	b.Records = append(b.Records, *r)
-	b.Bytes += int(r.Size)
+	b.push(r)
 	if b.Bytes >= o.channels[i].BufferSize() || o.t.rt.flushAll {
 		o.send(i)
 	}

@@ -17,6 +17,14 @@ type Record struct {
 	Offset int64    // offset in its split: (Split, Offset) identifies the source record
 }
 
+// copyRecord copies *src to *dst field by field. A plain struct copy moves 16
+// bytes at a time, which stalls when it reads a record whose fields were just
+// written one by one (store-to-load forwarding fails), as on the per-record path.
+func copyRecord(dst, src *Record) {
+	dst.Key, dst.Value, dst.Time = src.Key, src.Value, src.Time
+	dst.Split, dst.Size, dst.Offset = src.Split, src.Size, src.Offset
+}
+
 // ID is the record's provenance: the source split and offset it derives from.
 func (r *Record) ID() RecordID { return RecordID{Split: r.Split, Offset: r.Offset} }
 
@@ -31,6 +39,18 @@ type Buffer struct {
 	Records []Record
 	Bytes   int
 	pos     int // next record to process at the receiver
+}
+
+// push appends a copy of r.
+func (b *Buffer) push(r *Record) {
+	n := len(b.Records)
+	if n == cap(b.Records) {
+		b.Records = append(b.Records, Record{})
+	} else {
+		b.Records = b.Records[:n+1]
+	}
+	copyRecord(&b.Records[n], r)
+	b.Bytes += int(r.Size)
 }
 
 // bufferPool recycles buffers within one run (one goroutine), so steady state does

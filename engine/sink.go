@@ -164,6 +164,20 @@ func (s *sinkOp) Process(_ int, r *Record, _ Collector) {
 	s.ctx.Sink.commitOne(r)
 }
 
+func (s *sinkOp) batchable() bool { return true }
+func (s *sinkOp) resizes() bool   { return false }
+
+func (s *sinkOp) processBatch(_ int, in, _ []Record, _ int32) ([]Record, int) {
+	if s.twoPhase {
+		s.txn = append(s.txn, in...)
+		return nil, len(in)
+	}
+	for i := range in {
+		s.ctx.Sink.commitOne(&in[i])
+	}
+	return nil, len(in)
+}
+
 // preCommit closes the current transaction under checkpoint id and returns the
 // transactions awaiting commit.
 func (s *sinkOp) preCommit(id int64) []int64 {

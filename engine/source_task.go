@@ -12,7 +12,10 @@ type sourceState struct {
 	rr        int
 	wakeArmed bool
 	idleSent  bool
-	tmp       Record // the record being emitted (no allocation per record)
+	tmp       Record   // the record being emitted (no allocation per record)
+	batch     []Record // the records of a batch being emitted
+	picks     []int    // the split of each record of the batch
+	peek      []int64  // next offsets while a batch is read
 }
 
 // SourceOffsets returns the next offset to read per split of a source task (nil for
@@ -45,6 +48,83 @@ func (s *sourceState) exhausted(i int) bool {
 	return n > 0 && s.next[i] >= n
 }
 
+// sourceRecords emits records until run would do something else before the next
+// one; it returns false when sourceStep did (nothing due, or the source finished).
+func (t *Task) sourceRecords(quantum sim.Duration) bool {
+	s := t.src
+	for {
+		if rs := t.sourceBatch(quantum); len(rs) > 0 {
+			n := t.runBatch(0, rs, s.gen.spec.RecordSize)
+			for j := range n {
+				s.advance(s.picks[j], &rs[j])
+			}
+			t.m.RecordsIn += int64(n)
+		} else if !t.sourceStep() {
+			return false
+		}
+		if !t.steady(quantum) {
+			return true
+		}
+	}
+}
+
+// sourceBatch reads, without moving past them, the records the next sourceSteps
+// would emit, up to the chain's batch limit, when the chain takes batches and the
+// source is not rate-limited (every record is due at once). It returns none when
+// the splits are exhausted.
+func (t *Task) sourceBatch(quantum sim.Duration) []Record {
+	s := t.src
+	if t.batch == nil || s.gen.spec.Rate > 0 {
+		return nil
+	}
+	if s.batch == nil {
+		s.batch, s.picks, s.peek = make([]Record, maxBatch), make([]int, maxBatch), make([]int64, len(s.splits))
+	}
+	copy(s.peek, s.next)
+	rr, n := s.rr, 0
+	for limit := t.batchLimit(quantum, s.gen.spec.RecordSize); n < limit; n++ {
+		pick := s.nextUnexhausted(rr, s.peek)
+		if pick < 0 {
+			break
+		}
+		s.gen.Fill(&s.batch[n], s.splits[pick], s.peek[pick])
+		s.peek[pick]++
+		s.picks[n] = pick
+		if rr = pick + 1; rr == len(s.splits) {
+			rr = 0
+		}
+	}
+	return s.batch[:n]
+}
+
+// nextUnexhausted is the split an unlimited source reads next, given the next
+// offsets and the round-robin position: the first from rr on that has records
+// left (-1 when none has).
+func (s *sourceState) nextUnexhausted(rr int, next []int64) int {
+	n, limit := len(s.splits), s.gen.spec.Records
+	i := rr
+	for k := 0; k < n; k++ {
+		if limit <= 0 || next[i] < limit {
+			return i
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+	return -1
+}
+
+// advance moves past r, the record at the next offset of split pick.
+func (s *sourceState) advance(pick int, r *Record) {
+	if s.rr = pick + 1; s.rr == len(s.splits) {
+		s.rr = 0
+	}
+	s.next[pick]++
+	if r.Time > s.maxTime[pick] {
+		s.maxTime[pick] = r.Time
+	}
+}
+
 // sourceStep emits the next due record; it returns false when nothing is due now
 // (a wake is armed for the next due record) or the source finished.
 func (t *Task) sourceStep() bool {
@@ -72,22 +152,18 @@ func (t *Task) sourceStep() bool {
 		t.finish()
 		return false
 	}
-	if at := t.rt.w.Now().Add(t.sliceCost); due > at {
-		if !s.wakeArmed {
-			s.wakeArmed = true
-			t.node.Schedule(due, t, evWake, 0, 0)
+	if limited { // an unlimited source has every record due at 0, never later than now
+		if at := t.rt.w.Now().Add(t.sliceCost); due > at {
+			if !s.wakeArmed {
+				s.wakeArmed = true
+				t.node.Schedule(due, t, evWake, 0, 0)
+			}
+			return false
 		}
-		return false
-	}
-	if s.rr = pick + 1; s.rr == n {
-		s.rr = 0
 	}
 	r := &s.tmp
 	s.gen.Fill(r, s.splits[pick], s.next[pick])
-	s.next[pick]++
-	if r.Time > s.maxTime[pick] {
-		s.maxTime[pick] = r.Time
-	}
+	s.advance(pick, r)
 	t.m.RecordsIn++
 	t.sliceCost += t.costs[0]
 	t.links[0].Collect(r) // the source operator itself only forwards

@@ -111,14 +111,7 @@ func (h *HeapState) Put(kg int, k StateKey, v int64) { h.group(kg).put(k, v) }
 // Add adds delta to the value under k (0 when absent) and returns the new value:
 // a read-modify-write in one probe, for sums and counts.
 func (h *HeapState) Add(kg int, k StateKey, delta int64) int64 {
-	t := h.group(kg)
-	i, ok := t.find(k)
-	if ok {
-		t.vals[i] += delta
-		return t.vals[i]
-	}
-	t.put(k, delta)
-	return delta
+	return h.group(kg).add(&k, delta)
 }
 
 // Delete removes k from key group kg.

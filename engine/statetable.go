@@ -5,11 +5,10 @@ import "math/bits"
 // stateTable is an open-addressing hash table from StateKey to int64 with linear
 // probing and backward-shift deletion: the heap backend's per-key-group store. It
 // hashes with a few multiplications instead of the runtime's generic hash of a
-// 24-byte key, which matters on the per-record path.
+// 24-byte key, which matters on the per-record path. Keys, values and the used
+// flag of a slot share one 32-byte struct, so a probe touches one cache line.
 type stateTable struct {
-	keys  []StateKey
-	vals  []int64
-	used  []bool
+	slots []tableSlot
 	n     int
 	mask  uint64
 	shift uint8
@@ -20,6 +19,19 @@ type stateTable struct {
 	lastOK   bool
 }
 
+// tableSlot is one slot of a stateTable.
+type tableSlot struct {
+	key  uint64
+	sub  int64
+	val  int64
+	ns   uint32
+	used bool
+}
+
+func (s *tableSlot) stateKey() StateKey { return StateKey{NS: s.ns, Key: s.key, Sub: s.sub} }
+
+func (s *tableSlot) holds(k *StateKey) bool { return s.key == k.Key && s.sub == k.Sub && s.ns == k.NS }
+
 func newStateTable() *stateTable {
 	t := &stateTable{}
 	t.init(8)
@@ -28,9 +40,7 @@ func newStateTable() *stateTable {
 
 func (t *stateTable) init(size int) {
 	t.lastOK = false
-	t.keys = make([]StateKey, size)
-	t.vals = make([]int64, size)
-	t.used = make([]bool, size)
+	t.slots = make([]tableSlot, size)
 	t.mask = uint64(size - 1)
 	t.shift = uint8(64 - bits.Len64(t.mask))
 	t.n = 0
@@ -38,83 +48,114 @@ func (t *stateTable) init(size int) {
 
 // home is the slot a key hashes to: Fibonacci hashing of a multiplicative mix of
 // the key's fields, taking the top bits.
-func (t *stateTable) home(k StateKey) uint64 {
+func (t *stateTable) home(k *StateKey) uint64 {
 	h := k.Key*0x9e3779b97f4a7c15 ^ uint64(k.NS)*0xc2b2ae3d27d4eb4f ^ uint64(k.Sub)*0x165667b19e3779f9
 	h ^= h >> 29
 	return (h * 0x9e3779b97f4a7c15) >> t.shift
 }
 
-func (t *stateTable) find(k StateKey) (uint64, bool) {
-	if t.lastOK && t.lastKey == k {
+// find returns the slot holding k, or the free slot where k would go.
+func (t *stateTable) find(k *StateKey) (uint64, bool) {
+	if t.lastOK && t.lastKey == *k {
 		return t.lastSlot, true
 	}
-	i := t.home(k)
-	for t.used[i] {
-		if c := &t.keys[i]; c.Key == k.Key && c.Sub == k.Sub && c.NS == k.NS {
-			t.lastKey, t.lastSlot, t.lastOK = k, i, true
+	i, ok := t.probe(k)
+	if ok {
+		t.lastKey, t.lastSlot, t.lastOK = *k, i, true
+	}
+	return i, ok
+}
+
+// probe is find without the last-key shortcut.
+func (t *stateTable) probe(k *StateKey) (uint64, bool) {
+	slots, mask := t.slots, t.mask
+	i := t.home(k) & mask
+	for {
+		s := &slots[i]
+		if !s.used {
+			return i, false
+		}
+		if s.holds(k) {
 			return i, true
 		}
-		i = (i + 1) & t.mask
+		i = (i + 1) & mask
 	}
-	return i, false
 }
 
 func (t *stateTable) get(k StateKey) (int64, bool) {
-	i, ok := t.find(k)
+	i, ok := t.find(&k)
 	if !ok {
 		return 0, false
 	}
-	return t.vals[i], true
+	return t.slots[i].val, true
 }
 
 func (t *stateTable) put(k StateKey, v int64) {
-	i, ok := t.find(k)
-	if ok {
-		t.vals[i] = v
-		return
+	i, ok := t.find(&k)
+	if !ok {
+		i = t.insertAt(i, &k)
 	}
-	if 4*(t.n+1) > 3*len(t.keys) {
+	t.slots[i].val = v
+}
+
+// add adds delta to the value of k (0 when absent) and returns the new value: a
+// read-modify-write in one probe.
+func (t *stateTable) add(k *StateKey, delta int64) int64 {
+	i, ok := t.probe(k)
+	if !ok {
+		i = t.insertAt(i, k)
+	}
+	s := &t.slots[i]
+	s.val += delta
+	return s.val
+}
+
+// insertAt stores k with value 0 in the free slot i that find returned (growing
+// the table first when it is too full) and returns k's slot.
+func (t *stateTable) insertAt(i uint64, k *StateKey) uint64 {
+	if 4*(t.n+1) > 3*len(t.slots) {
 		t.grow()
 		i, _ = t.find(k)
 	}
-	t.keys[i], t.vals[i], t.used[i] = k, v, true
+	t.slots[i] = tableSlot{key: k.Key, sub: k.Sub, ns: k.NS, used: true}
 	t.n++
+	return i
 }
 
 func (t *stateTable) grow() {
-	keys, vals, used := t.keys, t.vals, t.used
-	t.init(2 * len(keys))
-	for i, u := range used {
-		if u {
-			j, _ := t.find(keys[i])
-			t.keys[j], t.vals[j], t.used[j] = keys[i], vals[i], true
+	old := t.slots
+	t.init(2 * len(old))
+	for i := range old {
+		if s := &old[i]; s.used {
+			k := s.stateKey()
+			j, _ := t.find(&k)
+			t.slots[j] = *s
 			t.n++
 		}
 	}
 }
 
 func (t *stateTable) del(k StateKey) {
-	i, ok := t.find(k)
+	i, ok := t.find(&k)
 	if !ok {
 		return
 	}
 	t.lastOK = false
-	t.used[i] = false
-	t.keys[i] = StateKey{}
+	t.slots[i] = tableSlot{}
 	t.n--
 	// shift back later entries of the probe run that would no longer be found
 	j := i
 	for {
 		j = (j + 1) & t.mask
-		if !t.used[j] {
+		if !t.slots[j].used {
 			return
 		}
-		home := t.home(t.keys[j])
+		jk := t.slots[j].stateKey()
+		home := t.home(&jk)
 		// the entry at j may fill the hole at i if its home is not in (i, j]
 		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
-			t.keys[i], t.vals[i], t.used[i] = t.keys[j], t.vals[j], true
-			t.used[j] = false
-			t.keys[j] = StateKey{}
+			t.slots[i] = t.slots[j]
+			t.slots[j] = tableSlot{}
 			i = j
 		}
 	}
@@ -122,9 +163,9 @@ func (t *stateTable) del(k StateKey) {
 
 // each calls fn for every entry in slot order.
 func (t *stateTable) each(fn func(k StateKey, v int64)) {
-	for i, u := range t.used {
-		if u {
-			fn(t.keys[i], t.vals[i])
+	for i := range t.slots {
+		if s := &t.slots[i]; s.used {
+			fn(s.stateKey(), s.val)
 		}
 	}
 }
