@@ -11,12 +11,11 @@ import (
 // sources, hash, rebalance and broadcast edges, a map that makes some records
 // larger (so a batch stops early), a filter, costs that end slices midway.
 func batchJobs() map[string]func() *Job {
-	grow := func(r Record) Record {
+	grow := func(r *Record) {
 		if r.Key%7 == 0 {
 			r.Size *= 300
 		}
 		r.Value *= 3
-		return r
 	}
 	return map[string]func() *Job{
 		"sum": func() *Job { return pipelineSum(3000, 50, false) },

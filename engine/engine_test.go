@@ -14,7 +14,7 @@ func pipelineA(records int64, keys int) *Job { return pipelineSum(records, keys,
 func pipelineSum(records int64, keys int, discard bool) *Job {
 	j := NewJob("a")
 	j.Source("src", SourceSpec{Splits: 4, Records: records, Keys: KeySpec{Count: keys}}).Parallelism(4).
-		Map("double", func(r Record) Record { r.Value *= 2; return r }).
+		Map("double", func(r *Record) { r.Value *= 2 }).
 		KeyBy().Sum("sum").
 		Sink("out", SinkSpec{Discard: discard})
 	return j

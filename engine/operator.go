@@ -112,7 +112,7 @@ func (forwardOp) processBatch(_ int, in, _ []Record, _ int32) ([]Record, int) {
 // allocate: a Collector copies what it keeps before returning.
 type mapOp struct {
 	passOp
-	fn  func(Record) Record
+	fn  func(*Record)
 	tmp Record
 }
 
@@ -125,10 +125,10 @@ func (m *mapOp) Process(_ int, r *Record, out Collector) {
 	out.Collect(&m.tmp)
 }
 
-// apply writes fn(*r) to dst.
+// apply writes the mapped *r to dst.
 func (m *mapOp) apply(dst, r *Record) {
-	v := m.fn(*r)
-	copyRecord(dst, &v)
+	copyRecord(dst, r)
+	m.fn(dst)
 }
 
 func (m *mapOp) batchable() bool { return true }

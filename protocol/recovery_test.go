@@ -83,7 +83,7 @@ func orderedJob(records int64, rate float64, sinkCost sim.Duration) func() *engi
 	return func() *engine.Job {
 		j := engine.NewJob("ordered")
 		j.Source("src", engine.SourceSpec{Splits: 4, Records: records, Rate: rate, Keys: engine.KeySpec{Count: 100}}).Parallelism(4).
-			Map("by-split", func(r engine.Record) engine.Record { r.Key = uint64(r.Split); return r }).
+			Map("by-split", func(r *engine.Record) { r.Key = uint64(r.Split) }).
 			KeyBy().Sum("sum").Parallelism(4).
 			Sink("out", engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit}).Cost(sinkCost)
 		return j

@@ -173,11 +173,10 @@ func splitMapName(v *vertexPlan, i int) string {
 	return v.name + "-by-split-" + strconv.Itoa(i+1)
 }
 
-func keyBySplit(r engine.Record) engine.Record {
+func keyBySplit(r *engine.Record) {
 	if r.Split >= 0 {
 		r.Key = uint64(r.Split)
 	}
-	return r
 }
 
 // build creates a fresh job graph.

@@ -270,7 +270,8 @@ rescale: {a: 2, mn: 1}
 	if byName["f"].FilterFn(&r) {
 		t.Error("filter keeps 9 with modulo 3")
 	}
-	if got := byName["c-by-split"].MapFn(r); got.Key != 3 {
+	got := r
+	if byName["c-by-split"].MapFn(&got); got.Key != 3 {
 		t.Errorf("key-by-split map: key %d", got.Key)
 	}
 	var copies []engine.Record
