@@ -111,9 +111,10 @@ func (t *stateTable) add(k *StateKey, delta int64) int64 {
 }
 
 // insertAt stores k with value 0 in the free slot i that find returned (growing
-// the table first when it is too full) and returns k's slot.
+// the table first when it would be more than half full: short probes matter more
+// than the memory) and returns k's slot.
 func (t *stateTable) insertAt(i uint64, k *StateKey) uint64 {
-	if 4*(t.n+1) > 3*len(t.slots) {
+	if 2*(t.n+1) > len(t.slots) {
 		t.grow()
 		i, _ = t.find(k)
 	}
