@@ -19,7 +19,7 @@ func ParseParam(s string) (Param, error) {
 	key, vals, ok := strings.Cut(s, "=")
 	key = strings.TrimSpace(key)
 	if !ok || key == "" {
-		return Param{}, fmt.Errorf("%q: expected KEY=V1,V2,...", s)
+		return Param{}, fmt.Errorf("%q: expected KEY=V1,V2 (comma-separated values)", s)
 	}
 	var p Param
 	p.Key = key
