@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"image/color"
 	"path/filepath"
 	"sort"
@@ -82,15 +83,20 @@ func save(p *plot.Plot, dir, name string) error {
 		if err != nil {
 			return err
 		}
-		var b bytes.Buffer
-		if _, err := w.WriteTo(&b); err != nil {
-			return err
-		}
-		if err := WriteFileAtomic(filepath.Join(dir, name+"."+format), b.Bytes()); err != nil {
+		if err := writeRendered(filepath.Join(dir, name+"."+format), w); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeRendered writes a rendered figure to a file, atomically.
+func writeRendered(path string, w io.WriterTo) error {
+	var b bytes.Buffer
+	if _, err := w.WriteTo(&b); err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, b.Bytes())
 }
 
 // writeOne writes the rows behind a figure as NAME.csv and NAME.json.

@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"bytes"
 	"image/color"
 	"io"
 	"path/filepath"
@@ -44,11 +43,7 @@ func savePanels(plots []*plot.Plot, panelHeight float64, dir, name string) error
 		for i, p := range plots {
 			p.Draw(canvases[i][0])
 		}
-		var b bytes.Buffer
-		if _, err := c.WriteTo(&b); err != nil {
-			return err
-		}
-		if err := WriteFileAtomic(filepath.Join(dir, name+"."+format), b.Bytes()); err != nil {
+		if err := writeRendered(filepath.Join(dir, name+"."+format), c); err != nil {
 			return err
 		}
 	}
