@@ -3,8 +3,8 @@ package reports
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"image/color"
+	"io"
 	"path/filepath"
 	"sort"
 
