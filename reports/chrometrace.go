@@ -48,6 +48,8 @@ type ChromeTrace struct {
 	// MaxBarrierFlows caps the barrier arrows (DefaultMaxBarrierFlows when 0).
 	MaxBarrierFlows int
 
+	sampler *sim.Sampler
+
 	rt        *engine.Runtime
 	w         *sim.World
 	pidOf     map[*sim.Node]int
@@ -206,7 +208,7 @@ func (c *ChromeTrace) Attach(rt *engine.Runtime) {
 		tt := c.task(t)
 		tt.restoredCP, tt.restoredRecords = id, records
 	}
-	c.w.SetSampler(sim.Millisecond, c.sample)
+	c.sampler = c.w.AddSampler(sim.Millisecond, c.sample)
 }
 
 // SetFaults gives the faults injected into the run (scenarios.RunOptions.ObserveFaults).
@@ -403,7 +405,9 @@ func (c *ChromeTrace) finalize() {
 		c.closeTask(tt, now, "unfinished")
 	}
 	c.open = nil
-	c.w.SetSampler(0, nil)
+	if c.sampler != nil {
+		c.sampler.Stop()
+	}
 }
 
 // WriteFile writes the trace to name atomically.

@@ -23,6 +23,8 @@ type IndexScenario struct {
 type IndexRun struct {
 	*scenarios.Result
 	Timeline template.HTML
+	// Trace is the run's Chrome trace, relative to the page ("" when none).
+	Trace string
 }
 
 // IndexSweep is one sweep of the HTML report: what it varies, the command that
@@ -63,6 +65,7 @@ details{margin:.2em 0}code{font-size:85%}
 {{range .Runs}}<details><summary>{{.Protocol}}: checks, replay and timeline</summary><ul>
 {{range .Checks}}<li>{{if .OK}}<span class="ok">✓</span>{{else}}<span class="fail">✗</span>{{end}} {{.Name}}{{if .Detail}}: <code>{{.Detail}}</code>{{end}}</li>{{end}}
 </ul>{{if .Faults}}<p>faults: {{range .Faults}}<code>{{.}}</code>; {{end}}</p>{{end}}<p>replay: <code>{{.Replay}}</code></p>
+{{if .Trace}}<p>timeline of every subtask: <a href="{{.Trace}}">{{.Trace}}</a> (a Chrome trace: open it in ui.perfetto.dev or chrome://tracing)</p>{{end}}
 {{if .Timeline}}<div class="wide">{{.Timeline}}</div>{{end}}</details>
 {{end}}
 <div class="figs">{{range .Figures}}{{.}}{{end}}</div>
@@ -103,6 +106,10 @@ func WriteIndex(dir, figDir string, results []*scenarios.Result, sweeps []IndexS
 			return err
 		}
 		run.Timeline = svg
+		trace := filepath.Join("traces", FigureName(r.Scenario, r.Protocol, "trace")+".json")
+		if _, err := os.Stat(filepath.Join(dir, trace)); err == nil {
+			run.Trace = filepath.ToSlash(trace)
+		}
 		s.Runs = append(s.Runs, run)
 		if r.OK {
 			ok++

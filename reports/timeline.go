@@ -32,6 +32,7 @@ const maxTimelineBuckets = 400
 // run starts; it only observes (the run's trace hash does not change).
 type Timeline struct {
 	rt      *engine.Runtime
+	sampler *sim.Sampler
 	period  sim.Duration
 	last    sim.Time
 	prev    engine.Histogram
@@ -53,7 +54,7 @@ func AttachTimeline(rt *engine.Runtime, period sim.Duration) *Timeline {
 		period = 10 * sim.Millisecond
 	}
 	tl := &Timeline{rt: rt, period: period, last: rt.World().Now(), seen: map[*engine.Task]int64{}}
-	rt.World().SetSampler(period, tl.sample)
+	tl.sampler = rt.World().AddSampler(period, tl.sample)
 	return tl
 }
 
@@ -102,7 +103,7 @@ func (tl *Timeline) halve() {
 	}
 	tl.buckets = tl.buckets[:n]
 	tl.period *= 2
-	tl.rt.World().SetSampler(tl.period, tl.sample)
+	tl.sampler.SetPeriod(tl.period)
 }
 
 // Rows closes the last bucket at the current time and returns the buckets as rows.
@@ -111,7 +112,7 @@ func (tl *Timeline) Rows(scenario, protocol string) []TimelineRow {
 	if now > tl.last {
 		tl.sample(now)
 	}
-	tl.rt.World().SetSampler(0, nil)
+	tl.sampler.Stop()
 	rows := make([]TimelineRow, 0, len(tl.buckets))
 	for i := range tl.buckets {
 		b := &tl.buckets[i]

@@ -15,11 +15,11 @@ type World struct {
 	stopped bool
 	fired   uint64
 	dropped uint64
-	// sampler, when set, observes the world every samplePeriod (see SetSampler).
-	sampler      func(at Time)
-	samplePeriod Duration
-	nextSample   Time
-	sampling     Time // the sample being taken, so a sampler can re-arm itself
+	// samplers observe the world at period boundaries (see AddSampler);
+	// nextSample is the earliest time one of them is due.
+	samplers   []*Sampler
+	nextSample Time
+	sampling   Time // the sample being taken, so a sampler can re-arm itself
 }
 
 // NewWorld returns an empty world whose every random draw derives from seed.
@@ -64,28 +64,78 @@ func (w *World) After(d Duration, h Handler, kind uint32, a, b int64) {
 	w.Schedule(w.now.Add(d), h, kind, a, b)
 }
 
-// SetSampler makes the world call fn at every multiple of period after now, at the
+// Sampler is an observer that a World calls at every multiple of its period (see
+// AddSampler).
+type Sampler struct {
+	w      *World
+	fn     func(at Time)
+	period Duration
+	next   Time
+}
+
+// AddSampler makes the world call fn at every multiple of period after now, at the
 // moment the clock passes it: fn sees the state between the events before and after
 // that time. Sampling is observation only: it is not an event, is not part of the
-// trace, and fn must not schedule events or change the simulation. A period of zero
-// or less removes the sampler.
-func (w *World) SetSampler(period Duration, fn func(at Time)) {
-	if period <= 0 || fn == nil {
-		w.sampler, w.nextSample = nil, Never
+// trace, and fn must not schedule events or change the simulation. Samplers due at
+// the same time run in the order they were added.
+func (w *World) AddSampler(period Duration, fn func(at Time)) *Sampler {
+	sp := &Sampler{w: w, fn: fn}
+	w.samplers = append(w.samplers, sp)
+	sp.SetPeriod(period)
+	return sp
+}
+
+// SetPeriod changes the sampler's period; the next sample is the next multiple of
+// it after now (or after the sample being taken, when called from fn). A period of
+// zero or less stops the sampler.
+func (sp *Sampler) SetPeriod(period Duration) {
+	w := sp.w
+	if period <= 0 {
+		sp.Stop()
 		return
 	}
 	base := max(w.now, w.sampling)
-	w.sampler, w.samplePeriod = fn, period
-	w.nextSample = Time((int64(base)/int64(period) + 1) * int64(period))
+	sp.period = period
+	sp.next = Time((int64(base)/int64(period) + 1) * int64(period))
+	w.rearm()
 }
 
-// sampleUpTo calls the sampler for every sample time at or before t.
+// Stop removes the sampler.
+func (sp *Sampler) Stop() {
+	w := sp.w
+	for i, o := range w.samplers {
+		if o == sp {
+			w.samplers = append(w.samplers[:i], w.samplers[i+1:]...)
+			break
+		}
+	}
+	w.rearm()
+}
+
+// rearm recomputes when the next sample is due.
+func (w *World) rearm() {
+	w.nextSample = Never
+	for _, sp := range w.samplers {
+		w.nextSample = min(w.nextSample, sp.next)
+	}
+}
+
+// sampleUpTo calls the samplers for every sample time at or before t, in time
+// order (ties in the order the samplers were added).
 func (w *World) sampleUpTo(t Time) {
-	for w.nextSample <= t && w.sampler != nil {
-		at := w.nextSample
-		w.nextSample = at.Add(w.samplePeriod)
+	for len(w.samplers) > 0 && w.nextSample <= t {
+		var due *Sampler
+		for _, sp := range w.samplers {
+			if sp.next == w.nextSample {
+				due = sp
+				break
+			}
+		}
+		at := due.next
+		due.next = at.Add(due.period)
 		w.sampling = at
-		w.sampler(at)
+		w.rearm()
+		due.fn(at)
 	}
 }
 

@@ -540,7 +540,14 @@ func TestWorldSamplerObservesWithoutChangingTrace(t *testing.T) {
 		r := &recorder{w: w}
 		var seen []string
 		if sample {
-			w.SetSampler(10, func(at Time) { seen = append(seen, fmt.Sprintf("%d:%d", at, len(r.got))) })
+			w.AddSampler(10, func(at Time) { seen = append(seen, fmt.Sprintf("%d:%d", at, len(r.got))) })
+			var odd *Sampler
+			odd = w.AddSampler(15, func(at Time) {
+				seen = append(seen, fmt.Sprintf("odd%d", at))
+				if at == 30 {
+					odd.SetPeriod(0)
+				}
+			})
 		}
 		for _, at := range []Time{5, 10, 25, 31} {
 			w.Schedule(at, r, 0, int64(at), 0)
@@ -554,7 +561,7 @@ func TestWorldSamplerObservesWithoutChangingTrace(t *testing.T) {
 	if plain != sampled {
 		t.Fatalf("sampling changed the trace hash: %x vs %x", plain, sampled)
 	}
-	want := "[10:1 20:2 30:3 40:4]"
+	want := "[10:1 odd15 20:2 30:3 odd30 40:4]"
 	if fmt.Sprint(seen) != want {
 		t.Fatalf("samples %v, want %s", seen, want)
 	}

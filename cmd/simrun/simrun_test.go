@@ -252,7 +252,7 @@ func TestSuite(t *testing.T) {
 		t.Fatal(err)
 	}
 	protos := []string{"aligned", "unaligned", "hybrid", "atleastonce"}
-	results, _ := runSuite([]*scenarios.Scenario{sc, sc}, protos, 3, false, io.Discard)
+	results, _ := runSuite([]*scenarios.Scenario{sc, sc}, protos, 3, false, "", io.Discard)
 	if len(results) != 2*len(protos) {
 		t.Fatalf("%d results, want %d", len(results), 2*len(protos))
 	}
@@ -263,6 +263,21 @@ func TestSuite(t *testing.T) {
 		if r.TraceHash != results[i%len(protos)].TraceHash {
 			t.Errorf("result %d: the same run gave trace hashes %s and %s", i, r.TraceHash, results[i%len(protos)].TraceHash)
 		}
+	}
+	// With a trace directory every run also leaves its Chrome trace, and the runs
+	// are the same runs.
+	dir := t.TempDir()
+	traced, tables := runSuite([]*scenarios.Scenario{sc}, protos, 2, false, dir, io.Discard)
+	for i, r := range traced {
+		if r.TraceHash != results[i].TraceHash {
+			t.Errorf("%s: tracing changed the trace hash", r.Protocol)
+		}
+		if _, err := os.Stat(filepath.Join(dir, reports.FigureName(small, r.Protocol, "trace")+".json")); err != nil {
+			t.Error(err)
+		}
+	}
+	if len(tables.Timeline) == 0 {
+		t.Error("the suite sampled no timeline")
 	}
 	var b bytes.Buffer
 	if failed := writeSummary(&b, results, 3, 0); failed != 0 {

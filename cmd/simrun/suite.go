@@ -36,6 +36,7 @@ pool of worker goroutines, one independent run each. Prints a table, or with
 --json an array of results in the same order. With --out DIR it writes the whole
 report: DIR/results.json, DIR/summary.txt, the tidy tables in DIR/data, the
 figures (PNG and SVG, each with its data) in DIR/figures — a timeline per run,
+a Chrome trace per run in DIR/traces (open it in ui.perfetto.dev),
 checkpoint durations and alignment box plots per scenario, and the sweeps of
 figures 3 to 6 (unless --sweeps=false) — and DIR/index.html, which opens from
 the file system.
@@ -51,7 +52,14 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 				return err
 			}
 			start := time.Now()
-			results, tables := runSuite(scenarios.Registry(), protos, parallel, determinism, cmd.ErrOrStderr())
+			traceDir := ""
+			if out != "" {
+				traceDir = filepath.Join(out, "traces")
+				if err := os.MkdirAll(traceDir, 0o755); err != nil {
+					return usageErr("--out: %v", err)
+				}
+			}
+			results, tables := runSuite(scenarios.Registry(), protos, parallel, determinism, traceDir, cmd.ErrOrStderr())
 			wall := time.Since(start)
 
 			var table bytes.Buffer
@@ -129,9 +137,9 @@ func suiteProtocols(asked []string) ([]string, error) {
 
 // runSuite runs every scenario under every protocol on a pool of workers. The
 // results come back in scenario-major order whatever the pool does; a run that
-// cannot start or panics is a failed result. A progress bar goes to progressTo
-// when it is a terminal.
-func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determinism bool, progressTo io.Writer) ([]*scenarios.Result, *reports.Tables) {
+// cannot start or panics is a failed result. With traceDir, each run's Chrome
+// trace is written there. A progress bar goes to progressTo when it is a terminal.
+func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determinism bool, traceDir string, progressTo io.Writer) ([]*scenarios.Result, *reports.Tables) {
 	type job struct {
 		sc    *scenarios.Scenario
 		proto string
@@ -148,10 +156,25 @@ func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determini
 		j := jobs[i]
 		var tl *reports.Timeline
 		var log []faults.Injected
+		var trace *reports.ChromeTrace
+		if traceDir != "" {
+			trace = &reports.ChromeTrace{Scenario: j.sc.Name, Protocol: j.proto, Seed: j.sc.Seed}
+		}
 		results[i] = suiteRun(j.sc, j.proto, scenarios.RunOptions{
 			CheckDeterminism: determinism,
-			Attach:           func(rt *engine.Runtime) { tl = reports.AttachTimeline(rt, 0) },
-			ObserveFaults:    func(l []faults.Injected) { log = l },
+			Attach: func(rt *engine.Runtime) {
+				tl = reports.AttachTimeline(rt, 0)
+				if trace != nil {
+					trace.Seed = rt.World().Seed()
+					trace.Attach(rt)
+				}
+			},
+			ObserveFaults: func(l []faults.Injected) {
+				log = l
+				if trace != nil {
+					trace.SetFaults(l)
+				}
+			},
 			Observe: func(rt *engine.Runtime) {
 				perRun[i].Add(j.sc.Name, j.proto, rt)
 				perRun[i].Timeline = tl.Rows(j.sc.Name, j.proto)
@@ -159,6 +182,13 @@ func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determini
 		})
 		if n := len(perRun[i].Timeline); n > 0 {
 			perRun[i].Faults = reports.FaultWindows(j.sc.Name, j.proto, log, perRun[i].Timeline[n-1].EndMS)
+		}
+		if trace != nil && results[i].TraceHash != "" {
+			name := filepath.Join(traceDir, reports.FigureName(j.sc.Name, j.proto, "trace")+".json")
+			if err := trace.WriteFile(name); err != nil {
+				results[i].Checks = append(results[i].Checks, scenarios.Check{Name: "trace", Detail: err.Error()})
+				results[i].OK = false
+			}
 		}
 	})
 	var all reports.Tables
