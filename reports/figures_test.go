@@ -201,3 +201,60 @@ func TestNumeric(t *testing.T) {
 		t.Errorf("Numeric(heap) = %v, want NaN", x)
 	}
 }
+
+// TestFigure3Shape runs the backpressure sweep of figure 3 at 1 and 10 ms per
+// record: aligned checkpoints grow with backpressure and stay within 1.5× of the
+// analytical model, unaligned ones stay flat and are 100× faster at 10 ms, and
+// hybrid lies in between.
+func TestFigure3Shape(t *testing.T) {
+	sws, err := scenarios.BuiltinSweeps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sw *scenarios.Sweep
+	for _, s := range sws {
+		if s.Name == "backpressure" {
+			sw = s
+		}
+	}
+	if sw == nil {
+		t.Fatal("no backpressure sweep")
+	}
+	sw.Params = []scenarios.Param{{Key: sw.Params[0].Key, Values: []string{"1 ms", "10 ms"}}}
+	pts, err := sw.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p50 := map[string]float64{}
+	var rows []SweepRow
+	for i := range pts {
+		res, err := scenarios.Run(pts[i].Setup, scenarios.RunOptions{Seed: pts[i].Seed})
+		if err != nil || !res.OK {
+			t.Fatalf("%v %s: %v %+v", pts[i].Values, pts[i].Protocol, err, res.Checks)
+		}
+		row := NewSweepRow(sw, &pts[i], res)
+		rows = append(rows, row)
+		p50[row.Value+" "+row.Protocol] = row.DurationP50MS
+		if row.Protocol == "aligned" {
+			if ratio := row.DurationP50MS / row.ModelAlignedMS; ratio < 1/1.5 || ratio > 1.5 {
+				t.Errorf("%s: aligned %.0f ms, model %.0f ms: not within 1.5×", row.Value, row.DurationP50MS, row.ModelAlignedMS)
+			}
+		}
+	}
+	if p50["10 ms aligned"] < 5*p50["1 ms aligned"] {
+		t.Errorf("aligned does not grow with backpressure: %v", p50)
+	}
+	if p50["10 ms unaligned"] > 2*p50["1 ms unaligned"] || p50["10 ms aligned"] < 100*p50["10 ms unaligned"] {
+		t.Errorf("unaligned is not flat and 100× faster at 10 ms: %v", p50)
+	}
+	for _, v := range []string{"1 ms", "10 ms"} {
+		if h := p50[v+" hybrid"]; h <= p50[v+" unaligned"] || h >= p50[v+" aligned"] {
+			t.Errorf("%s: hybrid %.1f ms is not between unaligned and aligned: %v", v, h, p50)
+		}
+	}
+	dir := t.TempDir()
+	if _, err := SweepFigures(dir, "backpressure", rows); err != nil {
+		t.Fatal(err)
+	}
+	checkImages(t, dir, "backpressure--duration", []string{"model: aligned", "sink.cost (ms)"})
+}
