@@ -39,6 +39,26 @@ func (o *output) emit(r *Record) {
 	}
 }
 
+// emitBatch emits rs in order, as emit does one by one, choosing the partitioning
+// once for the batch.
+func (o *output) emitBatch(rs []Record) {
+	switch o.mode {
+	case Forward:
+		for i := range rs {
+			o.add(0, &rs[i])
+		}
+	case Hash:
+		route, maxPar := o.route, o.maxPar
+		for i := range rs {
+			o.add(int(route[KeyGroup(rs[i].Key, maxPar)]), &rs[i])
+		}
+	default:
+		for i := range rs {
+			o.emit(&rs[i])
+		}
+	}
+}
+
 // batchLimit is how many records, none larger than size bytes (0: of any size),
 // may surely be written before one finds no free buffer in the pool. A record
 // takes at most one new buffer per channel it is written to; with sizes known,

@@ -778,6 +778,10 @@ func (t *Task) runBatch(input int, rs []Record, sizeCap int32) int {
 	}
 	t.sliceCost += cost
 	t.m.RecordsOut += int64(len(rs))
+	if len(t.outs) == 1 {
+		t.outs[0].emitBatch(rs)
+		return taken
+	}
 	for i := range rs {
 		for _, o := range t.outs {
 			o.emit(&rs[i])
