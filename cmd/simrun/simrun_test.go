@@ -368,7 +368,7 @@ func TestRunTrace(t *testing.T) {
 func TestSweep(t *testing.T) {
 	dir := t.TempDir()
 	code, out, errOut := simrun(t, "sweep", small, "--set", "orders.records=1500", "--param",
-		"execution.checkpointing.interval=200 ms,1 s", "--protocols", "aligned,unaligned", "--out", dir, "--name", "s", "--json")
+		"execution.checkpointing.interval=200 ms,1 s", "--protocols", "aligned,unaligned", "--seeds", "2", "--out", dir, "--name", "s", "--json")
 	if code != 0 {
 		t.Fatalf("sweep: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -376,15 +376,18 @@ func TestSweep(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
 		t.Fatalf("sweep --json: %v\n%s", err, out)
 	}
-	if len(rows) != 4 {
-		t.Fatalf("%d rows, want 2 values × 2 protocols", len(rows))
+	if len(rows) != 8 {
+		t.Fatalf("%d rows, want 2 values × 2 protocols × 2 seeds", len(rows))
+	}
+	if rows[0].Seed == rows[1].Seed || rows[0].Seed != rows[2].Seed {
+		t.Fatalf("seeds %d %d %d: want each point under two seeds", rows[0].Seed, rows[1].Seed, rows[2].Seed)
 	}
 	for _, f := range []string{"s.csv", "s.json", "s--duration.png", "s--duration.svg", "s--size.svg"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}
 	}
-	r := rows[3]
+	r := rows[7]
 	if r.Value != "1 s" || r.Protocol != "unaligned" || !r.OK || r.Completed == 0 {
 		t.Fatalf("last row %+v, want the 1 s unaligned run with checkpoints", r)
 	}
