@@ -42,8 +42,8 @@ func TestTimelineFigure(t *testing.T) {
 		t.Fatalf("run: %v %+v", err, res)
 	}
 	rows := tables.Timeline
-	if len(rows) < 50 || len(rows) > 2*maxTimelineBuckets {
-		t.Fatalf("%d timeline buckets, want between 50 and %d", len(rows), 2*maxTimelineBuckets)
+	if len(rows) < 30 || len(rows) > 2*maxTimelineBuckets {
+		t.Fatalf("%d timeline buckets, want between 30 and %d", len(rows), 2*maxTimelineBuckets)
 	}
 	var records int64
 	for i, r := range rows {

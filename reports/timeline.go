@@ -47,11 +47,12 @@ type bucket struct {
 	lat        engine.Histogram
 }
 
-// AttachTimeline starts sampling rt every period (10 ms when period is 0); the
-// buckets widen as the run grows so that there are at most 400 of them.
+// AttachTimeline starts sampling rt every period (when 0: the buffer timeout, at
+// least 10 ms, since records leave in bursts that far apart); the buckets widen as
+// the run grows so that there are at most 400 of them.
 func AttachTimeline(rt *engine.Runtime, period sim.Duration) *Timeline {
 	if period <= 0 {
-		period = 10 * sim.Millisecond
+		period = max(10*sim.Millisecond, rt.Config().BufferTimeout)
 	}
 	tl := &Timeline{rt: rt, period: period, last: rt.World().Now(), seen: map[*engine.Task]int64{}}
 	tl.sampler = rt.World().AddSampler(period, tl.sample)
