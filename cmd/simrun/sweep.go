@@ -33,7 +33,8 @@ per run) and the figures the data supports, as PNG and SVG:
   NAME--duration   end-to-end checkpoint duration against the first key (log y),
                    with the analytical model of an aligned checkpoint;
   NAME--size       checkpoint size (state + persisted in-flight data);
-  NAME--recovery   recovery time and reprocessed records (when runs restarted);
+  NAME--recovery   time from a failure until caught up, and records reprocessed
+                   (when runs restarted);
   NAME--overhead   throughput lost against runs without checkpoints (--baseline).
 
 KEY is ` + scenarios.OverrideKeys + `.
