@@ -204,8 +204,8 @@ func TestNumeric(t *testing.T) {
 
 // TestFigure3Shape runs the backpressure sweep of figure 3 at 1 and 10 ms per
 // record: aligned checkpoints grow with backpressure and stay within 1.5× of the
-// analytical model, unaligned ones stay flat and are 100× faster at 10 ms, and
-// hybrid lies in between.
+// analytical model, unaligned ones stay flat (up to one record's processing time)
+// and are 100× faster at 10 ms, and hybrid lies in between.
 func TestFigure3Shape(t *testing.T) {
 	sws, err := scenarios.BuiltinSweeps()
 	if err != nil {
@@ -244,7 +244,9 @@ func TestFigure3Shape(t *testing.T) {
 	if p50["10 ms aligned"] < 5*p50["1 ms aligned"] {
 		t.Errorf("aligned does not grow with backpressure: %v", p50)
 	}
-	if p50["10 ms unaligned"] > 2*p50["1 ms unaligned"] || p50["10 ms aligned"] < 100*p50["10 ms unaligned"] {
+	// Unaligned barriers overtake the queues; they wait only for the record being
+	// processed (10 ms at the sink), where aligned ones wait for the whole queue.
+	if p50["10 ms unaligned"] > p50["1 ms unaligned"]+15 || p50["10 ms aligned"] < 100*p50["10 ms unaligned"] {
 		t.Errorf("unaligned is not flat and 100× faster at 10 ms: %v", p50)
 	}
 	for _, v := range []string{"1 ms", "10 ms"} {

@@ -112,10 +112,13 @@ func benchmarkConfig(kv ...string) map[string]string {
 	}, kv...)...)
 }
 
-// benchmarkCluster is four workers of one slot each on a local network.
+// benchmarkCluster is four workers of one slot each on a local network, with a
+// local checkpoint store (1 ms, 1 GB/s): flink-benchmarks runs in a mini cluster
+// that checkpoints to local storage, not to a remote object store.
 func benchmarkCluster() ClusterSpec {
 	return ClusterSpec{Workers: 4, SlotsPerWorker: 1,
-		Network: &LinkSpec{Latency: "100 us", Bandwidth: "10 Gbit/s"}}
+		Network:           &LinkSpec{Latency: "100 us", Bandwidth: "10 Gbit/s"},
+		CheckpointStorage: &StorageSpec{Latency: "1 ms", Bandwidth: "1 GB/s"}}
 }
 
 func builtins() []*Scenario {
