@@ -76,23 +76,16 @@ func (rt *Runtime) caughtUp(before map[int32]int64) bool {
 		if b == 0 {
 			continue
 		}
-		max, seen := int64(-1), false
+		last, seen := int64(-1), false
 		for _, sink := range rt.sinks {
 			if sp := sink.verify.splits[s]; sp != nil {
 				seen = true
-				max = maxInt64(max, sp.max)
+				last = max(last, sp.max)
 			}
 		}
-		if seen && max < b-1 {
+		if seen && last < b-1 {
 			return false
 		}
 	}
 	return true
-}
-
-func maxInt64(a, b int64) int64 {
-	if a > b {
-		return a
-	}
-	return b
 }

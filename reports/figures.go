@@ -6,7 +6,6 @@ import (
 	"image/color"
 	"io"
 	"path/filepath"
-	"sort"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -51,11 +50,7 @@ func CheckpointDurations(dir, name, scenario string, rows []CheckpointRow) error
 	if len(kept) == 0 {
 		return fmt.Errorf("figure %s: no completed checkpoint of %q to draw", name, scenario)
 	}
-	protocols := make([]string, 0, len(byProtocol))
-	for pr := range byProtocol {
-		protocols = append(protocols, pr)
-	}
-	sort.Strings(protocols)
+	protocols := sortedKeys(byProtocol)
 	for i, pr := range protocols {
 		line, points, err := plotter.NewLinePoints(byProtocol[pr])
 		if err != nil {
@@ -131,11 +126,7 @@ func AlignmentAndStartDelay(dir, name, scenario string, rows []SubtaskRow) error
 	if len(kept) == 0 {
 		return fmt.Errorf("figure %s: no subtask checkpoint of %q to draw", name, scenario)
 	}
-	protocols := make([]string, 0, len(byProtocol))
-	for pr := range byProtocol {
-		protocols = append(protocols, pr)
-	}
-	sort.Strings(protocols)
+	protocols := sortedKeys(byProtocol)
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("Alignment and start delay per subtask — %s", scenario)
 	p.Y.Label.Text = "ms"

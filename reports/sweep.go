@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -189,35 +190,28 @@ func sweepPlot(title string, rows []SweepRow, ylabel string, logY bool) *plot.Pl
 	p.Title.Text = title
 	r0 := rows[0]
 	p.X.Label.Text = r0.Param
-	if r0.Unit == categoryUnit {
-		names := map[float64]string{}
+	switch r0.Unit {
+	case categoryUnit: // the values' names at their positions
+		labels := make([]string, 0, len(rows))
 		for _, r := range rows {
-			names[r.X] = r.Value
-		}
-		labels := make([]string, len(names))
-		for x, n := range names {
-			labels[int(x)] = n
+			for int(r.X) >= len(labels) {
+				labels = append(labels, "")
+			}
+			labels[int(r.X)] = r.Value
 		}
 		p.NominalX(labels...)
-		p.Add(plotter.NewGrid())
-		p.Y.Label.Text = ylabel
-		p.Legend.Top, p.Legend.Left = true, true
-		if logY {
-			p.Y.Scale = plot.LogScale{}
-			p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	default:
+		if r0.Unit != "" {
+			p.X.Label.Text += " (" + r0.Unit + ")"
 		}
-		return p
-	}
-	if r0.Unit != "" {
-		p.X.Label.Text += " (" + r0.Unit + ")"
-	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, r := range rows {
-		lo, hi = math.Min(lo, r.X), math.Max(hi, r.X)
-	}
-	if lo > 0 && hi/lo > 20 {
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, r := range rows {
+			lo, hi = math.Min(lo, r.X), math.Max(hi, r.X)
+		}
+		if lo > 0 && hi/lo > 20 {
+			p.X.Scale = plot.LogScale{}
+			p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		}
 	}
 	p.Y.Label.Text = ylabel
 	if logY {
@@ -268,6 +262,9 @@ func addSeries(p *plot.Plot, ss []series, y func(SweepRow) float64, logY bool) (
 func SweepFigures(dir, name string, rows []SweepRow) ([]string, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("sweep %s: no runs", name)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
 	}
 	var t Tables
 	if err := t.writeOne(dir, name, rows); err != nil {

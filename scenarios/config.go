@@ -334,10 +334,7 @@ func resolveConfig(conf map[string]string) (*confState, error) {
 	primary := map[string]string{} // primary key -> the spelling used
 	for _, k := range keys {
 		path := "config." + k
-		name := k
-		if to, ok := configAliases[k]; ok && to != "" {
-			name = to
-		}
+		name := canonicalKey(k)
 		ck, ok := configKeys[name]
 		if !ok {
 			for _, nm := range notModelled {

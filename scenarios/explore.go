@@ -100,7 +100,7 @@ func Explore(opts ExploreOptions) *ExploreReport {
 	// Wall time and goroutines are the harness's, not the simulations': each
 	// worker runs whole, independent runs (one world per goroutine, nothing
 	// shared), so neither can affect a trace.
-	start := time.Now()
+	start := time.Now() // harness wall time for --time-budget only: never part of a trace
 	var mu sync.Mutex
 	done, failed := 0, 0
 	next := 0
@@ -121,6 +121,7 @@ func Explore(opts ExploreOptions) *ExploreReport {
 				mu.Lock()
 				stop := opts.MaxFailures > 0 && failed >= opts.MaxFailures
 				mu.Unlock()
+				// the budget only decides which runs are skipped, never what a run does
 				if stop || (opts.TimeBudget > 0 && time.Since(start) > opts.TimeBudget) {
 					o.skipped = true
 				} else {

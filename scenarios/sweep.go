@@ -67,14 +67,21 @@ type SweepPoint struct {
 func (p *SweepPoint) Replay(scenario, hash string) string {
 	cmd := ReplayCommand(scenario, p.Setup.Protocol, p.Seed, hash)
 	for _, o := range p.Overrides {
-		cmd += " --set " + shellWord(o.Key+"="+strings.Join(o.Values, ","))
+		cmd += " " + o.Flag("--set")
 	}
 	return cmd
 }
 
-// shellWord quotes s for a POSIX shell when it needs it.
-func shellWord(s string) string {
-	if s != "" && !strings.ContainsAny(s, " '\"$`\\;&|<>()*?[]{}~#!") {
+// Flag is the parameter as a simrun flag, "--set KEY=V1,V2", quoted for a shell.
+func (p Param) Flag(name string) string {
+	return name + " " + ShellWord(p.Key+"="+strings.Join(p.Values, ","))
+}
+
+// ShellWord quotes s for a POSIX shell when it needs it.
+func ShellWord(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@+,", r))
+	}) < 0 {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
@@ -201,12 +208,11 @@ func grid(params []Param) [][]string {
 // Command is the simrun command line that runs the sweep.
 func (s *Sweep) Command() string {
 	args := []string{"simrun", "sweep", s.Scenario.Name}
-	quote := shellWord
 	for _, p := range s.Set {
-		args = append(args, "--set", quote(p.Key+"="+strings.Join(p.Values, ",")))
+		args = append(args, p.Flag("--set"))
 	}
 	for _, p := range s.Params {
-		args = append(args, "--param", quote(p.Key+"="+strings.Join(p.Values, ",")))
+		args = append(args, p.Flag("--param"))
 	}
 	args = append(args, "--protocols", strings.Join(s.Protocols, ","))
 	if s.Seeds > 1 {

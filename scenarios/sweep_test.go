@@ -75,3 +75,16 @@ func TestOverride(t *testing.T) {
 		}
 	}
 }
+
+func TestShellWord(t *testing.T) {
+	for in, want := range map[string]string{
+		"a/b-c_1.yaml": "a/b-c_1.yaml",
+		"my file.yaml": "'my file.yaml'",
+		"it's":         `'it'\''s'`,
+		"":             "''",
+	} {
+		if got := ShellWord(in); got != want {
+			t.Errorf("ShellWord(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

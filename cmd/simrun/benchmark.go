@@ -112,7 +112,7 @@ func runBenchmark(workers int, progressTo io.Writer) ([]benchRun, error) {
 			if err := sc.Override(kv[0], kv[1]); err != nil {
 				return nil, err
 			}
-			replaySets += " --set " + shellQuote(kv[0]+"="+kv[1])
+			replaySets += " " + scenarios.Param{Key: kv[0], Values: []string{kv[1]}}.Flag("--set")
 		}
 		for _, proto := range []string{"aligned", "unaligned", "hybrid"} {
 			setup, err := sc.Setup(proto)

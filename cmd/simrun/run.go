@@ -46,15 +46,24 @@ func applySets(sc *scenarios.Scenario, sets []string) (*scenarios.Scenario, erro
 	}
 	sc = sc.Clone()
 	for _, s := range sets {
-		key, value, ok := strings.Cut(s, "=")
-		if !ok || strings.TrimSpace(key) == "" {
-			return nil, usageErr("--set %q: expected KEY=VALUE", s)
+		p, err := parseSet(s)
+		if err != nil {
+			return nil, err
 		}
-		if err := sc.Override(strings.TrimSpace(key), strings.TrimSpace(value)); err != nil {
+		if err := sc.Override(p.Key, p.Values[0]); err != nil {
 			return nil, usageErr("--set %s: %v", s, err)
 		}
 	}
 	return sc, nil
+}
+
+// parseSet reads one --set KEY=VALUE (the value is taken whole, commas and all).
+func parseSet(s string) (scenarios.Param, error) {
+	key, value, ok := strings.Cut(s, "=")
+	if key = strings.TrimSpace(key); !ok || key == "" {
+		return scenarios.Param{}, usageErr("--set %q: expected KEY=VALUE", s)
+	}
+	return scenarios.Param{Key: key, Values: []string{strings.TrimSpace(value)}}, nil
 }
 
 const traceHelp = `
@@ -122,7 +131,7 @@ func scenarioArg(args []string, file string) (*scenarios.Scenario, string, error
 		if err != nil {
 			return nil, "", usageErr("%v", err)
 		}
-		return sc, "--file " + shellQuote(file), nil
+		return sc, "--file " + scenarios.ShellWord(file), nil
 	}
 	return nil, "", usageErr("give a scenario NAME (simrun list) or --file F")
 }
@@ -159,7 +168,7 @@ func runScenario(cmd *cobra.Command, args []string, f *runFlags, replay bool) er
 		return err
 	}
 	for _, kv := range f.sets { // the replay command carries the overrides
-		res.Replay += " --set " + shellQuote(kv)
+		res.Replay += " --set " + scenarios.ShellWord(kv)
 	}
 	if trace != nil {
 		if err := trace.WriteFile(f.trace); err != nil {
@@ -379,14 +388,4 @@ func isHex(s string) bool {
 func sameHash(got, want string) bool {
 	norm := func(s string) string { return strings.TrimPrefix(strings.ToLower(s), "0x") }
 	return norm(got) == norm(want)
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@+,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

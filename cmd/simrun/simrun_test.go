@@ -290,19 +290,6 @@ func TestSuite(t *testing.T) {
 	}
 }
 
-func TestShellQuote(t *testing.T) {
-	for in, want := range map[string]string{
-		"a/b-c_1.yaml": "a/b-c_1.yaml",
-		"my file.yaml": "'my file.yaml'",
-		"it's":         `'it'\''s'`,
-		"":             "''",
-	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 // TestRunTrace: --trace writes a Chrome trace of the run (for ui.perfetto.dev)
 // without changing the run; a path that cannot be written is a usage error.
 func TestRunTrace(t *testing.T) {

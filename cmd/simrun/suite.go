@@ -158,7 +158,7 @@ func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determini
 		var log []faults.Injected
 		var trace *reports.ChromeTrace
 		if traceDir != "" {
-			trace = &reports.ChromeTrace{Scenario: j.sc.Name, Protocol: j.proto, Seed: j.sc.Seed}
+			trace = &reports.ChromeTrace{Scenario: j.sc.Name, Protocol: j.proto} // Seed: the run's, at Attach
 		}
 		results[i] = suiteRun(j.sc, j.proto, scenarios.RunOptions{
 			CheckDeterminism: determinism,

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strings"
 	"text/tabwriter"
@@ -72,9 +71,9 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 				return usageErr("--name %q: a name, not a path", sw.Name)
 			}
 			for _, s := range sets {
-				p, err := scenarios.ParseParam(s)
-				if err != nil || len(p.Values) != 1 {
-					return usageErr("--set %q: expected KEY=VALUE", s)
+				p, err := parseSet(s)
+				if err != nil {
+					return err
 				}
 				sw.Set = append(sw.Set, p)
 			}
@@ -106,12 +105,9 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 				printSweep(cmd.OutOrStdout(), sw, rows)
 			}
 			if out != "" {
-				if err := os.MkdirAll(out, 0o755); err != nil {
-					return usageErr("--out: %v", err)
-				}
 				figs, err := reports.SweepFigures(out, sw.Name, rows)
 				if err != nil {
-					return err
+					return usageErr("--out: %v", err)
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s/%s.csv, %s.json and %d figures\n", out, sw.Name, sw.Name, len(figs))
 			}
@@ -164,11 +160,8 @@ func runBuiltinSweeps(cmd *cobra.Command, which string, parallel int, out string
 		fmt.Fprintf(cmd.OutOrStdout(), "== sweep %s\n", sw.Name)
 		printSweep(cmd.OutOrStdout(), sw, rows)
 		if out != "" {
-			if err := os.MkdirAll(out, 0o755); err != nil {
-				return usageErr("--out: %v", err)
-			}
 			if _, err := reports.SweepFigures(out, sw.Name, rows); err != nil {
-				return err
+				return usageErr("--out: %v", err)
 			}
 		}
 	}
