@@ -1,4 +1,4 @@
-package main
+package simrun
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/reports"
 	"github.com/ckptsim/ckptsim/scenarios"
 )
@@ -441,7 +442,7 @@ func splitShell(t *testing.T, s string) []string {
 // TestFlinkBenchmarkDocIsCurrent: docs/flink-benchmark.md is what its command
 // produces now (regenerate it with the command it names when the engine changes).
 func TestFlinkBenchmarkDocIsCurrent(t *testing.T) {
-	want, err := os.ReadFile(filepath.Join("..", "..", "docs", "flink-benchmark.md"))
+	want, err := os.ReadFile(filepath.Join("..", "docs", "flink-benchmark.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,4 +467,35 @@ func firstDiff(a, b string) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// renamed is a built-in protocol under another name: a protocol from outside the
+// repository, as a user's main passes it to Main.
+type renamed struct {
+	engine.Protocol
+	name string
+}
+
+func (r renamed) Name() string { return r.name }
+
+// TestRunWithExtraProtocol: a protocol passed to Run is listed and runs like a
+// built-in one; another protocol under a taken name is refused with exit 2.
+func TestRunWithExtraProtocol(t *testing.T) {
+	aligned, err := engine.LookupProtocol("aligned")
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := renamed{aligned, "users/aligned-copy"}
+	var out, errb bytes.Buffer
+	if code := Run([]string{"protocols"}, &out, &errb, extra); code != 0 || !strings.Contains(out.String(), "users/aligned-copy") {
+		t.Fatalf("protocols with an extra one: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := Run([]string{"run", small, "--protocol", "users/aligned-copy"}, &out, &errb, extra); code != 0 {
+		t.Fatalf("run under the extra protocol: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	errb.Reset()
+	if code := Run([]string{"list"}, io.Discard, &errb, renamed{aligned, "unaligned"}); code != 2 || !strings.Contains(errb.String(), `"unaligned" is already registered`) {
+		t.Fatalf("a taken name: exit %d, stderr %q; want 2 naming it", code, errb.String())
+	}
 }
