@@ -33,6 +33,18 @@ type ExploreOptions struct {
 	Cases []uint64
 	// MaxFailures stops starting new cases once this many failed (0: never).
 	MaxFailures int
+	// RecordCases lists every case run, with its trace hash, in the report's Cases.
+	RecordCases bool
+}
+
+// ExploreCase is one case that ran: what it was and the trace hash of its run
+// with faults. Two explorations with the same options list the same cases with the
+// same hashes; a change that must not alter any run compares these lists.
+type ExploreCase struct {
+	Seed      uint64 `json:"seed"`
+	Protocol  string `json:"protocol"`
+	Scenario  string `json:"scenario"`
+	TraceHash string `json:"trace_hash"`
 }
 
 // ExploreFailure is one failed case with what reproduces it.
@@ -57,6 +69,8 @@ type ExploreReport struct {
 	DeterminismMismatches int              `json:"determinism_mismatches"`
 	Coverage              map[string]int   `json:"coverage"`
 	Skipped               int              `json:"skipped,omitempty"`
+	// Cases lists every case run, in case order, when RecordCases is set.
+	Cases []ExploreCase `json:"cases,omitempty"`
 }
 
 // CaseSeed is the seed of case i of an exploration rooted at root.
@@ -95,6 +109,7 @@ func Explore(opts ExploreOptions) *ExploreReport {
 		mismatch bool
 		coverage []string
 		skipped  bool
+		run      ExploreCase
 	}
 	results := make([]outcome, len(seeds))
 	// Wall time and goroutines are the harness's, not the simulations': each
@@ -125,7 +140,7 @@ func Explore(opts ExploreOptions) *ExploreReport {
 				if stop || (opts.TimeBudget > 0 && time.Since(start) > opts.TimeBudget) {
 					o.skipped = true
 				} else {
-					o.fail, o.mismatch, o.coverage = exploreOne(seeds[i], opts)
+					o.fail, o.mismatch, o.coverage, o.run = exploreOne(seeds[i], opts)
 				}
 				mu.Lock()
 				results[i] = o
@@ -157,16 +172,21 @@ func Explore(opts ExploreOptions) *ExploreReport {
 		for _, c := range o.coverage {
 			rep.Coverage[c]++
 		}
+		if opts.RecordCases {
+			rep.Cases = append(rep.Cases, o.run)
+		}
 	}
 	return rep
 }
 
-// exploreOne runs one case and reports its failure, if any.
-func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []string) {
+// exploreOne runs one case and reports its failure, if any, and what ran.
+func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []string, ExploreCase) {
+	run := ExploreCase{Seed: seed, Protocol: opts.Protocol}
 	c, err := NewRandomCase(seed, opts.Protocol)
 	if err != nil {
-		return &ExploreFailure{Seed: seed, Protocol: opts.Protocol, Check: "setup", Detail: err.Error()}, false, nil
+		return &ExploreFailure{Seed: seed, Protocol: opts.Protocol, Check: "setup", Detail: err.Error()}, false, nil, run
 	}
+	run.Protocol, run.Scenario = c.Setup.Protocol, c.Setup.Name
 	res, err := Run(c.Setup, RunOptions{CheckDeterminism: opts.CheckDeterminism, CheckRestorePoints: true, MaxRestorePoints: 2})
 	fail := func(check, detail string) *ExploreFailure {
 		f := &ExploreFailure{Seed: seed, Protocol: c.Setup.Protocol, Scenario: c.Setup.Name, Check: check, Detail: detail,
@@ -177,8 +197,9 @@ func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []stri
 		return f
 	}
 	if err != nil {
-		return fail("run", err.Error()), false, nil
+		return fail("run", err.Error()), false, nil, run
 	}
+	run.TraceHash = res.TraceHash
 	mismatch := false
 	for _, ch := range res.Checks {
 		if ch.Name == "determinism" && !ch.OK {
@@ -191,10 +212,10 @@ func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []stri
 			if opts.Shrink {
 				f.Shrunk = shrink(c.Setup, ch.Name)
 			}
-			return f, mismatch, res.Coverage
+			return f, mismatch, res.Coverage, run
 		}
 	}
-	return nil, mismatch, res.Coverage
+	return nil, mismatch, res.Coverage, run
 }
 
 // shrink removes faults one at a time, keeping each removal after which the same

@@ -79,3 +79,30 @@ func TestExploreShardsUnion(t *testing.T) {
 		}
 	}
 }
+
+// TestExploreRecordsCases: with RecordCases the report lists every case in case
+// order with its trace hash, the same at any parallelism, and a case run alone
+// (its replay) has the hash listed for it.
+func TestExploreRecordsCases(t *testing.T) {
+	one := Explore(ExploreOptions{Runs: 4, Seed: 3, Parallel: 1, RecordCases: true})
+	two := Explore(ExploreOptions{Runs: 4, Seed: 3, Parallel: 2, RecordCases: true})
+	if len(one.Cases) != 4 {
+		t.Fatalf("%d cases recorded, want 4", len(one.Cases))
+	}
+	for i, c := range one.Cases {
+		if c.Seed != CaseSeed(3, i) || c.TraceHash == "" || c.Protocol == "" || c.Scenario == "" {
+			t.Errorf("case %d recorded as %+v", i, c)
+		}
+		if two.Cases[i] != c {
+			t.Errorf("case %d: %+v at parallelism 1, %+v at 2", i, c, two.Cases[i])
+		}
+	}
+	c := one.Cases[2]
+	alone := Explore(ExploreOptions{Cases: []uint64{c.Seed}, Protocol: c.Protocol, RecordCases: true})
+	if len(alone.Cases) != 1 || alone.Cases[0] != c {
+		t.Errorf("case %d alone: %+v, in the exploration: %+v", c.Seed, alone.Cases, c)
+	}
+	if none := Explore(ExploreOptions{Runs: 1, Seed: 3}); none.Cases != nil {
+		t.Errorf("cases recorded without RecordCases: %+v", none.Cases)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/reports"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/spf13/cobra"
 )
@@ -26,6 +27,7 @@ func exploreCmd() *cobra.Command {
 		asJSON      bool
 		caseSeed    uint64
 		noShrink    bool
+		hashes      string
 	)
 	c := &cobra.Command{
 		Use:   "explore",
@@ -42,7 +44,7 @@ is the unsharded run, and results merge by seed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := scenarios.ExploreOptions{Runs: runs, Seed: seed, Parallel: parallel,
-				CheckDeterminism: determinism, TimeBudget: budget, Shrink: !noShrink}
+				CheckDeterminism: determinism, TimeBudget: budget, Shrink: !noShrink, RecordCases: hashes != ""}
 			if runs < 0 || parallel < 0 || budget < 0 {
 				return usageErr("--runs, --parallel and --time-budget must not be negative")
 			}
@@ -77,6 +79,12 @@ is the unsharded run, and results merge by seed.`,
 			}
 			rep := scenarios.Explore(opts)
 			bar.finish()
+			if hashes != "" {
+				if err := reports.WriteFileAtomic(hashes, caseHashes(rep.Cases)); err != nil {
+					return err
+				}
+				rep.Cases = nil // in the file, not in the report
+			}
 			if asJSON {
 				if err := json.NewEncoder(cmd.OutOrStdout()).Encode(rep); err != nil {
 					return err
@@ -102,7 +110,17 @@ is the unsharded run, and results merge by seed.`,
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
 	f.Uint64Var(&caseSeed, "case", 0, "replay exactly one case by its seed (from a failure's replay command)")
 	f.BoolVar(&noShrink, "no-shrink", false, "do not shrink the fault schedules of failures")
+	f.StringVar(&hashes, "hashes", "", "also write FILE: one line per case run, in case order: seed, protocol, scenario, trace hash (diff two to prove a change alters no run)")
 	return c
+}
+
+// caseHashes is the --hashes file: one line per case, "seed protocol scenario hash".
+func caseHashes(cases []scenarios.ExploreCase) []byte {
+	var b strings.Builder
+	for _, c := range cases {
+		fmt.Fprintf(&b, "%d %s %s %s\n", c.Seed, c.Protocol, c.Scenario, c.TraceHash)
+	}
+	return []byte(b.String())
 }
 
 func contains(xs []string, x string) bool {

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExploreHashes: --hashes writes one line per case, "seed protocol scenario
+// hash", and replaying a case with --case writes the same line.
+func TestExploreHashes(t *testing.T) {
+	dir := t.TempDir()
+	all := filepath.Join(dir, "all")
+	if code, out, errOut := simrun(t, "explore", "--runs", "3", "--seed", "5", "--hashes", all); code != 0 {
+		t.Fatalf("explore: exit %d\n%s\n%s", code, out, errOut)
+	}
+	lines := readLines(t, all)
+	if len(lines) != 3 {
+		t.Fatalf("%d lines in the --hashes file, want 3:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	f := strings.Fields(lines[1])
+	if len(f) != 4 || len(f[3]) != 16 {
+		t.Fatalf("line %q: want seed, protocol, scenario and a 16-digit hash", lines[1])
+	}
+	one := filepath.Join(dir, "one")
+	if code, out, errOut := simrun(t, "explore", "--case", f[0], "--protocol", f[1], "--hashes", one); code != 0 {
+		t.Fatalf("explore --case: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := readLines(t, one); len(got) != 1 || got[0] != lines[1] {
+		t.Errorf("replayed case: %q, in the exploration: %q", got, lines[1])
+	}
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
