@@ -16,7 +16,7 @@ func (rt *Runtime) chains() [][]*Vertex {
 	for _, v := range job.Vertices {
 		if len(v.Inputs) == 1 {
 			e := v.Inputs[0]
-			if e.Part == Forward && e.From.Parallelism == v.Parallelism && len(job.Consumers(e.From)) == 1 && v.Kind != KindJoin {
+			if e.Part == Forward && e.From.Parallelism == v.Parallelism && len(job.Consumers(e.From)) == 1 && v.Kind != KindJoin && v.Kind != KindWindowJoin {
 				c := chainOf[e.From.ID]
 				if last := chains[c][len(chains[c])-1]; last == e.From {
 					chains[c] = append(chains[c], v)
@@ -154,7 +154,7 @@ func (rt *Runtime) newTask(chain []*Vertex, i int, node *sim.Node) (*Task, error
 	t.name = fmt.Sprintf("%s[%d]", chainName(chain), i)
 	keyed := false
 	for _, v := range chain {
-		if v.Kind == KindAggregate || v.Kind == KindWindow || v.Kind == KindJoin {
+		if v.Keyed() {
 			keyed = true
 		}
 	}

@@ -36,10 +36,11 @@ const (
 	KindJoin
 	KindUnion
 	KindSink
+	KindWindowJoin // a window join or coGroup of two keyed inputs
 )
 
 func (k OpKind) String() string {
-	return [...]string{"source", "map", "filter", "flat-map", "aggregate", "window", "join", "union", "sink"}[k]
+	return [...]string{"source", "map", "filter", "flat-map", "aggregate", "window", "join", "union", "sink", "window-join"}[k]
 }
 
 // Job is a logical dataflow graph built with the fluent API (Source, Map, KeyBy...).
@@ -69,6 +70,8 @@ type Vertex struct {
 	Window    *WindowSpec
 	Join      *JoinSpec
 	Sink      *SinkSpec
+	// WindowJoin is the spec of a window join or coGroup (KindWindowJoin).
+	WindowJoin *WindowJoinSpec
 }
 
 // Edge connects an upstream vertex to a consumer input.
@@ -227,11 +230,41 @@ func (k *KeyedStream) Window(name string, spec WindowSpec) *Stream {
 
 // Join joins this keyed stream (input 0) with other (input 1) per key.
 func (k *KeyedStream) Join(name string, other *KeyedStream, spec JoinSpec) *Stream {
-	v := &Vertex{Name: name, Kind: KindJoin, Join: &spec, Parallelism: k.s.v.Parallelism}
+	return k.twoInput(&Vertex{Name: name, Kind: KindJoin, Join: &spec}, other)
+}
+
+// WindowJoin joins this keyed stream (input 0) with other (input 1) in event-time
+// windows: every pair of records with the same key in the same window, emitted
+// when the window fires (Flink's join().where().equalTo().window()).
+func (k *KeyedStream) WindowJoin(name string, other *KeyedStream, spec WindowJoinSpec) *Stream {
+	spec.CoGroup = false
+	return k.twoInput(&Vertex{Name: name, Kind: KindWindowJoin, WindowJoin: &spec}, other)
+}
+
+// CoGroup groups this keyed stream (input 0) and other (input 1) in event-time
+// windows: one result per key and window, with both inputs' aggregates (Flink's
+// coGroup().where().equalTo().window()).
+func (k *KeyedStream) CoGroup(name string, other *KeyedStream, spec WindowJoinSpec) *Stream {
+	spec.CoGroup = true
+	return k.twoInput(&Vertex{Name: name, Kind: KindWindowJoin, WindowJoin: &spec}, other)
+}
+
+// twoInput adds v reading this stream as input 0 and other as input 1.
+func (k *KeyedStream) twoInput(v *Vertex, other *KeyedStream) *Stream {
+	v.Parallelism = k.s.v.Parallelism
 	e1 := other.s.edge()
 	e1.Input = 1
 	v.Inputs = []Edge{k.s.edge(), e1}
 	return &Stream{job: k.s.job, v: k.s.job.add(v)}
+}
+
+// Keyed reports whether the vertex keeps keyed state: its inputs are key-by.
+func (v *Vertex) Keyed() bool {
+	switch v.Kind {
+	case KindAggregate, KindWindow, KindJoin, KindWindowJoin:
+		return true
+	}
+	return false
 }
 
 // Consumers returns the edges that read from v, with their consumer.
@@ -287,7 +320,7 @@ func (j *Job) Validate() error {
 				return fmt.Errorf("forward edge %q -> %q joins parallelism %d and %d; use rebalance or key-by",
 					e.From.Name, v.Name, e.From.Parallelism, v.Parallelism)
 			}
-			if (v.Kind == KindAggregate || v.Kind == KindWindow || v.Kind == KindJoin) && e.Part != Hash {
+			if v.Keyed() && e.Part != Hash {
 				return fmt.Errorf("operator %q is keyed: its input from %q must be key-by", v.Name, e.From.Name)
 			}
 		}
@@ -298,6 +331,11 @@ func (j *Job) Validate() error {
 		}
 		if v.Kind == KindJoin {
 			if err := v.Join.validate(v.Name); err != nil {
+				return err
+			}
+		}
+		if v.Kind == KindWindowJoin {
+			if err := v.WindowJoin.validate(v.Name); err != nil {
 				return err
 			}
 		}

@@ -66,6 +66,8 @@ func newOperator(v *Vertex) (Operator, error) {
 		return newWindowOp(*v.Window), nil
 	case KindJoin:
 		return newJoinOp(*v.Join), nil
+	case KindWindowJoin:
+		return newWindowJoinOp(*v.WindowJoin), nil
 	case KindSink:
 		return &sinkOp{}, nil
 	}

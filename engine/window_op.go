@@ -13,6 +13,9 @@ import (
 //	                                window fired, end-1+AllowedLateness (its cleanup
 //	                                time) after it fired when lateness is allowed
 //
+// A window join or coGroup keeps the records of each window instead of an
+// aggregate (see window_join.go); its timers are the same NS+1 entries.
+//
 // The timer heap is an in-memory index of the NS+1 entries, rebuilt by Restored.
 // The current watermark is not part of the state (as in Flink): after a restore it
 // is unknown until the next watermark arrives.
@@ -27,13 +30,15 @@ type LateCounter interface {
 // WindowOutputSize is the modelled size in bytes of a window result record.
 const WindowOutputSize = 64
 
-// windowOp computes event-time tumbling or sliding window aggregates per key.
+// windowOp computes event-time tumbling or sliding window aggregates per key, or,
+// with join set, window joins and coGroups of two inputs.
 type windowOp struct {
 	ctx      *OpContext
 	size     int64
 	slide    int64
 	lateness int64
-	sum      bool // aggregate is sum of Value (else count)
+	sum      bool        // aggregate is sum of Value (else count)
+	join     *windowJoin // the window keeps both inputs' records: a join or coGroup
 
 	wm     sim.Time // current watermark
 	timers timerHeap
@@ -79,7 +84,7 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-func (w *windowOp) Process(_ int, r *Record, out Collector) {
+func (w *windowOp) Process(input int, r *Record, out Collector) {
 	t := int64(r.Time)
 	kg := w.ctx.KeyGroup(r.Key)
 	added := false
@@ -92,14 +97,19 @@ func (w *windowOp) Process(_ int, r *Record, out Collector) {
 			continue // this window is past its allowed lateness
 		}
 		added = true
-		ak := StateKey{NS: w.ctx.NS, Key: r.Key, Sub: end}
-		acc, _ := w.ctx.State.Get(kg, ak)
-		if w.sum {
-			acc += r.Value
+		var acc int64
+		if w.join != nil {
+			w.join.add(w, kg, input, r, start, end)
 		} else {
-			acc++
+			ak := StateKey{NS: w.ctx.NS, Key: r.Key, Sub: end}
+			acc, _ = w.ctx.State.Get(kg, ak)
+			if w.sum {
+				acc += r.Value
+			} else {
+				acc++
+			}
+			w.ctx.State.Put(kg, ak, acc)
 		}
-		w.ctx.State.Put(kg, ak, acc)
 		tk := StateKey{NS: w.ctx.NS + 1, Key: r.Key, Sub: end}
 		tt, ok := w.ctx.State.Get(kg, tk)
 		switch {
@@ -112,16 +122,26 @@ func (w *windowOp) Process(_ int, r *Record, out Collector) {
 			// lateness): fire now, clean up when the lateness passes.
 			w.ctx.State.Put(kg, tk, cleanup)
 			w.timers.push(timerEntry{time: cleanup, key: r.Key, sub: end})
-			w.emit(r.Key, acc, end, out)
+			w.fire(kg, r.Key, acc, end, out)
 		case tt != maxTs:
 			// The window already fired: emit the updated result (Flink's
 			// EventTimeTrigger fires again for late elements).
-			w.emit(r.Key, acc, end, out)
+			w.fire(kg, r.Key, acc, end, out)
 		}
 	}
 	if !added {
 		w.late++
 	}
+}
+
+// fire emits the result of window end of key: its aggregate acc, or the join's
+// pairs or coGroup result.
+func (w *windowOp) fire(kg int, key uint64, acc, end int64, out Collector) {
+	if w.join != nil {
+		w.join.fire(w, kg, key, end, out)
+		return
+	}
+	w.emit(key, acc, end, out)
 }
 
 func (w *windowOp) emit(key uint64, acc, end int64, out Collector) {
@@ -144,8 +164,11 @@ func (w *windowOp) Watermark(wm sim.Time, out Collector) {
 		ak := StateKey{NS: w.ctx.NS, Key: e.key, Sub: e.sub}
 		maxTs := e.sub - 1
 		if e.time == maxTs {
-			acc, _ := w.ctx.State.Get(kg, ak)
-			w.emit(e.key, acc, e.sub, out)
+			var acc int64
+			if w.join == nil {
+				acc, _ = w.ctx.State.Get(kg, ak)
+			}
+			w.fire(kg, e.key, acc, e.sub, out)
 			if w.lateness > 0 {
 				cleanup := maxTs + w.lateness
 				w.ctx.State.Put(kg, tk, cleanup)
@@ -153,7 +176,11 @@ func (w *windowOp) Watermark(wm sim.Time, out Collector) {
 				continue
 			}
 		}
-		w.ctx.State.Delete(kg, ak)
+		if w.join != nil {
+			w.join.clear(w, kg, e.key, e.sub)
+		} else {
+			w.ctx.State.Delete(kg, ak)
+		}
 		w.ctx.State.Delete(kg, tk)
 	}
 }
