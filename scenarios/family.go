@@ -8,7 +8,9 @@ import (
 	"github.com/ckptsim/ckptsim/sim"
 )
 
-// Shapes of the random job family explore draws from.
+// Shapes of the random job family explore draws from. A join case is a window
+// join or coGroup instead of an interval join half the time (drawn from a stream
+// of its own, so that the other cases keep their draws).
 var Shapes = []string{"pipeline", "fan-in", "fan-out", "join", "window"}
 
 // RandomCase is one case of the explore family: a random job of one shape with
@@ -42,6 +44,16 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 		keys = engine.KeySpec{Dist: engine.Hot, Count: 20, HotRatio: 0.8}
 	}
 	disorder := sim.Duration(r.Int64N(int64(100 * sim.Millisecond)))
+	var wjoin *engine.WindowJoinSpec
+	if wr := sim.NewRand(seed, "explore/window-join"); shape == "join" && wr.Chance(0.5) {
+		// windows short enough that pairs per key and window stay few
+		size := sim.Duration(20+wr.IntN(40)) * sim.Millisecond
+		wjoin = &engine.WindowJoinSpec{Size: size, Slide: size / sim.Duration(1+wr.IntN(2)), CoGroup: wr.Chance(0.5)}
+		if wjoin.CoGroup && wr.Chance(0.5) {
+			wjoin.Aggregate = "sum"
+		}
+		shape = "window-join"
+	}
 	src := func(j *engine.Job, name string, seed uint64, n int64, rt float64) *engine.Stream {
 		return j.Source(name, engine.SourceSpec{Splits: splits, Records: n, Rate: rt, Keys: keys, Disorder: disorder, Seed: seed}).Parallelism(srcPar)
 	}
@@ -69,6 +81,14 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 			b := src(j, "payments", 2, records/2, rate/2)
 			a.KeyBy().Join("join", b.KeyBy(), engine.JoinSpec{Lower: -20 * sim.Millisecond, Upper: 20 * sim.Millisecond}).Parallelism(midPar).
 				Sink("out", sink).Cost(sinkCost)
+		case "window-join":
+			a := src(j, "orders", 1, records, rate)
+			b := src(j, "payments", 2, records/2, rate/2)
+			join := a.KeyBy().WindowJoin
+			if wjoin.CoGroup {
+				join = a.KeyBy().CoGroup
+			}
+			join("join", b.KeyBy(), *wjoin).Parallelism(midPar).Sink("out", sink).Cost(sinkCost)
 		case "window":
 			src(j, "src", 1, records, rate).KeyBy().Window("window", engine.WindowSpec{Size: size, Slide: slide}).
 				Parallelism(midPar).Sink("out", sink).Cost(sinkCost)

@@ -122,6 +122,10 @@ func benchmarkCluster() ClusterSpec {
 }
 
 func builtins() []*Scenario {
+	return append(coreScenarios(), savepointScenarios()...)
+}
+
+func coreScenarios() []*Scenario {
 	return []*Scenario{
 		{
 			Name:        "steady",

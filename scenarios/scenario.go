@@ -101,12 +101,13 @@ type KeySpec struct {
 // OperatorSpec is one operator of a scenario.
 type OperatorSpec struct {
 	Name string `yaml:"name"`
-	Type string `yaml:"type"` // map | filter | flat-map | sum | count | min | max | window | join | union | sink
+	Type string `yaml:"type"` // map | filter | flat-map | sum | count | min | max | window | join | window-join | co-group | union | sink
 	// Input names the one upstream source or operator; Inputs lists several (union)
-	// or exactly two (join: left, right).
+	// or exactly two (join, window-join, co-group: left, right).
 	Input  string   `yaml:"input,omitempty"`
 	Inputs []string `yaml:"inputs,omitempty"`
-	// KeyBy is how a keyed operator (sum, count, min, max, window, join) partitions
+	// KeyBy is how a keyed operator (sum, count, min, max, window, join,
+	// window-join, co-group) partitions
 	// its input: by the record's key (key, the default) or by its source split
 	// (split: a chained map sets the key to the split first, so each split stays on
 	// one path and keeps its order).
@@ -121,8 +122,11 @@ type OperatorSpec struct {
 	// Sink is two-phase-commit or at-least-once (default: two-phase-commit under
 	// an exactly-once protocol, at-least-once otherwise).
 	Sink string `yaml:"sink,omitempty"`
-	// Window fields: tumbling (default) or sliding event-time windows of Size
-	// advancing by Slide, with AllowedLateness, counting (default) or summing.
+	// Window fields (window, window-join, co-group): tumbling (default) or sliding
+	// event-time windows of Size advancing by Slide, with AllowedLateness; a window
+	// and each side of a co-group count (default) or sum. A window-join emits every
+	// pair of a left and a right record of the same key and window when the window
+	// fires; a co-group one result per key and window.
 	Window    string `yaml:"window,omitempty"` // tumbling | sliding
 	Size      string `yaml:"size,omitempty"`
 	Slide     string `yaml:"slide,omitempty"`

@@ -64,11 +64,14 @@ func (s *Scenario) Setup(protocolOverride string) (st *Setup, err error) {
 	return st, nil
 }
 
-var operatorTypes = []string{"map", "filter", "flat-map", "sum", "count", "min", "max", "window", "join", "union", "sink"}
+var operatorTypes = []string{"map", "filter", "flat-map", "sum", "count", "min", "max", "window", "join", "window-join", "co-group", "union", "sink"}
+
+// twoInputType reports whether operators of type t take exactly two inputs.
+func twoInputType(t string) bool { return t == "join" || t == "window-join" || t == "co-group" }
 
 func keyedType(t string) bool {
 	switch t {
-	case "sum", "count", "min", "max", "window", "join":
+	case "sum", "count", "min", "max", "window", "join", "window-join", "co-group":
 		return true
 	}
 	return false
@@ -86,8 +89,11 @@ var operatorFields = map[string][]string{
 	"max":      {"key-by"},
 	"window":   {"key-by", "window", "size", "slide", "allowed-lateness", "aggregate"},
 	"join":     {"key-by", "lower", "upper"},
-	"union":    {"partitioning"},
-	"sink":     {"partitioning", "sink"},
+	// window joins and coGroups: Flink's a.join(b) / a.coGroup(b) .window(...)
+	"window-join": {"key-by", "window", "size", "slide", "allowed-lateness"},
+	"co-group":    {"key-by", "window", "size", "slide", "allowed-lateness", "aggregate"},
+	"union":       {"partitioning"},
+	"sink":        {"partitioning", "sink"},
 }
 
 // faultFields lists the fields each fault kind takes besides at, when and kind.
@@ -152,6 +158,7 @@ type vertexPlan struct {
 	sink    engine.SinkSpec
 	window  engine.WindowSpec
 	join    engine.JoinSpec
+	wjoin   engine.WindowJoinSpec
 	modulo  int64
 	fanout  int
 }
@@ -232,6 +239,10 @@ func (jp *jobPlan) build() *engine.Job {
 			out = ins[0].KeyBy().Window(v.name, v.window)
 		case "join":
 			out = ins[0].KeyBy().Join(v.name, ins[1].KeyBy(), v.join)
+		case "window-join":
+			out = ins[0].KeyBy().WindowJoin(v.name, ins[1].KeyBy(), v.wjoin)
+		case "co-group":
+			out = ins[0].KeyBy().CoGroup(v.name, ins[1].KeyBy(), v.wjoin)
 		case "union":
 			out = ins[0].Union(v.name, ins[1:]...)
 		case "sink":
@@ -530,11 +541,11 @@ func (s *Scenario) planJob(conf *confState, fs *fileState, guarantee string) (*j
 			}
 		}
 		switch {
-		case op.Type == "join" && len(v.inputs) != 2:
-			return nil, perr(path, "%s: a join takes two inputs (inputs: [left, right]), got %d", what, len(v.inputs))
+		case twoInputType(op.Type) && len(v.inputs) != 2:
+			return nil, perr(path, "%s: a %s takes two inputs (inputs: [left, right]), got %d", what, op.Type, len(v.inputs))
 		case op.Type == "union" && len(v.inputs) == 0:
 			return nil, perr(path, "%s needs inputs", what)
-		case op.Type != "join" && op.Type != "union" && len(v.inputs) != 1:
+		case !twoInputType(op.Type) && op.Type != "union" && len(v.inputs) != 1:
 			if len(v.inputs) == 0 {
 				return nil, perr(path, "%s needs an input", what)
 			}
@@ -622,7 +633,7 @@ func (s *Scenario) planJob(conf *confState, fs *fileState, guarantee string) (*j
 				case "broadcast":
 					v.parts[j] = engine.Broadcast
 				case "key-by":
-					return nil, perr(path+".partitioning", "%s: key-by partitioning needs a keyed operator (sum, count, min, max, window, join)", what)
+					return nil, perr(path+".partitioning", "%s: key-by partitioning needs a keyed operator (sum, count, min, max, window, join, window-join, co-group)", what)
 				default:
 					return nil, perr(path+".partitioning", "%s: unknown partitioning %q (forward, rebalance or broadcast)", what, op.Partitioning)
 				}
@@ -670,6 +681,13 @@ func (s *Scenario) planJob(conf *confState, fs *fileState, guarantee string) (*j
 				return nil, err
 			}
 			v.window = w
+		case "window-join", "co-group":
+			w, err := resolveWindow(path, what, op)
+			if err != nil {
+				return nil, err
+			}
+			v.wjoin = engine.WindowJoinSpec{Size: w.Size, Slide: w.Slide, AllowedLateness: w.AllowedLateness,
+				CoGroup: op.Type == "co-group", Aggregate: w.Aggregate}
 		case "join":
 			for _, b := range []struct {
 				field, val string
