@@ -1,4 +1,10 @@
-package engine
+// Package checkpoint is the contract between ckptsim's engine and its checkpoint
+// protocols: what a protocol is (Protocol), the per-task barrier handler it
+// provides (BarrierHandler: inputs in, Actions out) and what the handler is told
+// (HandlerConfig, BarrierInfo), the guarantee it promises, and the registry that
+// makes protocols selectable by name. It imports only package sim, so a protocol,
+// in this module or another, is written against this package alone.
+package checkpoint
 
 import (
 	"fmt"
@@ -9,7 +15,7 @@ import (
 
 // Protocol is a checkpoint protocol: it decides, per task, what happens when
 // barriers, cancellation barriers and end-of-partition arrive on input channels and
-// when its timers fire. Implementations live in package protocol; the engine only
+// when its timers fire. The built-in ones live in package protocol; the engine only
 // executes the actions their barrier handlers return.
 type Protocol interface {
 	// Name is how users select the protocol, e.g. "aligned".
@@ -139,25 +145,25 @@ func (a Action) String() string {
 
 var protocols = map[string]Protocol{}
 
-// RegisterProtocol makes a protocol selectable by name. It panics on a duplicate
-// name: registration happens at init time.
-func RegisterProtocol(p Protocol) {
+// Register makes a protocol selectable by name. It panics on a duplicate name:
+// registration happens at init time.
+func Register(p Protocol) {
 	if _, dup := protocols[p.Name()]; dup {
-		panic("engine: protocol " + p.Name() + " registered twice")
+		panic("checkpoint: protocol " + p.Name() + " registered twice")
 	}
 	protocols[p.Name()] = p
 }
 
-// LookupProtocol returns the protocol registered under name.
-func LookupProtocol(name string) (Protocol, error) {
+// Lookup returns the protocol registered under name.
+func Lookup(name string) (Protocol, error) {
 	if p, ok := protocols[name]; ok {
 		return p, nil
 	}
-	return nil, fmt.Errorf("unknown protocol %q (known: %v)", name, ProtocolNames())
+	return nil, fmt.Errorf("unknown protocol %q (known: %v)", name, Names())
 }
 
-// ProtocolNames lists the registered protocols, sorted.
-func ProtocolNames() []string {
+// Names lists the registered protocols, sorted.
+func Names() []string {
 	names := make([]string, 0, len(protocols))
 	for n := range protocols {
 		names = append(names, n)
