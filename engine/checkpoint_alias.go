@@ -64,3 +64,13 @@ func LookupProtocol(name string) (Protocol, error) { return checkpoint.Lookup(na
 //
 // Deprecated: use checkpoint.Names.
 func ProtocolNames() []string { return checkpoint.Names() }
+
+// Mutation is checkpoint.Mutation.
+//
+// Deprecated: use checkpoint.Mutation.
+type Mutation = checkpoint.Mutation
+
+// Mutant is checkpoint.Mutant.
+//
+// Deprecated: use checkpoint.Mutant.
+type Mutant = checkpoint.Mutant

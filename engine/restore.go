@@ -251,3 +251,20 @@ func (t *Task) nextReplay() {
 	t.curGate = it.gate
 	t.curInput = it.gate.input
 }
+
+// loadSnapshots returns the task snapshots of a completed checkpoint as the
+// checkpoint store has them: a snapshot whose upload never became durable is
+// missing, and its task restores empty.
+func (rt *Runtime) loadSnapshots(cp *CompletedCheckpoint) *CompletedCheckpoint {
+	out := &CompletedCheckpoint{ID: cp.ID, TriggerAt: cp.TriggerAt}
+	for _, s := range cp.Tasks {
+		if b, ok := rt.store.Lookup(snapshotName(cp.ID, s.Task)); ok {
+			if ts, ok := b.Data.(*TaskSnapshot); ok {
+				out.Tasks = append(out.Tasks, ts)
+				continue
+			}
+		}
+		out.Tasks = append(out.Tasks, &TaskSnapshot{Task: s.Task, Chain: s.Chain, Subtask: s.Subtask, Parallelism: s.Parallelism})
+	}
+	return out
+}

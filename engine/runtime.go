@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -404,6 +405,14 @@ func (rt *Runtime) finishJob() {
 func (rt *Runtime) taskFailed(t *Task, reason string) {
 	rt.failures = append(rt.failures, TaskFailure{At: rt.w.Now(), Task: t.name, Reason: reason})
 	rt.coord.sendMsg(t, &message{kind: msgFailed, task: t.index, sender: t, inc: t.attempt, reason: t.name + ": " + reason})
+}
+
+// mutation is the deliberate bug the protocol asks for (none for a correct one).
+func (rt *Runtime) mutation() checkpoint.Mutation {
+	if m, ok := rt.cfg.Protocol.(checkpoint.Mutant); ok {
+		return m.Mutation()
+	}
+	return checkpoint.Mutation{}
 }
 
 // noteSnapshot runs the SnapshotTaken hook.

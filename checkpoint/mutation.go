@@ -1,4 +1,4 @@
-package engine
+package checkpoint
 
 // Mutation is a deliberate bug a mutant protocol asks the engine to have, so that
 // the property suite can prove its oracles catch it. Correct protocols have none.
@@ -23,31 +23,8 @@ type Mutation struct {
 	DropInputState bool
 }
 
-// Mutant is implemented by protocols that carry a Mutation.
+// Mutant is implemented by protocols that carry a Mutation: the deliberately
+// broken ones. A protocol that implements it is a mutant, whatever its name.
 type Mutant interface {
 	Mutation() Mutation
-}
-
-func (rt *Runtime) mutation() Mutation {
-	if m, ok := rt.cfg.Protocol.(Mutant); ok {
-		return m.Mutation()
-	}
-	return Mutation{}
-}
-
-// loadSnapshots returns the task snapshots of a completed checkpoint as the
-// checkpoint store has them: a snapshot whose upload never became durable is
-// missing, and its task restores empty.
-func (rt *Runtime) loadSnapshots(cp *CompletedCheckpoint) *CompletedCheckpoint {
-	out := &CompletedCheckpoint{ID: cp.ID, TriggerAt: cp.TriggerAt}
-	for _, s := range cp.Tasks {
-		if b, ok := rt.store.Lookup(snapshotName(cp.ID, s.Task)); ok {
-			if ts, ok := b.Data.(*TaskSnapshot); ok {
-				out.Tasks = append(out.Tasks, ts)
-				continue
-			}
-		}
-		out.Tasks = append(out.Tasks, &TaskSnapshot{Task: s.Task, Chain: s.Chain, Subtask: s.Subtask, Parallelism: s.Parallelism})
-	}
-	return out
 }
