@@ -4,6 +4,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/sim"
 )
@@ -14,7 +15,7 @@ import (
 // the largest persisted in-flight data of completed checkpoints.
 func checkpointUnderBackpressure(t *testing.T, proto string, sinkCost sim.Duration) (sim.Duration, int64, int) {
 	t.Helper()
-	p, _ := engine.LookupProtocol(proto)
+	p, _ := checkpoint.Lookup(proto)
 	j := engine.NewJob("checkpointing-time")
 	j.Source("src", engine.SourceSpec{Splits: 4, RecordSize: 1024, Keys: engine.KeySpec{Count: 1000}}).Parallelism(4).
 		Rebalance().Map("map", nil).Parallelism(4).
@@ -66,7 +67,7 @@ func TestUnalignedBeatsAlignedUnderBackpressure(t *testing.T) {
 // once) and the full size is reported beside it; heap snapshots are always full.
 func TestIncrementalCheckpointSizes(t *testing.T) {
 	for _, backend := range []string{"heap", "pebble"} {
-		p, _ := engine.LookupProtocol("aligned")
+		p, _ := checkpoint.Lookup("aligned")
 		j := engine.NewJob("incremental")
 		j.Source("src", engine.SourceSpec{Splits: 2, Records: 20000, Rate: 4000, Keys: engine.KeySpec{Count: 5000}}).Parallelism(2).
 			KeyBy().Sum("sum").Parallelism(2).

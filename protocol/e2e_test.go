@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/sim"
 )
@@ -20,7 +21,7 @@ func sumJob(records int64, sinkCost sim.Duration) *engine.Job {
 func TestCheckpointsComplete(t *testing.T) {
 	for _, name := range []string{"aligned", "unaligned", "hybrid", "atleastonce"} {
 		t.Run(name, func(t *testing.T) {
-			p, _ := engine.LookupProtocol(name)
+			p, _ := checkpoint.Lookup(name)
 			w := sim.NewWorld(1)
 			rt, err := engine.NewRuntime(w, sumJob(5000, 100*sim.Microsecond), engine.Config{Workers: 2, Protocol: p,
 				Net:        sim.NetConfig{Remote: sim.LinkConfig{Latency: sim.Millisecond}},

@@ -9,7 +9,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 	"pgregory.net/rapid"
 
-	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -20,7 +20,7 @@ import (
 type driver struct {
 	proto   string // aligned, unaligned, hybrid, atleastonce
 	mode    string // how the handler behaves: aligned, unaligned, hybrid, atleastonce
-	h       engine.BarrierHandler
+	h       checkpoint.BarrierHandler
 	n       int
 	timeout sim.Duration
 	now     sim.Time
@@ -47,13 +47,13 @@ type driver struct {
 }
 
 func newDriver(proto string, channels int, timeout sim.Duration) (*driver, error) {
-	p, err := engine.LookupProtocol(proto)
+	p, err := checkpoint.Lookup(proto)
 	if err != nil {
 		return nil, err
 	}
 	d := &driver{
 		proto: proto, mode: proto, n: channels, timeout: timeout,
-		h:          p.NewHandler(engine.HandlerConfig{Channels: channels, AlignedTimeout: timeout}),
+		h:          p.NewHandler(checkpoint.HandlerConfig{Channels: channels, AlignedTimeout: timeout}),
 		delivered:  make([]map[int64]bool, channels),
 		unalignedB: map[int64]bool{},
 		ended:      make([]bool, channels),
@@ -94,7 +94,7 @@ func (d *driver) noteInput(id int64) {
 	}
 }
 
-func (d *driver) barrier(ch int, b engine.BarrierInfo, now sim.Time) []engine.Action {
+func (d *driver) barrier(ch int, b checkpoint.BarrierInfo, now sim.Time) []checkpoint.Action {
 	d.now = now
 	d.noteInput(b.Checkpoint)
 	if _, ok := d.created[b.Checkpoint]; !ok {
@@ -110,7 +110,7 @@ func (d *driver) barrier(ch int, b engine.BarrierInfo, now sim.Time) []engine.Ac
 	return acts
 }
 
-func (d *driver) cancel(ch int, id int64, now sim.Time) []engine.Action {
+func (d *driver) cancel(ch int, id int64, now sim.Time) []checkpoint.Action {
 	d.now = now
 	// a cancellation of the pending checkpoint or of one newer than every
 	// checkpoint seen must be forwarded (Flink: cancelledId > currentCheckpointId,
@@ -120,14 +120,14 @@ func (d *driver) cancel(ch int, id int64, now sim.Time) []engine.Action {
 	d.noteInput(id)
 	d.cancelled[id] = true
 	acts := d.h.Cancel(ch, id, now, nil)
-	if mustForward && !slices.Contains(acts, engine.Action{Kind: engine.ActAbort, Checkpoint: id}) {
+	if mustForward && !slices.Contains(acts, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: id}) {
 		d.errorf("cancellation of checkpoint %d not forwarded: %v", id, acts)
 	}
 	d.apply(call{kind: "cancel", ch: ch, id: id}, acts)
 	return acts
 }
 
-func (d *driver) eop(ch int, now sim.Time) []engine.Action {
+func (d *driver) eop(ch int, now sim.Time) []checkpoint.Action {
 	d.now = now
 	d.ended[ch] = true
 	acts := d.h.EndOfPartition(ch, now, nil)
@@ -135,14 +135,14 @@ func (d *driver) eop(ch int, now sim.Time) []engine.Action {
 	return acts
 }
 
-func (d *driver) timer(now sim.Time) []engine.Action {
+func (d *driver) timer(now sim.Time) []checkpoint.Action {
 	d.now = now
 	acts := d.h.Timer(now, nil)
 	d.apply(call{kind: "timer"}, acts)
 	return acts
 }
 
-func (d *driver) abort(id int64, now sim.Time) []engine.Action {
+func (d *driver) abort(id int64, now sim.Time) []checkpoint.Action {
 	d.now = now
 	d.noteInput(id)
 	d.cancelled[id] = true
@@ -171,13 +171,13 @@ func (d *driver) deliveredAny(id int64) bool {
 }
 
 // apply executes the actions of one call on the model and checks them.
-func (d *driver) apply(c call, acts []engine.Action) {
+func (d *driver) apply(c call, acts []checkpoint.Action) {
 	abortedNow := map[int64]bool{}
 	var unalignedNow []int64
 	persistedNow, prioritizedNow := map[int]bool{}, map[int]bool{}
 	for _, a := range acts {
 		switch a.Kind {
-		case engine.ActBlock:
+		case checkpoint.ActBlock:
 			if !d.exactlyOnce() || d.mode == "unaligned" {
 				d.errorf("%s handler blocked channel %d", d.mode, a.Channel)
 			}
@@ -185,9 +185,9 @@ func (d *driver) apply(c call, acts []engine.Action) {
 				d.errorf("%v on %s ch=%d: only the channel whose barrier arrived may block", a, c.kind, c.ch)
 			}
 			d.blocked[a.Channel] = true
-		case engine.ActResume:
+		case checkpoint.ActResume:
 			clear(d.blocked)
-		case engine.ActCheckpoint:
+		case checkpoint.ActCheckpoint:
 			id := a.Checkpoint
 			if id <= d.last {
 				d.errorf("checkpoint %d after checkpoint %d: ids must strictly increase", id, d.last)
@@ -232,7 +232,7 @@ func (d *driver) apply(c call, acts []engine.Action) {
 			if a.Unaligned {
 				unalignedNow = append(unalignedNow, id)
 			}
-		case engine.ActPersist:
+		case checkpoint.ActPersist:
 			if d.mode == "aligned" || d.mode == "atleastonce" {
 				d.errorf("%s handler emitted %v", d.mode, a)
 				continue
@@ -252,7 +252,7 @@ func (d *driver) apply(c call, acts []engine.Action) {
 			}
 			d.persisting[a.Channel] = id
 			persistedNow[a.Channel] = true
-		case engine.ActStopPersist:
+		case checkpoint.ActStopPersist:
 			if d.mode == "aligned" || d.mode == "atleastonce" {
 				d.errorf("%s handler emitted %v", d.mode, a)
 				continue
@@ -269,7 +269,7 @@ func (d *driver) apply(c call, acts []engine.Action) {
 				d.errorf("%v on %s ch=%d id=%d: checkpoint %d still needs the channel's in-flight data", a, c.kind, c.ch, c.id, p)
 			}
 			d.persisting[a.Channel] = 0
-		case engine.ActPrioritize:
+		case checkpoint.ActPrioritize:
 			if d.mode != "hybrid" {
 				d.errorf("%s handler emitted %v", d.mode, a)
 			}
@@ -280,7 +280,7 @@ func (d *driver) apply(c call, acts []engine.Action) {
 				d.errorf("%v: the channel is not persisted for it", a)
 			}
 			prioritizedNow[a.Channel] = true
-		case engine.ActAbort:
+		case checkpoint.ActAbort:
 			if d.aborted[a.Checkpoint] || abortedNow[a.Checkpoint] {
 				d.errorf("checkpoint %d aborted twice", a.Checkpoint)
 			}
@@ -291,7 +291,7 @@ func (d *driver) apply(c call, acts []engine.Action) {
 				d.errorf("Abort(%d) asked the task to abort it again", c.id)
 			}
 			abortedNow[a.Checkpoint] = true
-		case engine.ActTimer:
+		case checkpoint.ActTimer:
 			if d.mode != "hybrid" {
 				d.errorf("%s handler asked for a timer", d.mode)
 			}
@@ -422,7 +422,7 @@ func parseTime(t testing.TB, td *datadriven.TestData, key string) sim.Time {
 	return sim.Time(dur)
 }
 
-func formatActions(acts []engine.Action) string {
+func formatActions(acts []checkpoint.Action) string {
 	if len(acts) == 0 {
 		return "no actions\n"
 	}
@@ -477,7 +477,7 @@ func runScript(t *testing.T, path string) {
 		if now < 0 && d != nil {
 			now = d.now
 		}
-		var acts []engine.Action
+		var acts []checkpoint.Action
 		switch td.Cmd {
 		case "new":
 			var proto string
@@ -502,7 +502,7 @@ func runScript(t *testing.T, path string) {
 			if created < 0 {
 				created = 0
 			}
-			acts = d.barrier(ch, engine.BarrierInfo{Checkpoint: id, Created: created, Unaligned: td.HasArg("unaligned")}, now)
+			acts = d.barrier(ch, checkpoint.BarrierInfo{Checkpoint: id, Created: created, Unaligned: td.HasArg("unaligned")}, now)
 		case "cancel":
 			var ch int
 			var id int64
@@ -617,7 +617,7 @@ func TestHandlerInvariants(t *testing.T) {
 				now := d.now.Add(sim.Duration(rapid.IntRange(0, 30).Draw(rt, "dtMs")) * sim.Millisecond)
 				switch it.kind {
 				case "barrier":
-					d.barrier(ch, engine.BarrierInfo{Checkpoint: it.id, Created: created(it.id), Unaligned: it.unaligned}, max(now, created(it.id)))
+					d.barrier(ch, checkpoint.BarrierInfo{Checkpoint: it.id, Created: created(it.id), Unaligned: it.unaligned}, max(now, created(it.id)))
 				case "cancel":
 					d.cancel(ch, it.id, max(now, created(it.id)))
 				case "eop":
@@ -645,8 +645,8 @@ func TestTrackerBoundsPending(t *testing.T) {
 	}
 	var aborted []int64
 	for id := int64(10); id < 10+maxPendingTracked+1; id++ {
-		for _, a := range d.barrier(0, engine.BarrierInfo{Checkpoint: id}, 0) {
-			if a.Kind == engine.ActAbort {
+		for _, a := range d.barrier(0, checkpoint.BarrierInfo{Checkpoint: id}, 0) {
+			if a.Kind == checkpoint.ActAbort {
 				aborted = append(aborted, a.Checkpoint)
 			}
 		}
@@ -658,11 +658,11 @@ func TestTrackerBoundsPending(t *testing.T) {
 		t.Errorf("pending %d, want 11", p)
 	}
 	// a barrier older than every tracked checkpoint
-	acts := d.barrier(1, engine.BarrierInfo{Checkpoint: 5}, 0)
+	acts := d.barrier(1, checkpoint.BarrierInfo{Checkpoint: 5}, 0)
 	if len(acts) != 0 {
 		t.Errorf("stale barrier 5: %v", acts)
 	}
-	acts = d.barrier(1, engine.BarrierInfo{Checkpoint: 10 + maxPendingTracked}, 0)
+	acts = d.barrier(1, checkpoint.BarrierInfo{Checkpoint: 10 + maxPendingTracked}, 0)
 	want := fmt.Sprintf("checkpoint %d aligned", 10+maxPendingTracked)
 	if len(acts) == 0 || acts[len(acts)-1].String() != want {
 		t.Errorf("last barrier: %v, want ... %s", acts, want)

@@ -4,7 +4,7 @@
 // out), registered with the engine by name.
 package protocol
 
-import "github.com/ckptsim/ckptsim/engine"
+import "github.com/ckptsim/ckptsim/checkpoint"
 
 // Guarantees a protocol can promise.
 const (
@@ -13,10 +13,10 @@ const (
 )
 
 func init() {
-	engine.RegisterProtocol(Aligned{})
-	engine.RegisterProtocol(Unaligned{})
-	engine.RegisterProtocol(Hybrid{})
-	engine.RegisterProtocol(AtLeastOnceProtocol{})
+	checkpoint.Register(Aligned{})
+	checkpoint.Register(Unaligned{})
+	checkpoint.Register(Hybrid{})
+	checkpoint.Register(AtLeastOnceProtocol{})
 }
 
 // Aligned is exactly-once asynchronous barrier snapshotting (Carbone et al. 2015):
@@ -24,14 +24,14 @@ func init() {
 // snapshots and forwards the barrier. No in-flight data is persisted.
 type Aligned struct{}
 
-// Name implements engine.Protocol.
+// Name implements checkpoint.Protocol.
 func (Aligned) Name() string { return "aligned" }
 
-// Guarantee implements engine.Protocol.
+// Guarantee implements checkpoint.Protocol.
 func (Aligned) Guarantee() string { return ExactlyOnce }
 
-// NewHandler implements engine.Protocol.
-func (Aligned) NewHandler(cfg engine.HandlerConfig) engine.BarrierHandler {
+// NewHandler implements checkpoint.Protocol.
+func (Aligned) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandler {
 	return newSingle(cfg, modeAligned)
 }
 
@@ -41,14 +41,14 @@ func (Aligned) NewHandler(cfg engine.HandlerConfig) engine.BarrierHandler {
 // channel state.
 type Unaligned struct{}
 
-// Name implements engine.Protocol.
+// Name implements checkpoint.Protocol.
 func (Unaligned) Name() string { return "unaligned" }
 
-// Guarantee implements engine.Protocol.
+// Guarantee implements checkpoint.Protocol.
 func (Unaligned) Guarantee() string { return ExactlyOnce }
 
-// NewHandler implements engine.Protocol.
-func (Unaligned) NewHandler(cfg engine.HandlerConfig) engine.BarrierHandler {
+// NewHandler implements checkpoint.Protocol.
+func (Unaligned) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandler {
 	return newSingle(cfg, modeUnaligned)
 }
 
@@ -59,14 +59,14 @@ func (Unaligned) NewHandler(cfg engine.HandlerConfig) engine.BarrierHandler {
 // unaligned.
 type Hybrid struct{}
 
-// Name implements engine.Protocol.
+// Name implements checkpoint.Protocol.
 func (Hybrid) Name() string { return "hybrid" }
 
-// Guarantee implements engine.Protocol.
+// Guarantee implements checkpoint.Protocol.
 func (Hybrid) Guarantee() string { return ExactlyOnce }
 
-// NewHandler implements engine.Protocol.
-func (Hybrid) NewHandler(cfg engine.HandlerConfig) engine.BarrierHandler {
+// NewHandler implements checkpoint.Protocol.
+func (Hybrid) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandler {
 	if cfg.AlignedTimeout <= 0 {
 		return newSingle(cfg, modeUnaligned)
 	}
@@ -79,13 +79,13 @@ func (Hybrid) NewHandler(cfg engine.HandlerConfig) engine.BarrierHandler {
 // after a restore: duplicates.
 type AtLeastOnceProtocol struct{}
 
-// Name implements engine.Protocol.
+// Name implements checkpoint.Protocol.
 func (AtLeastOnceProtocol) Name() string { return "atleastonce" }
 
-// Guarantee implements engine.Protocol.
+// Guarantee implements checkpoint.Protocol.
 func (AtLeastOnceProtocol) Guarantee() string { return AtLeastOnce }
 
-// NewHandler implements engine.Protocol.
-func (AtLeastOnceProtocol) NewHandler(cfg engine.HandlerConfig) engine.BarrierHandler {
+// NewHandler implements checkpoint.Protocol.
+func (AtLeastOnceProtocol) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandler {
 	return newTracker(cfg)
 }

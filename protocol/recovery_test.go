@@ -5,6 +5,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/sim"
 	"github.com/google/go-cmp/cmp"
@@ -120,7 +121,7 @@ func TestRecoveryExactlyOnce(t *testing.T) {
 	for _, proto := range []string{"aligned", "unaligned", "hybrid", "atleastonce"} {
 		for _, backend := range []string{"heap"} {
 			t.Run(proto+"/"+backend, func(t *testing.T) {
-				p, _ := engine.LookupProtocol(proto)
+				p, _ := checkpoint.Lookup(proto)
 				sc := scenario{job: orderedJob(3000, 1000, 2*sim.Millisecond), keyed: "sum", sink: "out",
 					splits: []int32{0, 1, 2, 3}, records: 3000, ordered: true, limit: sim.Time(5 * sim.Minute),
 					cfg: engine.Config{Workers: 3, Protocol: p, StateBackend: backend,
@@ -170,7 +171,7 @@ func TestRecoveryBackpressuredHeapAndPebble(t *testing.T) {
 	for _, proto := range []string{"aligned", "unaligned", "hybrid", "atleastonce"} {
 		for _, backend := range []string{"heap", "pebble"} {
 			t.Run(proto+"/"+backend, func(t *testing.T) {
-				p, _ := engine.LookupProtocol(proto)
+				p, _ := checkpoint.Lookup(proto)
 				sc := scenario{job: benchmarkJob(2500, 1000, 2*sim.Millisecond), keyed: "sum", sink: "out",
 					splits: []int32{0, 1, 2, 3}, records: 2500, limit: sim.Time(10 * sim.Minute),
 					cfg: engine.Config{Workers: 3, Protocol: p, StateBackend: backend,
@@ -216,7 +217,7 @@ func (f atFunc) Handle(sim.Event) { f() }
 func TestCoordinatorCrashMidCheckpoint(t *testing.T) {
 	for _, proto := range []string{"aligned", "unaligned", "hybrid"} {
 		t.Run(proto, func(t *testing.T) {
-			p, _ := engine.LookupProtocol(proto)
+			p, _ := checkpoint.Lookup(proto)
 			sc := recoveryScenario(p, "heap")
 			sc.faults = func(rt *engine.Runtime) {
 				crashed := false
@@ -239,7 +240,7 @@ func TestCoordinatorCrashMidCheckpoint(t *testing.T) {
 func TestCrashDuringRecovery(t *testing.T) {
 	for _, proto := range []string{"aligned", "unaligned", "hybrid"} {
 		t.Run(proto, func(t *testing.T) {
-			p, _ := engine.LookupProtocol(proto)
+			p, _ := checkpoint.Lookup(proto)
 			sc := recoveryScenario(p, "heap")
 			sc.faults = func(rt *engine.Runtime) {
 				first := true
@@ -272,7 +273,7 @@ func TestRescaleOnRestore(t *testing.T) {
 	for _, proto := range []string{"aligned", "unaligned", "hybrid"} {
 		for _, par := range []int{2, 3, 6} {
 			t.Run(fmt.Sprintf("%s/4to%d", proto, par), func(t *testing.T) {
-				p, _ := engine.LookupProtocol(proto)
+				p, _ := checkpoint.Lookup(proto)
 				sc := recoveryScenario(p, "heap")
 				var rt *engine.Runtime
 				sc.faults = func(r *engine.Runtime) {
@@ -305,7 +306,7 @@ func TestRescaleOnRestore(t *testing.T) {
 	}
 }
 
-func recoveryScenario(p engine.Protocol, backend string) scenario {
+func recoveryScenario(p checkpoint.Protocol, backend string) scenario {
 	return scenario{job: benchmarkJob(2500, 1000, 2*sim.Millisecond), keyed: "sum", sink: "out",
 		splits: []int32{0, 1, 2, 3}, records: 2500, limit: sim.Time(10 * sim.Minute),
 		cfg: engine.Config{Workers: 3, Protocol: p, StateBackend: backend,
@@ -315,7 +316,7 @@ func recoveryScenario(p engine.Protocol, backend string) scenario {
 
 // checkExactlyOnce runs sc with and without its faults and compares final keyed
 // state, committed output and the verifying sink's counts.
-func checkExactlyOnce(t *testing.T, sc scenario, p engine.Protocol) outcome {
+func checkExactlyOnce(t *testing.T, sc scenario, p checkpoint.Protocol) outcome {
 	t.Helper()
 	ref := run(t, 5, sc, false)
 	got := run(t, 5, sc, true)
@@ -339,7 +340,7 @@ func checkExactlyOnce(t *testing.T, sc scenario, p engine.Protocol) outcome {
 func TestRegionFailover(t *testing.T) {
 	for _, proto := range []string{"aligned", "unaligned"} {
 		t.Run(proto, func(t *testing.T) {
-			p, _ := engine.LookupProtocol(proto)
+			p, _ := checkpoint.Lookup(proto)
 			sc := scenario{job: func() *engine.Job {
 				j := engine.NewJob("pipelines")
 				j.Source("src", engine.SourceSpec{Splits: 4, Records: 2000, Rate: 1000, Keys: engine.KeySpec{Count: 50}}).Parallelism(4).

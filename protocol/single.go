@@ -1,7 +1,7 @@
 package protocol
 
 import (
-	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -17,7 +17,7 @@ const (
 // SingleCheckpointBarrierHandler: waiting for the first barrier, then collecting
 // barriers aligned (blocking) or unaligned (persisting).
 type single struct {
-	cfg       engine.HandlerConfig
+	cfg       checkpoint.HandlerConfig
 	mode      mode
 	current   int64 // checkpoint being collected; 0 when waiting for a first barrier
 	highest   int64 // largest checkpoint id seen, completed or aborted ones included
@@ -28,19 +28,19 @@ type single struct {
 	count     int // channels with the barrier or ended
 }
 
-func newSingle(cfg engine.HandlerConfig, m mode) *single {
+func newSingle(cfg checkpoint.HandlerConfig, m mode) *single {
 	return &single{cfg: cfg, mode: m, received: make([]bool, cfg.Channels), ended: make([]bool, cfg.Channels)}
 }
 
-// Pending implements engine.BarrierHandler.
+// Pending implements checkpoint.BarrierHandler.
 func (s *single) Pending() (int64, bool) { return s.current, s.current != 0 }
 
 func (s *single) timedOut(now sim.Time) bool {
 	return s.mode == modeHybrid && now.Sub(s.created) >= s.cfg.AlignedTimeout
 }
 
-// Barrier implements engine.BarrierHandler.
-func (s *single) Barrier(ch int, b engine.BarrierInfo, now sim.Time, out []engine.Action) []engine.Action {
+// Barrier implements checkpoint.BarrierHandler.
+func (s *single) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	id := b.Checkpoint
 	if id < s.highest || (id == s.highest && s.current != id) {
 		return out // a barrier of a checkpoint already completed, aborted or subsumed
@@ -57,7 +57,7 @@ func (s *single) Barrier(ch int, b engine.BarrierInfo, now sim.Time, out []engin
 }
 
 // start handles the first barrier of a checkpoint.
-func (s *single) start(ch int, b engine.BarrierInfo, now sim.Time, out []engine.Action) []engine.Action {
+func (s *single) start(ch int, b checkpoint.BarrierInfo, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	s.current, s.highest, s.created = b.Checkpoint, b.Checkpoint, b.Created
 	s.count = 0
 	for i := range s.received {
@@ -72,87 +72,87 @@ func (s *single) start(ch int, b engine.BarrierInfo, now sim.Time, out []engine.
 	// checkpoint: Flink checks for all barriers before the timeout.
 	s.unaligned = s.mode == modeUnaligned || b.Unaligned || (s.timedOut(now) && s.count < len(s.received))
 	if s.unaligned {
-		out = append(out, engine.Action{Kind: engine.ActCheckpoint, Checkpoint: s.current, Unaligned: true})
+		out = append(out, checkpoint.Action{Kind: checkpoint.ActCheckpoint, Checkpoint: s.current, Unaligned: true})
 		// hybrid: the other barriers are still aligned upstream; let them overtake
 		return s.persistMissing(s.mode == modeHybrid, out)
 	}
-	out = append(out, engine.Action{Kind: engine.ActBlock, Channel: ch})
+	out = append(out, checkpoint.Action{Kind: checkpoint.ActBlock, Channel: ch})
 	if s.mode == modeHybrid {
-		out = append(out, engine.Action{Kind: engine.ActTimer, At: s.created.Add(s.cfg.AlignedTimeout)})
+		out = append(out, checkpoint.Action{Kind: checkpoint.ActTimer, At: s.created.Add(s.cfg.AlignedTimeout)})
 	}
 	return out
 }
 
 // next handles a later barrier of the current checkpoint.
-func (s *single) next(ch int, b engine.BarrierInfo, now sim.Time, out []engine.Action) []engine.Action {
+func (s *single) next(ch int, b checkpoint.BarrierInfo, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	if s.received[ch] || s.ended[ch] {
 		return out
 	}
 	s.received[ch] = true
 	s.count++
 	if s.unaligned {
-		return append(out, engine.Action{Kind: engine.ActStopPersist, Channel: ch})
+		return append(out, checkpoint.Action{Kind: checkpoint.ActStopPersist, Channel: ch})
 	}
 	if b.Unaligned || (s.timedOut(now) && s.count < len(s.received)) {
 		return s.toUnaligned(out)
 	}
-	return append(out, engine.Action{Kind: engine.ActBlock, Channel: ch})
+	return append(out, checkpoint.Action{Kind: checkpoint.ActBlock, Channel: ch})
 }
 
 // toUnaligned switches the aligned checkpoint in progress to unaligned: snapshot
 // now, resume the blocked channels, persist the rest until their barriers come.
-func (s *single) toUnaligned(out []engine.Action) []engine.Action {
+func (s *single) toUnaligned(out []checkpoint.Action) []checkpoint.Action {
 	s.unaligned = true
-	out = append(out, engine.Action{Kind: engine.ActCheckpoint, Checkpoint: s.current, Unaligned: true},
-		engine.Action{Kind: engine.ActResume})
+	out = append(out, checkpoint.Action{Kind: checkpoint.ActCheckpoint, Checkpoint: s.current, Unaligned: true},
+		checkpoint.Action{Kind: checkpoint.ActResume})
 	return s.persistMissing(true, out)
 }
 
-func (s *single) persistMissing(prioritize bool, out []engine.Action) []engine.Action {
+func (s *single) persistMissing(prioritize bool, out []checkpoint.Action) []checkpoint.Action {
 	for i := range s.received {
 		if s.received[i] || s.ended[i] {
 			continue
 		}
-		out = append(out, engine.Action{Kind: engine.ActPersist, Channel: i})
+		out = append(out, checkpoint.Action{Kind: checkpoint.ActPersist, Channel: i})
 		if prioritize {
-			out = append(out, engine.Action{Kind: engine.ActPrioritize, Channel: i, Checkpoint: s.current})
+			out = append(out, checkpoint.Action{Kind: checkpoint.ActPrioritize, Channel: i, Checkpoint: s.current})
 		}
 	}
 	return out
 }
 
-func (s *single) maybeComplete(now sim.Time, out []engine.Action) []engine.Action {
+func (s *single) maybeComplete(now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	if s.current == 0 || s.count < len(s.received) {
 		return out
 	}
 	if !s.unaligned {
-		cp := engine.Action{Kind: engine.ActCheckpoint, Checkpoint: s.current}
+		cp := checkpoint.Action{Kind: checkpoint.ActCheckpoint, Checkpoint: s.current}
 		if s.mode == modeHybrid {
 			// the forwarded barrier may still time out in the output queues
 			cp.At = s.created.Add(s.cfg.AlignedTimeout)
 		}
-		out = append(out, cp, engine.Action{Kind: engine.ActResume})
+		out = append(out, cp, checkpoint.Action{Kind: checkpoint.ActResume})
 	}
 	s.current = 0
 	return out
 }
 
-func (s *single) abort(now sim.Time, out []engine.Action) []engine.Action {
-	out = append(out, engine.Action{Kind: engine.ActAbort, Checkpoint: s.current})
+func (s *single) abort(now sim.Time, out []checkpoint.Action) []checkpoint.Action {
+	out = append(out, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: s.current})
 	if !s.unaligned {
-		out = append(out, engine.Action{Kind: engine.ActResume})
+		out = append(out, checkpoint.Action{Kind: checkpoint.ActResume})
 	}
 	for i := range s.received {
 		if s.unaligned && !s.received[i] && !s.ended[i] {
-			out = append(out, engine.Action{Kind: engine.ActStopPersist, Channel: i})
+			out = append(out, checkpoint.Action{Kind: checkpoint.ActStopPersist, Channel: i})
 		}
 	}
 	s.current = 0
 	return out
 }
 
-// Cancel implements engine.BarrierHandler.
-func (s *single) Cancel(ch int, id int64, now sim.Time, out []engine.Action) []engine.Action {
+// Cancel implements checkpoint.BarrierHandler.
+func (s *single) Cancel(ch int, id int64, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	if id < s.highest || (id == s.highest && s.current != id) {
 		return out
 	}
@@ -165,13 +165,13 @@ func (s *single) Cancel(ch int, id int64, now sim.Time, out []engine.Action) []e
 	}
 	// forward the cancellation, also when it is of a newer checkpoint than the
 	// pending one, which was aborted above
-	out = append(out, engine.Action{Kind: engine.ActAbort, Checkpoint: id})
+	out = append(out, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: id})
 	s.highest = id
 	return out
 }
 
-// EndOfPartition implements engine.BarrierHandler.
-func (s *single) EndOfPartition(ch int, now sim.Time, out []engine.Action) []engine.Action {
+// EndOfPartition implements checkpoint.BarrierHandler.
+func (s *single) EndOfPartition(ch int, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	if s.ended[ch] {
 		return out
 	}
@@ -181,22 +181,22 @@ func (s *single) EndOfPartition(ch int, now sim.Time, out []engine.Action) []eng
 	}
 	s.count++
 	if s.unaligned {
-		out = append(out, engine.Action{Kind: engine.ActStopPersist, Channel: ch})
+		out = append(out, checkpoint.Action{Kind: checkpoint.ActStopPersist, Channel: ch})
 	}
 	return s.maybeComplete(now, out)
 }
 
-// Timer implements engine.BarrierHandler: the alignment timeout of a hybrid
+// Timer implements checkpoint.BarrierHandler: the alignment timeout of a hybrid
 // checkpoint.
-func (s *single) Timer(now sim.Time, out []engine.Action) []engine.Action {
+func (s *single) Timer(now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	if s.current != 0 && !s.unaligned && s.timedOut(now) {
 		return s.toUnaligned(out)
 	}
 	return out
 }
 
-// Abort implements engine.BarrierHandler.
-func (s *single) Abort(id int64, now sim.Time, out []engine.Action) []engine.Action {
+// Abort implements checkpoint.BarrierHandler.
+func (s *single) Abort(id int64, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	if s.current != 0 && id > s.current {
 		// a newer checkpoint was aborted: the pending one is subsumed (otherwise
 		// its barriers, older than highest, would be ignored while it stays
@@ -210,11 +210,11 @@ func (s *single) Abort(id int64, now sim.Time, out []engine.Action) []engine.Act
 		return out
 	}
 	if !s.unaligned {
-		out = append(out, engine.Action{Kind: engine.ActResume})
+		out = append(out, checkpoint.Action{Kind: checkpoint.ActResume})
 	}
 	for i := range s.received {
 		if s.unaligned && !s.received[i] && !s.ended[i] {
-			out = append(out, engine.Action{Kind: engine.ActStopPersist, Channel: i})
+			out = append(out, checkpoint.Action{Kind: checkpoint.ActStopPersist, Channel: i})
 		}
 	}
 	s.current = 0

@@ -3,6 +3,7 @@ package protocol
 import (
 	"testing"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/sim"
 	"pgregory.net/rapid"
@@ -15,7 +16,7 @@ import (
 func TestCoordinatorAndTasksStateMachine(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		name := rapid.SampledFrom([]string{"aligned", "unaligned", "hybrid", "atleastonce"}).Draw(rt, "protocol")
-		p, _ := engine.LookupProtocol(name)
+		p, _ := checkpoint.Lookup(name)
 		w := sim.NewWorld(rapid.Uint64().Draw(rt, "seed"))
 		run, err := engine.NewRuntime(w, benchmarkJob(300, 1000, sim.Millisecond)(), engine.Config{Workers: 3, Protocol: p,
 			Net:              sim.NetConfig{Remote: sim.LinkConfig{Latency: 500 * sim.Microsecond}},

@@ -1,7 +1,7 @@
 package protocol
 
 import (
-	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -24,11 +24,11 @@ type tracked struct {
 	n    int
 }
 
-func newTracker(cfg engine.HandlerConfig) *tracker {
+func newTracker(cfg checkpoint.HandlerConfig) *tracker {
 	return &tracker{channels: cfg.Channels, ended: make([]bool, cfg.Channels)}
 }
 
-// Pending implements engine.BarrierHandler: the oldest checkpoint being tracked.
+// Pending implements checkpoint.BarrierHandler: the oldest checkpoint being tracked.
 func (t *tracker) Pending() (int64, bool) {
 	if len(t.pending) == 0 {
 		return 0, false
@@ -36,8 +36,8 @@ func (t *tracker) Pending() (int64, bool) {
 	return t.pending[0].id, true
 }
 
-// Barrier implements engine.BarrierHandler.
-func (t *tracker) Barrier(ch int, b engine.BarrierInfo, now sim.Time, out []engine.Action) []engine.Action {
+// Barrier implements checkpoint.BarrierHandler.
+func (t *tracker) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	id := b.Checkpoint
 	i := 0
 	for i < len(t.pending) && t.pending[i].id != id {
@@ -52,7 +52,7 @@ func (t *tracker) Barrier(ch int, b engine.BarrierInfo, now sim.Time, out []engi
 		}
 		t.latest = id
 		if len(t.pending) >= maxPendingTracked {
-			out = append(out, engine.Action{Kind: engine.ActAbort, Checkpoint: t.pending[0].id})
+			out = append(out, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: t.pending[0].id})
 			t.pending = t.pending[1:]
 			i--
 		}
@@ -68,7 +68,7 @@ func (t *tracker) Barrier(ch int, b engine.BarrierInfo, now sim.Time, out []engi
 
 // complete takes the newest checkpoint whose barriers all arrived; older pending
 // ones are subsumed.
-func (t *tracker) complete(out []engine.Action) []engine.Action {
+func (t *tracker) complete(out []checkpoint.Action) []checkpoint.Action {
 	for i := len(t.pending) - 1; i >= 0; i-- {
 		p := t.pending[i]
 		n := p.n
@@ -81,45 +81,45 @@ func (t *tracker) complete(out []engine.Action) []engine.Action {
 			continue
 		}
 		for _, old := range t.pending[:i] {
-			out = append(out, engine.Action{Kind: engine.ActAbort, Checkpoint: old.id})
+			out = append(out, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: old.id})
 		}
-		out = append(out, engine.Action{Kind: engine.ActCheckpoint, Checkpoint: p.id})
+		out = append(out, checkpoint.Action{Kind: checkpoint.ActCheckpoint, Checkpoint: p.id})
 		t.pending = append(t.pending[:0], t.pending[i+1:]...)
 		return out
 	}
 	return out
 }
 
-// Cancel implements engine.BarrierHandler: as Flink's tracker, a cancellation
+// Cancel implements checkpoint.BarrierHandler: as Flink's tracker, a cancellation
 // aborts its checkpoint and every older pending one; it is forwarded once.
-func (t *tracker) Cancel(ch int, id int64, now sim.Time, out []engine.Action) []engine.Action {
+func (t *tracker) Cancel(ch int, id int64, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	for len(t.pending) > 0 && t.pending[0].id < id {
-		out = append(out, engine.Action{Kind: engine.ActAbort, Checkpoint: t.pending[0].id})
+		out = append(out, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: t.pending[0].id})
 		t.pending = t.pending[1:]
 	}
 	if len(t.pending) > 0 && t.pending[0].id == id {
 		t.pending = t.pending[1:]
-		return append(out, engine.Action{Kind: engine.ActAbort, Checkpoint: id})
+		return append(out, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: id})
 	}
 	if id > t.latest {
 		t.latest = id // its barriers are ignored from now on
-		out = append(out, engine.Action{Kind: engine.ActAbort, Checkpoint: id})
+		out = append(out, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: id})
 	}
 	return out
 }
 
-// EndOfPartition implements engine.BarrierHandler.
-func (t *tracker) EndOfPartition(ch int, now sim.Time, out []engine.Action) []engine.Action {
+// EndOfPartition implements checkpoint.BarrierHandler.
+func (t *tracker) EndOfPartition(ch int, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	t.ended[ch] = true
 	return t.complete(out)
 }
 
-// Timer implements engine.BarrierHandler; the tracker sets none.
-func (t *tracker) Timer(now sim.Time, out []engine.Action) []engine.Action { return out }
+// Timer implements checkpoint.BarrierHandler; the tracker sets none.
+func (t *tracker) Timer(now sim.Time, out []checkpoint.Action) []checkpoint.Action { return out }
 
-// Abort implements engine.BarrierHandler: the task aborted the checkpoint already,
+// Abort implements checkpoint.BarrierHandler: the task aborted the checkpoint already,
 // the tracker forgets it.
-func (t *tracker) Abort(id int64, now sim.Time, out []engine.Action) []engine.Action {
+func (t *tracker) Abort(id int64, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	for i, p := range t.pending {
 		if p.id == id {
 			t.pending = append(t.pending[:i], t.pending[i+1:]...)

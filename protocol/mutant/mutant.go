@@ -4,7 +4,7 @@
 package mutant
 
 import (
-	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/protocol"
 	"github.com/ckptsim/ckptsim/sim"
 )
@@ -15,23 +15,23 @@ type Mutant struct {
 	name string
 	// Doc says what is broken.
 	Doc  string
-	base engine.Protocol
-	drop engine.ActionKind // actions the handler never emits (0: none)
-	mut  engine.Mutation
+	base checkpoint.Protocol
+	drop checkpoint.ActionKind // actions the handler never emits (0: none)
+	mut  checkpoint.Mutation
 }
 
-// Name implements engine.Protocol.
+// Name implements checkpoint.Protocol.
 func (m *Mutant) Name() string { return "mutant/" + m.name }
 
-// Guarantee implements engine.Protocol: mutants claim exactly once, so the oracles
+// Guarantee implements checkpoint.Protocol: mutants claim exactly once, so the oracles
 // hold them to it.
 func (m *Mutant) Guarantee() string { return protocol.ExactlyOnce }
 
-// Mutation implements engine.Mutant.
-func (m *Mutant) Mutation() engine.Mutation { return m.mut }
+// Mutation implements checkpoint.Mutant.
+func (m *Mutant) Mutation() checkpoint.Mutation { return m.mut }
 
-// NewHandler implements engine.Protocol.
-func (m *Mutant) NewHandler(cfg engine.HandlerConfig) engine.BarrierHandler {
+// NewHandler implements checkpoint.Protocol.
+func (m *Mutant) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandler {
 	h := m.base.NewHandler(cfg)
 	if m.drop == 0 {
 		return h
@@ -42,36 +42,36 @@ func (m *Mutant) NewHandler(cfg engine.HandlerConfig) engine.BarrierHandler {
 // All lists the mutants.
 var All = []*Mutant{
 	{name: "aligned-no-block", Doc: "aligned checkpoints that never block a channel at its barrier",
-		base: protocol.Aligned{}, drop: engine.ActBlock},
+		base: protocol.Aligned{}, drop: checkpoint.ActBlock},
 	{name: "unaligned-drop-input-state", Doc: "unaligned checkpoints that forget the input buffers before each channel's barrier",
-		base: protocol.Unaligned{}, drop: engine.ActPersist, mut: engine.Mutation{DropInputState: true}},
+		base: protocol.Unaligned{}, drop: checkpoint.ActPersist, mut: checkpoint.Mutation{DropInputState: true}},
 	{name: "unaligned-drop-output-state", Doc: "unaligned checkpoints that forget the output buffers the barrier overtook",
-		base: protocol.Unaligned{}, mut: engine.Mutation{DropOutputState: true}},
+		base: protocol.Unaligned{}, mut: checkpoint.Mutation{DropOutputState: true}},
 	{name: "sink-early-commit", Doc: "sinks commit at pre-commit, before the checkpoint completes",
-		base: protocol.Aligned{}, mut: engine.Mutation{SinkEarlyCommit: true}},
+		base: protocol.Aligned{}, mut: checkpoint.Mutation{SinkEarlyCommit: true}},
 	{name: "restore-stale-checkpoint", Doc: "recovery restores the checkpoint before the latest",
-		base: protocol.Aligned{}, mut: engine.Mutation{RestoreStale: true}},
+		base: protocol.Aligned{}, mut: checkpoint.Mutation{RestoreStale: true}},
 	{name: "source-offset-off-by-one", Doc: "sources record an offset one past the truth",
-		base: protocol.Aligned{}, mut: engine.Mutation{SourceOffsetShift: 1}},
+		base: protocol.Aligned{}, mut: checkpoint.Mutation{SourceOffsetShift: 1}},
 	{name: "ack-before-upload", Doc: "tasks acknowledge before their upload is durable",
-		base: protocol.Aligned{}, mut: engine.Mutation{AckBeforeUpload: true}},
+		base: protocol.Aligned{}, mut: checkpoint.Mutation{AckBeforeUpload: true}},
 	{name: "complete-without-all-acks", Doc: "the coordinator completes a checkpoint one acknowledgement short",
-		base: protocol.Aligned{}, mut: engine.Mutation{CompleteWithoutAllAcks: true}},
+		base: protocol.Aligned{}, mut: checkpoint.Mutation{CompleteWithoutAllAcks: true}},
 }
 
 func init() {
 	for _, m := range All {
-		engine.RegisterProtocol(m)
+		checkpoint.Register(m)
 	}
 }
 
 // dropping filters one kind of action out of a correct handler.
 type dropping struct {
-	engine.BarrierHandler
-	drop engine.ActionKind
+	checkpoint.BarrierHandler
+	drop checkpoint.ActionKind
 }
 
-func (d *dropping) filter(out []engine.Action, from int) []engine.Action {
+func (d *dropping) filter(out []checkpoint.Action, from int) []checkpoint.Action {
 	keep := out[:from]
 	for _, a := range out[from:] {
 		if a.Kind != d.drop {
@@ -81,22 +81,22 @@ func (d *dropping) filter(out []engine.Action, from int) []engine.Action {
 	return keep
 }
 
-func (d *dropping) Barrier(ch int, b engine.BarrierInfo, now sim.Time, out []engine.Action) []engine.Action {
+func (d *dropping) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	return d.filter(d.BarrierHandler.Barrier(ch, b, now, out), len(out))
 }
 
-func (d *dropping) Cancel(ch int, id int64, now sim.Time, out []engine.Action) []engine.Action {
+func (d *dropping) Cancel(ch int, id int64, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	return d.filter(d.BarrierHandler.Cancel(ch, id, now, out), len(out))
 }
 
-func (d *dropping) EndOfPartition(ch int, now sim.Time, out []engine.Action) []engine.Action {
+func (d *dropping) EndOfPartition(ch int, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	return d.filter(d.BarrierHandler.EndOfPartition(ch, now, out), len(out))
 }
 
-func (d *dropping) Timer(now sim.Time, out []engine.Action) []engine.Action {
+func (d *dropping) Timer(now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	return d.filter(d.BarrierHandler.Timer(now, out), len(out))
 }
 
-func (d *dropping) Abort(id int64, now sim.Time, out []engine.Action) []engine.Action {
+func (d *dropping) Abort(id int64, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	return d.filter(d.BarrierHandler.Abort(id, now, out), len(out))
 }

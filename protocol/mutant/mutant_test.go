@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/sim"
 )
@@ -27,7 +28,7 @@ func job() *engine.Job {
 // verdict runs the job with worker crashes shortly after some checkpoints and
 // reports whether an exactly-once oracle failed: state differs from the fault-free
 // run, or the verifying sink saw duplicates, losses or reordering.
-func verdict(t *testing.T, p engine.Protocol, seed uint64) string {
+func verdict(t *testing.T, p checkpoint.Protocol, seed uint64) string {
 	t.Helper()
 	runOnce := func(faulty bool) (map[uint64]int64, engine.Verifier, bool) {
 		w := sim.NewWorld(seed)
@@ -92,7 +93,7 @@ func TestMutantsAreCaught(t *testing.T) {
 
 func TestCorrectProtocolsPassTheMutantHarness(t *testing.T) {
 	for _, name := range []string{"aligned", "unaligned", "hybrid"} {
-		p, _ := engine.LookupProtocol(name)
+		p, _ := checkpoint.Lookup(name)
 		for seed := uint64(1); seed <= 4; seed++ {
 			if why := verdict(t, p, seed); why != "" {
 				t.Fatalf("%s failed with seed %d: %s", name, seed, why)
