@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -649,7 +650,7 @@ func (t *Task) takeCheckpoint(id int64, unaligned bool, overtakeAt sim.Time) {
 // aligned; ahead of it when unaligned, persisting what it overtook. Pointwise
 // (forward, broadcast) edges stay aligned, as in Flink.
 func (t *Task) forwardBarrier(f *inflight) {
-	blocking := !f.unaligned && t.rt.cfg.Protocol.Guarantee() == "exactly-once"
+	blocking := !f.unaligned && t.rt.cfg.Protocol.Guarantee() == checkpoint.ExactlyOnce
 	for oi, o := range t.outs {
 		o.flush()
 		f.snap.OutputState[oi] = make([][]Record, len(o.channels))

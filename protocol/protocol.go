@@ -6,12 +6,6 @@ package protocol
 
 import "github.com/ckptsim/ckptsim/checkpoint"
 
-// Guarantees a protocol can promise.
-const (
-	ExactlyOnce = "exactly-once"
-	AtLeastOnce = "at-least-once"
-)
-
 func init() {
 	checkpoint.Register(Aligned{})
 	checkpoint.Register(Unaligned{})
@@ -28,7 +22,7 @@ type Aligned struct{}
 func (Aligned) Name() string { return "aligned" }
 
 // Guarantee implements checkpoint.Protocol.
-func (Aligned) Guarantee() string { return ExactlyOnce }
+func (Aligned) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }
 
 // NewHandler implements checkpoint.Protocol.
 func (Aligned) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandler {
@@ -45,7 +39,7 @@ type Unaligned struct{}
 func (Unaligned) Name() string { return "unaligned" }
 
 // Guarantee implements checkpoint.Protocol.
-func (Unaligned) Guarantee() string { return ExactlyOnce }
+func (Unaligned) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }
 
 // NewHandler implements checkpoint.Protocol.
 func (Unaligned) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandler {
@@ -63,7 +57,7 @@ type Hybrid struct{}
 func (Hybrid) Name() string { return "hybrid" }
 
 // Guarantee implements checkpoint.Protocol.
-func (Hybrid) Guarantee() string { return ExactlyOnce }
+func (Hybrid) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }
 
 // NewHandler implements checkpoint.Protocol.
 func (Hybrid) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandler {
@@ -83,7 +77,7 @@ type AtLeastOnceProtocol struct{}
 func (AtLeastOnceProtocol) Name() string { return "atleastonce" }
 
 // Guarantee implements checkpoint.Protocol.
-func (AtLeastOnceProtocol) Guarantee() string { return AtLeastOnce }
+func (AtLeastOnceProtocol) Guarantee() checkpoint.Guarantee { return checkpoint.AtLeastOnce }
 
 // NewHandler implements checkpoint.Protocol.
 func (AtLeastOnceProtocol) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandler {

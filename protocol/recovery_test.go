@@ -137,7 +137,7 @@ func TestRecoveryExactlyOnce(t *testing.T) {
 				if got.Lost != 0 {
 					t.Errorf("%d records lost", got.Lost)
 				}
-				if p.Guarantee() == AtLeastOnce {
+				if p.Guarantee() == checkpoint.AtLeastOnce {
 					return
 				}
 				if d := cmp.Diff(ref.State, got.State); d != "" {
@@ -186,7 +186,7 @@ func TestRecoveryBackpressuredHeapAndPebble(t *testing.T) {
 				if got.Lost != 0 {
 					t.Fatalf("%d records lost", got.Lost)
 				}
-				if p.Guarantee() == AtLeastOnce {
+				if p.Guarantee() == checkpoint.AtLeastOnce {
 					for r, n := range ref.Output {
 						if got.Output[r] < n {
 							t.Fatalf("at-least-once lost output %+v", r)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/faults"
 	_ "github.com/ckptsim/ckptsim/protocol"        // registers the built-in protocols
@@ -174,7 +175,7 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 		}
 		res.Checks = append(res.Checks, c)
 	}
-	if opts.CheckRestorePoints && ref != nil && p.Guarantee() == "exactly-once" {
+	if opts.CheckRestorePoints && ref != nil && p.Guarantee() == checkpoint.ExactlyOnce {
 		res.Checks = append(res.Checks, restorePointsCheck(setup, seed, got, ref, opts.MaxRestorePoints))
 	}
 	res.Outcome = outcome(setup, got, res.Checks)
@@ -246,7 +247,7 @@ func outcome(setup *Setup, got *Observation, cs []Check) string {
 // output equal the reference, no duplicate, loss or reordering beyond the
 // reference's. At-least-once: output is a superset of the reference. Always:
 // liveness (a bounded job finishes; a checkpoint completes after the faults heal).
-func checks(setup *Setup, guarantee string, got, ref *Observation) []Check {
+func checks(setup *Setup, guarantee checkpoint.Guarantee, got, ref *Observation) []Check {
 	var cs []Check
 	if setup.Expect == OutcomeJobFails {
 		c := Check{Name: "job-fails", OK: got.Failed, Detail: got.Reason}
@@ -269,7 +270,7 @@ func checks(setup *Setup, guarantee string, got, ref *Observation) []Check {
 	if ref == nil {
 		return cs
 	}
-	if guarantee == "exactly-once" {
+	if guarantee == checkpoint.ExactlyOnce {
 		cs = append(cs, stateCheck(ref, got), outputCheck(ref, got, false))
 	} else {
 		cs = append(cs, outputCheck(ref, got, true))
@@ -356,7 +357,7 @@ func outputCheck(ref, got *Observation, superset bool) Check {
 
 // verifierCheck compares the verifying sinks' counts with the reference's. Order is
 // compared only when the run keeps the reference's topology (no rescale).
-func verifierCheck(guarantee string, ref, got *Observation, order bool) Check {
+func verifierCheck(guarantee checkpoint.Guarantee, ref, got *Observation, order bool) Check {
 	c := Check{Name: "verifying-sink", OK: true}
 	var parts []string
 	for _, sink := range sortedMapKeys(ref.Verify) {
@@ -365,7 +366,7 @@ func verifierCheck(guarantee string, ref, got *Observation, order bool) Check {
 			g.Duplicates, g.OutOfOrder, r.Duplicates, r.OutOfOrder))
 		// reordering is checked where the topology keeps per-split order (the
 		// reference has none); elsewhere parallel channels interleave freely
-		if guarantee == "exactly-once" && (g.Duplicates != r.Duplicates || (order && r.OutOfOrder == 0 && g.OutOfOrder > 0)) {
+		if guarantee == checkpoint.ExactlyOnce && (g.Duplicates != r.Duplicates || (order && r.OutOfOrder == 0 && g.OutOfOrder > 0)) {
 			c.OK = false
 		}
 		if g.Unique() < r.Unique() {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/faults"
 	"github.com/ckptsim/ckptsim/sim"
@@ -363,7 +364,7 @@ func positiveInt(fs *fileState, path, what string, n int64) error {
 	return nil
 }
 
-func (s *Scenario) planJob(conf *confState, fs *fileState, guarantee string) (*jobPlan, error) {
+func (s *Scenario) planJob(conf *confState, fs *fileState, guarantee checkpoint.Guarantee) (*jobPlan, error) {
 	jp := &jobPlan{name: s.Name, maxPar: engine.DefaultMaxParallelism, byName: map[string]*vertexPlan{}, rescale: map[string]int{}}
 	if err := positiveInt(fs, "job.max-parallelism", "max-parallelism", int64(s.Job.MaxParallelism)); err != nil {
 		return nil, err
@@ -663,7 +664,7 @@ func (s *Scenario) planJob(conf *confState, fs *fileState, guarantee string) (*j
 		case "sink":
 			switch op.Sink {
 			case "":
-				if guarantee == "at-least-once" {
+				if guarantee == checkpoint.AtLeastOnce {
 					v.sink.Kind = engine.SinkCollect
 				} else {
 					v.sink.Kind = engine.SinkTwoPhaseCommit

@@ -25,7 +25,7 @@ func (m *Mutant) Name() string { return "mutant/" + m.name }
 
 // Guarantee implements checkpoint.Protocol: mutants claim exactly once, so the oracles
 // hold them to it.
-func (m *Mutant) Guarantee() string { return protocol.ExactlyOnce }
+func (m *Mutant) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }
 
 // Mutation implements checkpoint.Mutant.
 func (m *Mutant) Mutation() checkpoint.Mutation { return m.mut }

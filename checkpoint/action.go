@@ -1,0 +1,86 @@
+package checkpoint
+
+import (
+	"fmt"
+
+	"github.com/ckptsim/ckptsim/sim"
+)
+
+// ActionKind is what a barrier handler asks the task to do.
+type ActionKind uint8
+
+// Actions of barrier handlers.
+const (
+	// ActBlock: do not consume channel Channel until resumed (its barrier arrived
+	// and the checkpoint is aligned).
+	ActBlock ActionKind = iota + 1
+	// ActResume: consume every blocked channel again (and let their senders go on).
+	ActResume
+	// ActCheckpoint: take checkpoint Checkpoint now: forward the barrier (as a
+	// priority event when Unaligned), snapshot, upload, acknowledge. When At is
+	// set, an aligned barrier still queued at an output at time At overtakes the
+	// data before it (the aligned checkpoint timeout on the output side).
+	ActCheckpoint
+	// ActPersist: channel Channel's barrier has not arrived yet and the checkpoint
+	// is unaligned: its queued and arriving buffers are input channel state until
+	// its barrier arrives.
+	ActPersist
+	// ActPrioritize: the checkpoint became unaligned while channel Channel's
+	// barrier is still upstream: ask for it to overtake the data before it.
+	ActPrioritize
+	// ActStopPersist: channel Channel's barrier arrived: stop persisting it.
+	ActStopPersist
+	// ActAbort: give up checkpoint Checkpoint and tell the consumers (cancellation
+	// barrier).
+	ActAbort
+	// ActTimer: call Timer at time At.
+	ActTimer
+)
+
+func (k ActionKind) String() string {
+	switch k {
+	case ActBlock:
+		return "block"
+	case ActResume:
+		return "resume"
+	case ActCheckpoint:
+		return "checkpoint"
+	case ActPersist:
+		return "persist"
+	case ActPrioritize:
+		return "prioritize"
+	case ActStopPersist:
+		return "stop-persist"
+	case ActAbort:
+		return "abort"
+	case ActTimer:
+		return "timer"
+	}
+	return fmt.Sprintf("action(%d)", k)
+}
+
+// Action is one step a barrier handler asks of its task.
+type Action struct {
+	Kind       ActionKind
+	Channel    int
+	Checkpoint int64
+	Unaligned  bool
+	At         sim.Time
+}
+
+func (a Action) String() string {
+	switch a.Kind {
+	case ActBlock, ActPersist, ActStopPersist, ActPrioritize:
+		return fmt.Sprintf("%v ch=%d", a.Kind, a.Channel)
+	case ActCheckpoint:
+		if a.Unaligned {
+			return fmt.Sprintf("checkpoint %d unaligned", a.Checkpoint)
+		}
+		return fmt.Sprintf("checkpoint %d aligned", a.Checkpoint)
+	case ActAbort:
+		return fmt.Sprintf("abort %d", a.Checkpoint)
+	case ActTimer:
+		return fmt.Sprintf("timer at %v", a.At)
+	}
+	return a.Kind.String()
+}

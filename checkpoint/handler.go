@@ -1,0 +1,41 @@
+package checkpoint
+
+import "github.com/ckptsim/ckptsim/sim"
+
+// HandlerConfig describes the inputs of one task to its barrier handler.
+type HandlerConfig struct {
+	// Channels is the number of input channels, numbered across the task's gates.
+	Channels int
+	// Pointwise marks channels of forward and broadcast edges, which Flink keeps
+	// aligned even for unaligned checkpoints.
+	Pointwise []bool
+	// AlignedTimeout is execution.checkpointing.aligned-checkpoint-timeout for
+	// protocols that switch from aligned to unaligned.
+	AlignedTimeout sim.Duration
+}
+
+// BarrierInfo is what a handler learns of a barrier.
+type BarrierInfo struct {
+	Checkpoint int64
+	Created    sim.Time // when the coordinator triggered the checkpoint
+	Unaligned  bool     // the barrier was sent as an overtaking (unaligned) barrier
+}
+
+// BarrierHandler is the per-task core of a protocol: a pure state machine. Each
+// method receives one input and appends the resulting actions to out; it never
+// calls the simulator or the task.
+type BarrierHandler interface {
+	// Barrier handles the barrier of a checkpoint arriving on channel ch.
+	Barrier(ch int, b BarrierInfo, now sim.Time, out []Action) []Action
+	// Cancel handles a cancellation barrier of checkpoint id on channel ch.
+	Cancel(ch int, id int64, now sim.Time, out []Action) []Action
+	// EndOfPartition handles the end of channel ch.
+	EndOfPartition(ch int, now sim.Time, out []Action) []Action
+	// Timer handles a timer the handler asked for with ActTimer.
+	Timer(now sim.Time, out []Action) []Action
+	// Abort tells the handler that the task aborted checkpoint id (coordinator
+	// abort, subsumption); it forgets the checkpoint.
+	Abort(id int64, now sim.Time, out []Action) []Action
+	// Pending is the checkpoint the handler is aligning, if any.
+	Pending() (id int64, ok bool)
+}
