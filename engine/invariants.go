@@ -19,7 +19,7 @@ func (rt *Runtime) TriggerCheckpoint() { rt.coord.trigger() }
 //   - a task collecting the barriers of checkpoint n has taken no later one (no
 //     snapshot of n+1 while n is pending);
 //   - completed checkpoint ids increase;
-//   - aligned checkpoints persist no in-flight data;
+//   - a subtask's checkpoint that stayed aligned persisted no in-flight data;
 //   - a blocked input channel belongs to a checkpoint being aligned.
 func (rt *Runtime) CheckInvariants() []string {
 	if rt.inv.latest == nil {
@@ -55,8 +55,10 @@ func (rt *Runtime) CheckInvariants() []string {
 			bad = append(bad, fmt.Sprintf("checkpoint %d completed after checkpoint %d", st.ID, rt.inv.completed))
 		}
 		rt.inv.completed = st.ID
-		if rt.cfg.Protocol != nil && rt.cfg.Protocol.Name() == "aligned" && st.PersistedData > 0 {
-			bad = append(bad, fmt.Sprintf("aligned checkpoint %d persisted %d bytes of in-flight data", st.ID, st.PersistedData))
+		for _, sub := range st.Subtasks {
+			if !sub.Unaligned && sub.PersistedBytes > 0 {
+				bad = append(bad, fmt.Sprintf("%s: aligned checkpoint %d persisted %d bytes of in-flight data", sub.Task, st.ID, sub.PersistedBytes))
+			}
 		}
 	}
 	rt.inv.stats = len(stats)
