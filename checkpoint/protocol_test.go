@@ -57,3 +57,18 @@ func TestRegistry(t *testing.T) {
 	}()
 	Register(fake{"test/registry"})
 }
+
+func TestFailureReasons(t *testing.T) {
+	counts := map[FailureReason]bool{ReasonExpired: true, ReasonDeclined: true, ReasonFinalizeFailed: true,
+		ReasonSubsumed: false, ReasonJobFailover: false}
+	seen := map[string]bool{}
+	for r, want := range counts {
+		if r.Counts() != want {
+			t.Errorf("%v.Counts() = %v, want %v", r, r.Counts(), want)
+		}
+		if seen[r.String()] || strings.HasPrefix(r.String(), "reason(") {
+			t.Errorf("%d has the name %q", r, r)
+		}
+		seen[r.String()] = true
+	}
+}

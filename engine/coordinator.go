@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -33,8 +34,10 @@ const (
 type CheckpointStats struct {
 	ID     int64
 	Status CheckpointStatus
-	// Reason says why a failed checkpoint failed (expired, declined, subsumed,
-	// job failover, ...).
+	// Failure is why a failed checkpoint failed; Reason says it in words, with
+	// what caused it (the task that declined, the failure that caused the
+	// failover).
+	Failure      checkpoint.FailureReason
 	Reason       string
 	TriggerAt    sim.Time
 	LatestAck    sim.Time
@@ -279,7 +282,7 @@ func (c *Coordinator) Handle(ev sim.Event) {
 		}
 	case evCoordTimeout:
 		if p := c.find(ev.A); p != nil && !p.writing {
-			c.fail(p, "expired", true)
+			c.fail(p, checkpoint.ReasonExpired, "expired")
 		}
 	case evCoordMetadata:
 		c.metadataWritten(ev.A, ev.B)
@@ -360,7 +363,7 @@ func (c *Coordinator) receive(m *message) {
 		}
 	case msgDecline:
 		if p := c.find(m.id); p != nil {
-			c.fail(p, "declined by "+rt.tasks[m.task].name, true)
+			c.fail(p, checkpoint.ReasonDeclined, "declined by "+rt.tasks[m.task].name)
 		}
 	case msgAck:
 		p := c.find(m.id)
@@ -415,7 +418,7 @@ func (c *Coordinator) metadataWritten(id int64, status int64) {
 		return
 	}
 	if status != sim.StoreOK {
-		c.fail(p, "metadata write failed", true)
+		c.fail(p, checkpoint.ReasonFinalizeFailed, "metadata write failed")
 		return
 	}
 	blob, _ := c.rt.store.Lookup(metadataName(id))
@@ -425,7 +428,7 @@ func (c *Coordinator) metadataWritten(id int64, status int64) {
 	// older pending checkpoints are subsumed
 	for _, old := range append([]*pendingCheckpoint(nil), c.pending...) {
 		if old.id < id {
-			c.fail(old, "subsumed", false)
+			c.fail(old, checkpoint.ReasonSubsumed, "subsumed")
 		}
 	}
 	c.completed = append(c.completed, cp)
@@ -475,12 +478,12 @@ func (c *Coordinator) remove(p *pendingCheckpoint) {
 	}
 }
 
-// fail aborts a pending checkpoint; counted failures may fail the job.
-func (c *Coordinator) fail(p *pendingCheckpoint, reason string, counts bool) {
+// fail aborts a pending checkpoint; failures that count may fail the job.
+func (c *Coordinator) fail(p *pendingCheckpoint, why checkpoint.FailureReason, reason string) {
 	c.remove(p)
 	st := p.stats
 	st.Status = StatusFailed
-	st.Reason = reason
+	st.Failure, st.Reason = why, reason
 	st.CompletedAt = c.rt.w.Now()
 	st.Duration = st.CompletedAt.Sub(st.TriggerAt)
 	c.stats = append(c.stats, st)
@@ -491,7 +494,7 @@ func (c *Coordinator) fail(p *pendingCheckpoint, reason string, counts bool) {
 	for _, t := range c.rt.tasks {
 		c.tell(t, evAbortCkpt, p.id, 0)
 	}
-	if !counts {
+	if !why.Counts() {
 		return
 	}
 	c.failedRun++
@@ -523,7 +526,7 @@ func (c *Coordinator) abortAll(reason string) {
 		c.remove(p)
 		st := p.stats
 		st.Status = StatusFailed
-		st.Reason = reason
+		st.Failure, st.Reason = checkpoint.ReasonJobFailover, reason
 		st.CompletedAt = c.rt.w.Now()
 		st.Duration = st.CompletedAt.Sub(st.TriggerAt)
 		c.stats = append(c.stats, st)

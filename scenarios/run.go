@@ -531,10 +531,10 @@ func fill(res *Result, o *Observation) {
 		res.Coverage = append(res.Coverage, sortedMapKeys(o.Injector.Reached)...)
 	}
 	for _, st := range rt.Coordinator().Stats() {
-		if st.Status == engine.StatusFailed && strings.Contains(st.Reason, "expired") {
+		if st.Failure == checkpoint.ReasonExpired {
 			res.Coverage = append(res.Coverage, "checkpoint-timeout")
 		}
-		if st.Status == engine.StatusFailed && strings.Contains(st.Reason, "subsumed") {
+		if st.Failure == checkpoint.ReasonSubsumed {
 			res.Coverage = append(res.Coverage, "subsumed-checkpoint")
 		}
 	}
