@@ -25,7 +25,7 @@ type Config struct {
 	// StateBackend is heap (default) or pebble.
 	StateBackend string
 	// Protocol is the checkpoint protocol; nil disables checkpointing.
-	Protocol   Protocol
+	Protocol   checkpoint.Protocol
 	Checkpoint CheckpointConfig
 	Restart    RestartConfig
 	// Store is the remote checkpoint store (default 20 ms latency, 200 MB/s).

@@ -24,8 +24,8 @@ const (
 // checkpointing is a task's side of the checkpoint protocol: the barrier handler
 // and what executing its actions needs.
 type checkpointing struct {
-	handler    BarrierHandler
-	actions    []Action
+	handler    checkpoint.BarrierHandler
+	actions    []checkpoint.Action
 	chans      []*sim.Channel // input channels numbered across gates
 	gateBase   []int          // first channel number of each gate
 	blocking   []bool         // the sender stopped after a blocking barrier
@@ -226,7 +226,7 @@ func (t *Task) initCheckpointing() {
 	c.captured = make([]int64, n)
 	c.capturedIn = make([]int64, n)
 	c.upTo = make([]int64, n)
-	c.handler = p.NewHandler(HandlerConfig{Channels: n, Pointwise: pointwise, AlignedTimeout: t.rt.cfg.Checkpoint.AlignedTimeout})
+	c.handler = p.NewHandler(checkpoint.HandlerConfig{Channels: n, Pointwise: pointwise, AlignedTimeout: t.rt.cfg.Checkpoint.AlignedTimeout})
 	t.ck = c
 }
 
@@ -267,7 +267,7 @@ func (t *Task) onBarrier(ig *inputGate, ch *sim.Channel, m sim.Msg, ev *StreamEv
 		// state, so the channel's persistence ends with the last of them
 		c.upTo[idx] = ev.OvertakenUpTo
 	}
-	c.actions = c.handler.Barrier(idx, BarrierInfo{Checkpoint: ev.Checkpoint, Created: ev.Time, Unaligned: ev.Unaligned}, now, c.actions[:0])
+	c.actions = c.handler.Barrier(idx, checkpoint.BarrierInfo{Checkpoint: ev.Checkpoint, Created: ev.Time, Unaligned: ev.Unaligned}, now, c.actions[:0])
 	t.execute(c.actions)
 	if f := c.find(ev.Checkpoint); f != nil && f.unaligned {
 		for _, q := range overtaken {
@@ -315,19 +315,19 @@ func (t *Task) onEndOfPartitionCkpt(ig *inputGate, ch *sim.Channel) {
 }
 
 // execute carries out barrier handler actions.
-func (t *Task) execute(acts []Action) {
+func (t *Task) execute(acts []checkpoint.Action) {
 	c := t.ck
 	now := t.rt.w.Now()
 	for _, a := range acts {
 		switch a.Kind {
-		case ActBlock:
+		case checkpoint.ActBlock:
 			if a.Channel < len(c.held) {
 				c.held[a.Channel] = true
 			}
 			if !c.aligning {
 				c.aligning, c.alignBytes = true, 0
 			}
-		case ActResume:
+		case checkpoint.ActResume:
 			c.aligning = false
 			for i := range c.held {
 				c.held[i] = false
@@ -336,7 +336,7 @@ func (t *Task) execute(acts []Action) {
 					c.chans[i].Resume()
 				}
 			}
-		case ActCheckpoint:
+		case checkpoint.ActCheckpoint:
 			t.takeCheckpoint(a.Checkpoint, a.Unaligned, a.At)
 			if !a.Unaligned && a.At > 0 && len(t.outs) > 0 {
 				at := a.At
@@ -345,7 +345,7 @@ func (t *Task) execute(acts []Action) {
 				}
 				t.node.Schedule(at, t, evOutputTimeout, a.Checkpoint, 0)
 			}
-		case ActPersist:
+		case checkpoint.ActPersist:
 			id := a.Checkpoint
 			if id == 0 {
 				id = c.latest // the checkpoint just taken in this batch of actions
@@ -354,16 +354,16 @@ func (t *Task) execute(acts []Action) {
 				c.persisting[a.Channel] = f.id
 				f.persistOpen++
 			}
-		case ActStopPersist:
+		case checkpoint.ActStopPersist:
 			if a.Channel < len(c.upTo) && c.upTo[a.Channel] > t.capturedSeq(a.Channel, c.persisting[a.Channel]) {
 				break // overtaken buffers still to come end the persistence
 			}
 			t.stopPersist(a.Channel)
-		case ActPrioritize:
+		case checkpoint.ActPrioritize:
 			t.prioritize(a.Channel, a.Checkpoint)
-		case ActAbort:
+		case checkpoint.ActAbort:
 			t.abortLocal(a.Checkpoint, true)
-		case ActTimer:
+		case checkpoint.ActTimer:
 			at := a.At
 			if at < now {
 				at = now
@@ -810,7 +810,7 @@ func (t *Task) handleCheckpointEvent(ev sim.Event) {
 		}
 		c.firstAt[ev.A] = now
 		c.created[ev.A] = sim.Time(ev.B)
-		c.actions = c.handler.Barrier(0, BarrierInfo{Checkpoint: ev.A, Created: sim.Time(ev.B)}, now, c.actions[:0])
+		c.actions = c.handler.Barrier(0, checkpoint.BarrierInfo{Checkpoint: ev.A, Created: sim.Time(ev.B)}, now, c.actions[:0])
 		t.execute(c.actions)
 		t.uploadReady()
 		t.wake()

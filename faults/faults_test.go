@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	_ "github.com/ckptsim/ckptsim/protocol"
 	"github.com/ckptsim/ckptsim/sim"
@@ -60,7 +61,7 @@ func TestRandomIsAFunctionOfTheSeed(t *testing.T) {
 }
 
 func testRuntime(t *testing.T) *engine.Runtime {
-	p, _ := engine.LookupProtocol("aligned")
+	p, _ := checkpoint.Lookup("aligned")
 	j := engine.NewJob("t")
 	j.Source("src", engine.SourceSpec{Splits: 2, Records: 500, Rate: 1000}).Parallelism(2).
 		KeyBy().Sum("sum").Parallelism(2).Sink("out", engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit})

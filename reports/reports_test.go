@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	_ "github.com/ckptsim/ckptsim/protocol"
 	"github.com/ckptsim/ckptsim/scenarios"
@@ -20,7 +21,7 @@ func smallRuns(t *testing.T) *Tables {
 	t.Helper()
 	var tables Tables
 	for _, name := range []string{"aligned", "unaligned", "hybrid"} {
-		p, _ := engine.LookupProtocol(name)
+		p, _ := checkpoint.Lookup(name)
 		j := engine.NewJob("report")
 		j.Source("src", engine.SourceSpec{Splits: 2, Records: 3000, RecordSize: 1024}).Parallelism(2).
 			Rebalance().Map("map", nil).Parallelism(2).

@@ -4,12 +4,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/checkpoint"
 )
 
 func mutantNames() []string {
 	var out []string
-	for _, n := range engine.ProtocolNames() {
+	for _, n := range checkpoint.Names() {
 		if strings.HasPrefix(n, "mutant/") {
 			out = append(out, n)
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/sim"
 	"github.com/google/go-cmp/cmp"
@@ -115,7 +116,7 @@ func TestRegistrySetup(t *testing.T) {
 				t.Errorf("%s: NewJob returns shared graphs", sc.Name)
 			}
 			cfg := st.Config
-			if cfg.Protocol, err = engine.LookupProtocol(st.Protocol); err != nil {
+			if cfg.Protocol, err = checkpoint.Lookup(st.Protocol); err != nil {
 				t.Fatal(err)
 			}
 			rt, err := engine.NewRuntime(sim.NewWorld(1), j1, cfg)

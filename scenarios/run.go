@@ -71,7 +71,7 @@ func Execute(setup *Setup, seed uint64, withFaults bool) (*Observation, error) {
 // execute is Execute with an observer attached before the run starts.
 func execute(setup *Setup, seed uint64, withFaults bool, attach func(*engine.Runtime)) (*Observation, error) {
 	cfg := setup.Config
-	p, err := engine.LookupProtocol(setup.Protocol)
+	p, err := checkpoint.Lookup(setup.Protocol)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	if opts.Seed != 0 {
 		seed = opts.Seed
 	}
-	p, err := engine.LookupProtocol(setup.Protocol)
+	p, err := checkpoint.Lookup(setup.Protocol)
 	if err != nil {
 		return nil, err
 	}

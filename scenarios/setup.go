@@ -295,7 +295,7 @@ func (s *Scenario) setup(override string, fs *fileState) (*Setup, error) {
 	if override != "" {
 		protoName = override
 	}
-	proto, err := engine.LookupProtocol(protoName)
+	proto, err := checkpoint.Lookup(protoName)
 	if err != nil {
 		return nil, perr("", "%v", err)
 	}

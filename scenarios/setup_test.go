@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/sim"
 )
@@ -280,7 +281,7 @@ rescale: {a: 2, mn: 1}
 		t.Errorf("flat-map copies %+v", copies)
 	}
 	// Deployable at both parallelisms.
-	p, _ := engine.LookupProtocol("aligned")
+	p, _ := checkpoint.Lookup("aligned")
 	cfg := st.Config
 	cfg.Protocol = p
 	if _, err := engine.NewRuntime(sim.NewWorld(1), j, cfg); err != nil {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/spf13/cobra"
 )
@@ -72,8 +72,8 @@ func protocolsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			for _, name := range engine.ProtocolNames() {
-				p, err := engine.LookupProtocol(name)
+			for _, name := range checkpoint.Names() {
+				p, err := checkpoint.Lookup(name)
 				if err != nil {
 					return failErr("%v", err)
 				}

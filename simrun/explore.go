@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/reports"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/spf13/cobra"
@@ -50,13 +50,13 @@ is the unsharded run, and results merge by seed.`,
 			}
 			switch {
 			case protocol == "all" || protocol == "":
-			case strings.HasPrefix(protocol, "mutant/") || contains(engine.ProtocolNames(), protocol):
-				if _, err := engine.LookupProtocol(protocol); err != nil {
+			case strings.HasPrefix(protocol, "mutant/") || contains(checkpoint.Names(), protocol):
+				if _, err := checkpoint.Lookup(protocol); err != nil {
 					return usageErr("%v", err)
 				}
 				opts.Protocol = protocol
 			default:
-				_, err := engine.LookupProtocol(protocol)
+				_, err := checkpoint.Lookup(protocol)
 				return usageErr("%v", err)
 			}
 			i, n, err := parseShard(shard, shards)

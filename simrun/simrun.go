@@ -16,7 +16,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/checkpoint"
 	_ "github.com/ckptsim/ckptsim/protocol" // registers the built-in protocols
 	"github.com/spf13/cobra"
 )
@@ -43,12 +43,12 @@ func failErr(format string, args ...any) error {
 // output and error, with protocols registered beside the built-in ones, and
 // returns the exit code: 0 all checks passed, 1 a check failed, 2 a usage or
 // input error (a protocol whose name is already taken by another is one).
-func Main(args []string, protocols ...engine.Protocol) int {
+func Main(args []string, protocols ...checkpoint.Protocol) int {
 	return Run(args, os.Stdout, os.Stderr, protocols...)
 }
 
 // Run is Main writing to stdout and stderr; tests call it in process.
-func Run(args []string, stdout, stderr io.Writer, protocols ...engine.Protocol) int {
+func Run(args []string, stdout, stderr io.Writer, protocols ...checkpoint.Protocol) int {
 	if err := register(protocols); err != nil {
 		fmt.Fprintln(stderr, "simrun:", err)
 		return 2
@@ -58,25 +58,25 @@ func Run(args []string, stdout, stderr io.Writer, protocols ...engine.Protocol) 
 
 // register adds protocols to the engine's registry; registering the same protocol
 // again is not an error, another one under a taken name is.
-func register(protocols []engine.Protocol) error {
+func register(protocols []checkpoint.Protocol) error {
 	for _, p := range protocols {
 		if p == nil {
 			return fmt.Errorf("a nil protocol was passed to simrun.Main")
 		}
-		if have, err := engine.LookupProtocol(p.Name()); err == nil {
+		if have, err := checkpoint.Lookup(p.Name()); err == nil {
 			if !sameProtocol(have, p) {
 				return fmt.Errorf("protocol %q is already registered (pick another name)", p.Name())
 			}
 			continue
 		}
-		engine.RegisterProtocol(p)
+		checkpoint.Register(p)
 	}
 	return nil
 }
 
 // sameProtocol compares two protocol values; values of types that cannot be
 // compared are different.
-func sameProtocol(a, b engine.Protocol) (same bool) {
+func sameProtocol(a, b checkpoint.Protocol) (same bool) {
 	defer func() {
 		if recover() != nil {
 			same = false

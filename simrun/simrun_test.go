@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/reports"
 	"github.com/ckptsim/ckptsim/scenarios"
 )
@@ -472,7 +472,7 @@ func firstDiff(a, b string) int {
 // renamed is a built-in protocol under another name: a protocol from outside the
 // repository, as a user's main passes it to Main.
 type renamed struct {
-	engine.Protocol
+	checkpoint.Protocol
 	name string
 }
 
@@ -481,7 +481,7 @@ func (r renamed) Name() string { return r.name }
 // TestRunWithExtraProtocol: a protocol passed to Run is listed and runs like a
 // built-in one; another protocol under a taken name is refused with exit 2.
 func TestRunWithExtraProtocol(t *testing.T) {
-	aligned, err := engine.LookupProtocol("aligned")
+	aligned, err := checkpoint.Lookup("aligned")
 	if err != nil {
 		t.Fatal(err)
 	}

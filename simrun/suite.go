@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/faults"
 	"github.com/ckptsim/ckptsim/reports"
@@ -114,7 +115,7 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 func suiteProtocols(asked []string) ([]string, error) {
 	if len(asked) == 0 {
 		var names []string
-		for _, n := range engine.ProtocolNames() {
+		for _, n := range checkpoint.Names() {
 			if !strings.HasPrefix(n, mutantPrefix) {
 				names = append(names, n)
 			}
@@ -124,7 +125,7 @@ func suiteProtocols(asked []string) ([]string, error) {
 	seen := map[string]bool{}
 	var names []string
 	for _, n := range asked {
-		if _, err := engine.LookupProtocol(n); err != nil {
+		if _, err := checkpoint.Lookup(n); err != nil {
 			return nil, usageErr("--protocols: %v", err)
 		}
 		if !seen[n] {
