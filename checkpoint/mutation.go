@@ -21,6 +21,15 @@ type Mutation struct {
 	// DropInputState: buffers a priority barrier overtook at the receiver are not
 	// persisted.
 	DropInputState bool
+	// OvertakenDropLast: a barrier that overtakes output buffers at its sender
+	// (unaligned, or an aligned barrier timing out in the output queue) persists
+	// every overtaken buffer but the last one.
+	OvertakenDropLast bool
+	// NotifyBeforeMetadata: the coordinator notifies the tasks that a checkpoint
+	// completed as soon as every task acknowledged it, before its metadata is
+	// durable; a failed write or a coordinator crash then leaves committed
+	// transactions of a checkpoint that never completed.
+	NotifyBeforeMetadata bool
 }
 
 // Mutant is implemented by protocols that carry a Mutation: the deliberately

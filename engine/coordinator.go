@@ -408,6 +408,14 @@ func (c *Coordinator) writeMetadata(p *pendingCheckpoint) {
 		}
 	}
 	c.rt.store.Put(c.node, metadataName(p.id), sim.Blob{Size: 1024, Data: cp}, c, evCoordMetadata, p.id)
+	if h := c.rt.Hooks.MetadataWriting; h != nil {
+		h(p.id)
+	}
+	if c.rt.mutation().NotifyBeforeMetadata {
+		for _, t := range c.rt.tasks { // mutant: completion announced before it is durable
+			c.tell(t, evNotify, p.id, 0)
+		}
+	}
 }
 
 func metadataName(id int64) string { return fmt.Sprintf("chk-%d/_metadata", id) }

@@ -37,6 +37,12 @@ type StreamEvent struct {
 	// buffers up to this send sequence number follow it although they were sent
 	// before it, and the consumer persists them.
 	OvertakenUpTo int64
+	// OutputStateFrom is set on a barrier that overtook data buffers at its sender
+	// which the sender persisted as output channel state: the send sequence number
+	// of the first of them. They reach the consumer after the barrier (possibly
+	// before the consumer takes it from its queue), and the consumer must not
+	// persist them again as input channel state.
+	OutputStateFrom int64
 	// OvertakeAt is set on aligned barriers that turn unaligned when they are still
 	// queued at that time (the aligned checkpoint timeout).
 	OvertakeAt sim.Time

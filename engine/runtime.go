@@ -84,6 +84,10 @@ type Hooks struct {
 	CheckpointCompleted func(cp *CompletedCheckpoint) bool
 	// Deployed runs after an attempt's tasks are deployed (restored but not started).
 	Deployed func(attempt int)
+	// MetadataWriting runs when every task acknowledged a checkpoint and the
+	// coordinator starts writing its metadata to the checkpoint store: the
+	// checkpoint completes when the write is durable.
+	MetadataWriting func(checkpoint int64)
 	// FirstBarrier runs when a task with several input channels takes the first
 	// barrier of a checkpoint: it is aligning (or persisting, when unaligned).
 	FirstBarrier func(t *Task, checkpoint int64)

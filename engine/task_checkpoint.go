@@ -247,9 +247,10 @@ func (t *Task) onBarrier(ig *inputGate, ch *sim.Channel, m sim.Msg, ev *StreamEv
 	if m.Priority && !t.rt.mutation().DropInputState {
 		// the data the barrier overtook at the receiver was sent before it: what
 		// queues behind it with a lower send sequence number (data sent after it
-		// queues behind it too)
+		// queues behind it too), except the buffers it overtook at its sender,
+		// which the sender persisted and which may have arrived since
 		for i := 0; i < ch.QueuedIn(); i++ {
-			if q := ch.QueuedInAt(i); !q.Event && q.Seq < m.Seq {
+			if q := ch.QueuedInAt(i); !q.Event && q.Seq < m.Seq && (ev.OutputStateFrom == 0 || q.Seq < ev.OutputStateFrom) {
 				overtaken = append(overtaken, q)
 			}
 		}
@@ -456,14 +457,14 @@ func (t *Task) overtakeQueued(ch *sim.Channel, id int64) {
 	if own {
 		f.unaligned = true
 		f.stats.Unaligned = true
-		for _, m := range over {
-			recs := copyRecords(m.Payload.(*Buffer).Records, 0)
-			f.snap.OutputState[oi][ci] = append(f.snap.OutputState[oi][ci], recs...)
-			for _, r := range recs {
-				f.stats.PersistedBytes += int64(r.Size)
-			}
+		if len(over) > 0 {
+			ev.OutputStateFrom = over[0].Seq
 		}
+		t.persistOvertaken(f, oi, ci, over)
 	} else {
+		if t.rt.mutation().OvertakenDropLast && len(over) > 0 {
+			over = over[:len(over)-1] // mutant: the consumer is told of all but the last
+		}
 		for _, m := range over {
 			if m.Seq > ev.OvertakenUpTo {
 				ev.OvertakenUpTo = m.Seq
@@ -474,6 +475,21 @@ func (t *Task) overtakeQueued(ch *sim.Channel, id int64) {
 		t.outs[oi].sent[ci] = nil // nothing may be appended to the overtaken buffers
 	}
 	t.uploadReady()
+}
+
+// persistOvertaken makes the data buffers a barrier overtook in output channel ci
+// of output oi part of checkpoint f's output channel state.
+func (t *Task) persistOvertaken(f *inflight, oi, ci int, over []sim.Msg) {
+	if t.rt.mutation().OvertakenDropLast && len(over) > 0 {
+		over = over[:len(over)-1] // mutant: the last overtaken buffer is forgotten
+	}
+	for _, m := range over {
+		recs := copyRecords(m.Payload.(*Buffer).Records, 0)
+		f.snap.OutputState[oi][ci] = append(f.snap.OutputState[oi][ci], recs...)
+		for _, r := range recs {
+			f.stats.PersistedBytes += int64(r.Size)
+		}
+	}
 }
 
 // outputOf finds the output and channel number of an output channel.
@@ -662,16 +678,14 @@ func (t *Task) forwardBarrier(f *inflight) {
 			}
 			if f.unaligned && o.mode != Forward && o.mode != Broadcast {
 				t.ck.scratch = ch.SendPriority(sim.Msg{Payload: ev, Size: eventSize}, t.ck.scratch[:0])
+				if len(t.ck.scratch) > 0 {
+					// set before the barrier can arrive: delivery is a later event
+					ev.OutputStateFrom = t.ck.scratch[0].Seq
+				}
 				if t.rt.mutation().DropOutputState {
 					continue
 				}
-				for _, m := range t.ck.scratch {
-					recs := copyRecords(m.Payload.(*Buffer).Records, 0)
-					f.snap.OutputState[oi][i] = append(f.snap.OutputState[oi][i], recs...)
-					for _, r := range recs {
-						f.stats.PersistedBytes += int64(r.Size)
-					}
-				}
+				t.persistOvertaken(f, oi, i, t.ck.scratch)
 				continue
 			}
 			if f.overtakeAt > 0 {

@@ -20,7 +20,10 @@ type RandomCase struct {
 	Seed  uint64
 	Shape string
 	Swarm faults.Swarm
-	Setup *Setup
+	// Pressure names what the case drew to stress its checkpoints (tiny buffers,
+	// backpressure, concurrent checkpoints), or "none".
+	Pressure string
+	Setup    *Setup
 }
 
 // NewRandomCase derives a case from its seed. protocol "" draws one of the
@@ -119,13 +122,22 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 		cfg.Checkpoint.Timeout = sim.Duration(100+r.IntN(400)) * sim.Millisecond
 		cfg.Checkpoint.TolerableFailures = 1 << 20 // expiries are tolerated: the job must stay live
 	}
+	total := rate * float64(splits) // records per second of all sources together
+	switch shape {
+	case "fan-in":
+		total += rate / 5 * float64(splits)
+	case "join":
+		total += rate / 2 * float64(splits)
+	}
+	press := drawPressure(seed)
+	press.apply(&cfg, &sinkCost, total, midPar)
 	var rescale map[string]int
 	if shape == "pipeline" && r.Chance(0.5) {
 		// restore at a new parallelism (in-flight data is redistributed)
 		p := midPar%4 + 1 // always a different parallelism
 		rescale = map[string]int{"sum": p, "out": p}
 	}
-	c := &RandomCase{Seed: seed, Shape: shape}
+	c := &RandomCase{Seed: seed, Shape: shape, Pressure: press.String()}
 	targets, err := faultTargets(newJob, cfg)
 	if err != nil {
 		return nil, err

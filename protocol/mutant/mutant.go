@@ -18,6 +18,8 @@ type Mutant struct {
 	base checkpoint.Protocol
 	drop checkpoint.ActionKind // actions the handler never emits (0: none)
 	mut  checkpoint.Mutation
+	// wrap, when set, changes the base handler's actions.
+	wrap func(checkpoint.BarrierHandler) checkpoint.BarrierHandler
 }
 
 // Name implements checkpoint.Protocol.
@@ -33,6 +35,9 @@ func (m *Mutant) Mutation() checkpoint.Mutation { return m.mut }
 // NewHandler implements checkpoint.Protocol.
 func (m *Mutant) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandler {
 	h := m.base.NewHandler(cfg)
+	if m.wrap != nil {
+		h = m.wrap(h)
+	}
 	if m.drop == 0 {
 		return h
 	}
@@ -57,6 +62,10 @@ var All = []*Mutant{
 		base: protocol.Aligned{}, mut: checkpoint.Mutation{AckBeforeUpload: true}},
 	{name: "complete-without-all-acks", Doc: "the coordinator completes a checkpoint one acknowledgement short",
 		base: protocol.Aligned{}, mut: checkpoint.Mutation{CompleteWithoutAllAcks: true}},
+	{name: "unaligned-overtaken-drop-last", Doc: "a barrier that overtakes output buffers at its sender persists all of them but the last",
+		base: protocol.Unaligned{}, mut: checkpoint.Mutation{OvertakenDropLast: true}},
+	{name: "aligned-early-release", Doc: "aligned checkpoints that let a blocked channel go when the next channel's barrier arrives",
+		base: protocol.Aligned{}, wrap: func(h checkpoint.BarrierHandler) checkpoint.BarrierHandler { return &earlyRelease{h} }},
 }
 
 func init() {
@@ -99,4 +108,32 @@ func (d *dropping) Timer(now sim.Time, out []checkpoint.Action) []checkpoint.Act
 
 func (d *dropping) Abort(id int64, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	return d.filter(d.BarrierHandler.Abort(id, now, out), len(out))
+}
+
+// earlyRelease resumes the channels blocked so far whenever another channel's
+// barrier blocks it and the alignment is not complete: only the channel whose
+// barrier came last stays blocked.
+type earlyRelease struct {
+	checkpoint.BarrierHandler
+}
+
+func (e *earlyRelease) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
+	from := len(out)
+	out = e.BarrierHandler.Barrier(ch, b, now, out)
+	block := -1
+	for i, a := range out[from:] {
+		switch a.Kind {
+		case checkpoint.ActCheckpoint, checkpoint.ActResume, checkpoint.ActAbort:
+			return out // alignment done or given up: nothing to release early
+		case checkpoint.ActBlock:
+			block = from + i
+		}
+	}
+	if block < 0 {
+		return out
+	}
+	out = append(out, checkpoint.Action{})
+	copy(out[block+1:], out[block:])
+	out[block] = checkpoint.Action{Kind: checkpoint.ActResume}
+	return out
 }

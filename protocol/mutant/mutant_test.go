@@ -25,7 +25,8 @@ func job() *engine.Job {
 	return j
 }
 
-// verdict runs the job with worker crashes shortly after some checkpoints and
+// verdict runs the job with worker crashes shortly after some checkpoints (and
+// job manager crashes while some checkpoints' metadata is written) and
 // reports whether an exactly-once oracle failed: state differs from the fault-free
 // run, or the verifying sink saw duplicates, losses or reordering.
 func verdict(t *testing.T, p checkpoint.Protocol, seed uint64) string {
@@ -47,6 +48,19 @@ func verdict(t *testing.T, p checkpoint.Protocol, seed uint64) string {
 					n := task.Node()
 					w.After(sim.Duration(r.Int64N(int64(30*sim.Millisecond))), fn(n.Crash), 0, 0, 0)
 					w.After(800*sim.Millisecond, fn(n.Restart), 0, 0, 0)
+				}
+			}
+			// the job manager crashes now and then while a checkpoint's metadata is
+			// being written: that checkpoint never completes
+			rt.Hooks.MetadataWriting = func(id int64) {
+				if crashes < 2 && id >= 2 && r.Chance(0.2) {
+					crashes++
+					jm, err := rt.Node("jobmanager")
+					if err != nil {
+						t.Fatal(err)
+					}
+					w.After(sim.Millisecond, fn(jm.Crash), 0, 0, 0)
+					w.After(500*sim.Millisecond, fn(jm.Restart), 0, 0, 0)
 				}
 			}
 		}
