@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/internal/outfile"
 )
 
 // CheckpointRow is one checkpoint of one run: Flink's checkpoint statistics.
@@ -174,28 +175,10 @@ func toCSV(rows any) ([]byte, error) {
 	return b.Bytes(), w.Error()
 }
 
-// WriteFileAtomic writes data to a temporary file beside name and renames it.
-func WriteFileAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, name)
-}
+// WriteFileAtomic writes data to name with outfile.Write: a regular file is
+// replaced atomically (temporary file, sync, rename), a device or FIFO is written
+// in place, a symbolic link's target is replaced.
+func WriteFileAtomic(name string, data []byte) error { return outfile.Write(name, data) }
 
 // jsonFields lists the JSON names of the fields of a slice's element struct, in
 // field order.

@@ -90,52 +90,146 @@ func ShellWord(s string) string {
 // Baseline reports whether the point is a run without checkpoints.
 func (p *SweepPoint) Baseline() bool { return p.Protocol == "" }
 
-// Points resolves every run of the sweep. Every point is resolved before any runs,
-// so an impossible value is reported at once, naming the key and value.
-func (s *Sweep) Points() ([]SweepPoint, error) {
+// DefaultMaxRuns bounds the runs of one sweep unless the caller allows more
+// (simrun sweep --max-runs): a grid or a seed count typed one order of magnitude
+// too large is an error at once, not hours of runs or an exhausted memory.
+const DefaultMaxRuns = 100_000
+
+// Runs is the number of runs of the sweep: grid points × protocols (plus the
+// baseline) × seeds. More than max runs is an error that names the factors and
+// the bound.
+func (s *Sweep) Runs(max int) (int, error) {
 	if len(s.Params) == 0 {
-		return nil, fmt.Errorf("sweep %s: no --param to sweep", s.Name)
+		return 0, fmt.Errorf("sweep %s: no --param to sweep", s.Name)
 	}
 	if len(s.Protocols) == 0 {
-		return nil, fmt.Errorf("sweep %s: no protocol", s.Name)
+		return 0, fmt.Errorf("sweep %s: no protocol", s.Name)
 	}
 	if s.Seeds < 1 {
-		return nil, fmt.Errorf("sweep %s: seeds must be at least 1, got %d", s.Name, s.Seeds)
+		return 0, fmt.Errorf("sweep %s: seeds must be at least 1, got %d", s.Name, s.Seeds)
 	}
-	var out []SweepPoint
-	for _, vals := range grid(s.Params) {
+	factors := []int{}
+	var what []string
+	for _, p := range s.Params {
+		factors = append(factors, len(p.Values))
+		what = append(what, fmt.Sprintf("%d values of %s", len(p.Values), p.Key))
+	}
+	factors = append(factors, s.protocolCount(), s.Seeds)
+	what = append(what, fmt.Sprintf("%d protocols", s.protocolCount()), fmt.Sprintf("%d seeds", s.Seeds))
+	n := 1.0 // a float: the product of huge factors must not wrap around
+	for _, f := range factors {
+		n *= float64(f)
+	}
+	if n > float64(max) {
+		return 0, fmt.Errorf("sweep %s has %.0f runs (%s), more than the limit of %d runs; sweep fewer values or seeds, or raise the limit (--max-runs)",
+			s.Name, n, strings.Join(what, " × "), max)
+	}
+	return int(n), nil
+}
+
+// protocolCount is the number of runs per grid point and seed.
+func (s *Sweep) protocolCount() int {
+	if s.Baseline {
+		return len(s.Protocols) + 1
+	}
+	return len(s.Protocols)
+}
+
+// Check resolves every grid point under every protocol once (the seeds of a point
+// share its setup), so that an impossible value is reported, naming the key and
+// value, before anything runs. Runs must have accepted the sweep's size.
+func (s *Sweep) Check() error {
+	for i, n := 0, s.gridSize(); i < n; i++ {
+		vals := s.gridPoint(i)
 		sc, err := s.point(vals)
 		if err != nil {
+			return err
+		}
+		for p := range s.protocolCount() {
+			if _, err := resolvePoint(sc, s.protocol(p), vals, s.describe(vals)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Point resolves run i of the sweep, 0 <= i < Runs: runs are in grid order (the
+// first param slowest), then by protocol (the baseline first), then by seed. A
+// sweep resolves its points one at a time, as they run, so its memory does not
+// grow with its size.
+func (s *Sweep) Point(i int) (SweepPoint, error) {
+	seed := i % s.Seeds
+	i /= s.Seeds
+	proto := s.protocol(i % s.protocolCount())
+	vals := s.gridPoint(i / s.protocolCount())
+	sc, err := s.point(vals)
+	if err != nil {
+		return SweepPoint{}, err
+	}
+	pt, err := resolvePoint(sc, proto, vals, s.describe(vals))
+	if err != nil {
+		return SweepPoint{}, err
+	}
+	pt.Overrides = append([]Param(nil), s.Set...)
+	for k, p := range s.Params {
+		pt.Overrides = append(pt.Overrides, Param{p.Key, []string{vals[k]}})
+	}
+	if proto == "" {
+		pt.Overrides = append(pt.Overrides, Param{baselineKey, []string{"0 s"}})
+	}
+	pt.Seed = sc.Seed + uint64(seed)
+	if pt.Seed == 0 {
+		pt.Seed = 1
+	}
+	return pt, nil
+}
+
+// Points resolves every run of a sweep of at most DefaultMaxRuns runs, in order
+// (for tests and small sweeps; large ones resolve Point by point).
+func (s *Sweep) Points() ([]SweepPoint, error) {
+	n, err := s.Runs(DefaultMaxRuns)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SweepPoint, n)
+	for i := range out {
+		if out[i], err = s.Point(i); err != nil {
 			return nil, err
-		}
-		overrides := append([]Param(nil), s.Set...)
-		for i, p := range s.Params {
-			overrides = append(overrides, Param{p.Key, []string{vals[i]}})
-		}
-		protos := s.Protocols
-		if s.Baseline {
-			protos = append([]string{""}, protos...)
-		}
-		for _, proto := range protos {
-			pt, err := resolvePoint(sc, proto, vals, s.describe(vals))
-			if err != nil {
-				return nil, err
-			}
-			pt.Overrides = overrides
-			if proto == "" {
-				pt.Overrides = append(pt.Overrides[:len(pt.Overrides):len(pt.Overrides)], Param{baselineKey, []string{"0 s"}})
-			}
-			for seed := 0; seed < s.Seeds; seed++ {
-				p := pt
-				p.Seed = sc.Seed + uint64(seed)
-				if p.Seed == 0 {
-					p.Seed = 1
-				}
-				out = append(out, p)
-			}
 		}
 	}
 	return out, nil
+}
+
+// protocol is the i-th protocol of a grid point: "" for the baseline, first.
+func (s *Sweep) protocol(i int) string {
+	if s.Baseline {
+		if i == 0 {
+			return ""
+		}
+		i--
+	}
+	return s.Protocols[i]
+}
+
+// gridSize is the number of grid points.
+func (s *Sweep) gridSize() int {
+	n := 1
+	for _, p := range s.Params {
+		n *= len(p.Values)
+	}
+	return n
+}
+
+// gridPoint is the values of grid point i, the first param slowest.
+func (s *Sweep) gridPoint(i int) []string {
+	vals := make([]string, len(s.Params))
+	for k := len(s.Params) - 1; k >= 0; k-- {
+		n := len(s.Params[k].Values)
+		vals[k] = s.Params[k].Values[i%n]
+		i /= n
+	}
+	return vals
 }
 
 // point is the scenario with the fixed and the swept values applied.
@@ -188,21 +282,6 @@ func orNone(p string) string {
 		return "none (baseline)"
 	}
 	return p
-}
-
-// grid lists every combination of the params' values, the first param slowest.
-func grid(params []Param) [][]string {
-	out := [][]string{nil}
-	for _, p := range params {
-		var next [][]string
-		for _, prefix := range out {
-			for _, v := range p.Values {
-				next = append(next, append(append([]string(nil), prefix...), v))
-			}
-		}
-		out = next
-	}
-	return out
 }
 
 // Command is the simrun command line that runs the sweep.

@@ -40,9 +40,10 @@ func TestGridAndParseParam(t *testing.T) {
 			t.Errorf("ParseParam(%q) accepted", bad)
 		}
 	}
-	g := grid([]Param{{"a", []string{"1", "2"}}, {"b", []string{"x", "y", "z"}}})
-	if len(g) != 6 || !slices.Equal(g[0], []string{"1", "x"}) || !slices.Equal(g[5], []string{"2", "z"}) {
-		t.Fatalf("grid %v", g)
+	sw := &Sweep{Params: []Param{{"a", []string{"1", "2"}}, {"b", []string{"x", "y", "z"}}}}
+	if n := sw.gridSize(); n != 6 || !slices.Equal(sw.gridPoint(0), []string{"1", "x"}) ||
+		!slices.Equal(sw.gridPoint(1), []string{"1", "y"}) || !slices.Equal(sw.gridPoint(5), []string{"2", "z"}) {
+		t.Fatalf("grid of %d: %v %v %v", n, sw.gridPoint(0), sw.gridPoint(1), sw.gridPoint(5))
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/ckptsim/ckptsim/reports"
+	"github.com/ckptsim/ckptsim/internal/outfile"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/spf13/cobra"
 )
@@ -71,6 +71,9 @@ Exit status: 0 when every run passed its checks, 1 when one did not.`,
 			if parallel < 1 {
 				return usageErr("--parallel must be at least 1, got %d", parallel)
 			}
+			if err := checkOutputs(outFile{"--write", write}); err != nil {
+				return err
+			}
 			runs, err := runBenchmark(parallel, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -78,8 +81,8 @@ Exit status: 0 when every run passed its checks, 1 when one did not.`,
 			var b bytes.Buffer
 			writeBenchmark(&b, runs)
 			if write != "" {
-				if err := reports.WriteFileAtomic(write, b.Bytes()); err != nil {
-					return usageErr("--write: %v", err)
+				if err := outfile.Write(write, b.Bytes()); err != nil {
+					return usageErr("--write %s: %v", write, err)
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", write)
 			} else if _, err := cmd.OutOrStdout().Write(b.Bytes()); err != nil {
@@ -126,7 +129,7 @@ func runBenchmark(workers int, progressTo io.Writer) ([]benchRun, error) {
 			runs = append(runs, benchRun{setting: s, proto: proto, setup: setup, model: m, replay: replaySets})
 		}
 	}
-	forEach(len(runs), workers, progressTo, func(i int) {
+	forEach(len(runs), workers, progressTo, nil, func(i int) {
 		r := &runs[i]
 		res, err := runSetup(r.setup, r.setting.scenario, scenarios.RunOptions{Seed: r.setup.Seed})
 		if err != nil {

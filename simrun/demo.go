@@ -2,11 +2,8 @@ package simrun
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/ckptsim/ckptsim/reports"
 	"github.com/ckptsim/ckptsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -19,7 +16,10 @@ func demoCmd() *cobra.Command {
 		Short: "Run a small kernel demo: a producer, a slow consumer, credit-based flow control and a crash",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			start := time.Now()
+			if err := checkOutputs(outDir{"--out", out}); err != nil {
+				return err
+			}
+			start := time.Now() // wall time, reported only
 			r := runDemo(seed)
 			wall := time.Since(start)
 			text := fmt.Sprintf(`ckptsim kernel demo (seed %d)
@@ -35,10 +35,7 @@ func demoCmd() *cobra.Command {
 				100*r.bpShare, r.hash, r.again, verdict(r.hash == r.again), wall.Round(time.Millisecond))
 			fmt.Fprint(cmd.OutOrStdout(), text)
 			if out != "" {
-				if err := os.MkdirAll(out, 0o755); err != nil {
-					return err
-				}
-				if err := reports.WriteFileAtomic(filepath.Join(out, "demo.txt"), []byte(text)); err != nil {
+				if err := writeOut(out, "demo.txt", []byte(text)); err != nil {
 					return err
 				}
 			}

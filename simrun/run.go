@@ -2,12 +2,9 @@ package simrun
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/ckptsim/ckptsim/reports"
@@ -155,11 +152,11 @@ func runScenario(cmd *cobra.Command, args []string, f *runFlags, replay bool) er
 		setup.Seed = f.seed
 	}
 	opts := scenarios.RunOptions{Seed: setup.Seed, CheckDeterminism: f.determinism}
+	if err := checkOutputs(outFile{"--trace", f.trace}, outDir{"--out", f.out}); err != nil {
+		return err
+	}
 	var trace *reports.ChromeTrace
 	if f.trace != "" {
-		if err := checkOutputFile(f.trace); err != nil {
-			return usageErr("--trace %s: %v", f.trace, err)
-		}
 		trace = &reports.ChromeTrace{Scenario: setup.Name, Protocol: setup.Protocol, Seed: setup.Seed}
 		opts.Attach, opts.ObserveFaults = trace.Attach, trace.SetFaults
 	}
@@ -319,57 +316,6 @@ func bytesText(b float64) string {
 		}
 	}
 	return num(b) + " B"
-}
-
-func writeJSON(w io.Writer, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return failErr("encoding the result: %v", err)
-	}
-	_, err = w.Write(append(data, '\n'))
-	return err
-}
-
-// writeJSONFile writes v as indented JSON to dir/name atomically.
-func writeJSONFile(dir, name string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return failErr("encoding %s: %v", name, err)
-	}
-	return writeOut(dir, name, append(data, '\n'))
-}
-
-// writeOut creates dir if needed and writes dir/name atomically.
-func writeOut(dir, name string, data []byte) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return failErr("%v", err)
-	}
-	if err := reports.WriteFileAtomic(filepath.Join(dir, name), data); err != nil {
-		return failErr("%v", err)
-	}
-	return nil
-}
-
-// checkOutputFile reports why a file cannot be written at path, before a run that
-// writes it at the end.
-func checkOutputFile(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("is a directory")
-	}
-	dir := filepath.Dir(path)
-	st, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("directory %s does not exist", dir)
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("%s is not a directory", dir)
-	}
-	probe, err := os.CreateTemp(dir, ".simrun-probe-*")
-	if err != nil {
-		return fmt.Errorf("cannot write in %s: %v", dir, err)
-	}
-	probe.Close()
-	return os.Remove(probe.Name())
 }
 
 func isHex(s string) bool {

@@ -110,14 +110,27 @@ func execute(args []string, stdout, stderr io.Writer) (code int) {
 	if args == nil {
 		args = []string{} // nil would make cobra read os.Args
 	}
+	out := &checkedWriter{w: stdout}
 	root.SetArgs(args)
-	root.SetOut(stdout)
+	root.SetOut(out)
 	root.SetErr(stderr)
 	err := root.Execute()
+	if err != nil && (out.err == nil || !errors.Is(err, out.err)) {
+		fmt.Fprintln(stderr, "simrun:", err)
+	}
+	if out.err != nil {
+		// whatever the verdict, the output it was printed in is lost
+		fmt.Fprintln(stderr, "simrun:", outputErr(out.err))
+		return 2
+	}
+	return exitCode(err)
+}
+
+// exitCode is the exit status of a command's error.
+func exitCode(err error) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(stderr, "simrun:", err)
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code

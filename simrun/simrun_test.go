@@ -253,7 +253,7 @@ func TestSuite(t *testing.T) {
 		t.Fatal(err)
 	}
 	protos := []string{"aligned", "unaligned", "hybrid", "atleastonce"}
-	results, _ := runSuite([]*scenarios.Scenario{sc, sc}, protos, 3, false, "", io.Discard)
+	results, _ := runSuite([]*scenarios.Scenario{sc, sc}, protos, 3, false, "", io.Discard, nil)
 	if len(results) != 2*len(protos) {
 		t.Fatalf("%d results, want %d", len(results), 2*len(protos))
 	}
@@ -268,7 +268,7 @@ func TestSuite(t *testing.T) {
 	// With a trace directory every run also leaves its Chrome trace, and the runs
 	// are the same runs.
 	dir := t.TempDir()
-	traced, tables := runSuite([]*scenarios.Scenario{sc}, protos, 2, false, dir, io.Discard)
+	traced, tables := runSuite([]*scenarios.Scenario{sc}, protos, 2, false, dir, io.Discard, nil)
 	for i, r := range traced {
 		if r.TraceHash != results[i].TraceHash {
 			t.Errorf("%s: tracing changed the trace hash", r.Protocol)

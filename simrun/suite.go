@@ -27,6 +27,7 @@ func suiteCmd() *cobra.Command {
 		asJSON      bool
 		determinism bool
 		withSweeps  bool
+		force       bool
 	)
 	c := &cobra.Command{
 		Use:   "suite",
@@ -42,7 +43,15 @@ checkpoint durations and alignment box plots per scenario, and the sweeps of
 figures 3 to 6 (unless --sweeps=false) — and DIR/index.html, which opens from
 the file system.
 
-Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
+With --out into the directory of an earlier suite, its outputs (` + "index.html, results.json,\nsummary.txt, data/, figures/, traces/" + `) are removed first; a non-empty directory that
+is not an earlier suite's output is refused unless --force.
+
+An interrupt (Ctrl-C) lets the runs in progress finish, writes the summary (and
+results.json) of what finished with INTERRUPTED at the top, and exits 130; a
+second interrupt quits at once.
+
+Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors, 130
+when interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if parallel < 1 {
@@ -52,18 +61,31 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 			if err != nil {
 				return err
 			}
-			start := time.Now()
+			if err := checkOutputs(outDir{"--out", out}); err != nil {
+				return err
+			}
 			traceDir := ""
 			if out != "" {
+				if err := prepareSuiteDir(out, force); err != nil {
+					return err
+				}
 				traceDir = filepath.Join(out, "traces")
 				if err := os.MkdirAll(traceDir, 0o755); err != nil {
 					return usageErr("--out: %v", err)
 				}
 			}
-			results, tables := runSuite(scenarios.Registry(), protos, parallel, determinism, traceDir, cmd.ErrOrStderr())
+			intr := catchInterrupts(cmd.ErrOrStderr())
+			defer intr.stop()
+			start := time.Now() // wall time, reported only
+			scs := scenarios.Registry()
+			results, tables := runSuite(scs, protos, parallel, determinism, traceDir, cmd.ErrOrStderr(), intr.Done())
 			wall := time.Since(start)
 
 			var table bytes.Buffer
+			if intr.interrupted() {
+				fmt.Fprintf(&table, "INTERRUPTED after %d of %d runs: the runs below finished; no report was written\n\n",
+					len(results), len(scs)*len(protos))
+			}
 			failed := writeSummary(&table, results, parallel, wall)
 			if asJSON {
 				if err := writeJSON(cmd.OutOrStdout(), results); err != nil {
@@ -79,21 +101,36 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 				if err := writeOut(out, "summary.txt", table.Bytes()); err != nil {
 					return err
 				}
+			}
+			if intr.interrupted() {
+				return intr.err(fmt.Sprintf("%d of %d runs finished", len(results), len(scs)*len(protos)))
+			}
+			if out != "" {
 				if err := writeReports(out, tables); err != nil {
-					return err
+					return usageErr("--out %s: %v", out, err)
 				}
 				var sweeps []reports.IndexSweep
 				if withSweeps {
 					var sweepFailed int
-					if sweeps, sweepFailed, err = writeSweeps(out, parallel, cmd.ErrOrStderr()); err != nil {
+					if sweeps, sweepFailed, err = writeSweeps(out, parallel, cmd.ErrOrStderr(), intr.Done()); err != nil {
 						return err
+					}
+					if intr.interrupted() {
+						table.Reset()
+						fmt.Fprintf(&table, "INTERRUPTED during the report's sweeps (%d of %d written): every scenario run below finished; no index was written\n\n",
+							len(sweeps), len(builtinSweepNames()))
+						writeSummary(&table, results, parallel, wall)
+						if err := writeOut(out, "summary.txt", table.Bytes()); err != nil {
+							return err
+						}
+						return intr.err("during the report's sweeps")
 					}
 					fmt.Fprintf(cmd.OutOrStdout(), "%d sweeps (figures 3-6) written to %s, %d sweep runs failed\n",
 						len(sweeps), filepath.Join(out, "figures"), sweepFailed)
 					failed += sweepFailed
 				}
 				if err := reports.WriteIndex(out, filepath.Join(out, "figures"), results, sweeps); err != nil {
-					return err
+					return usageErr("--out %s: %v", out, err)
 				}
 			}
 			if failed > 0 {
@@ -102,7 +139,8 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&out, "out", "", "write DIR/results.json and DIR/summary.txt")
+	c.Flags().StringVar(&out, "out", "", "write the report into DIR (an earlier suite's output there is replaced)")
+	c.Flags().BoolVar(&force, "force", false, "with --out, write into a non-empty directory that is not an earlier suite's output")
 	c.Flags().IntVar(&parallel, "parallel", runtime.NumCPU(), "number of runs at a time")
 	c.Flags().StringSliceVar(&protocols, "protocols", nil, "comma-separated protocols to run (default: every registered one but mutant/*)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the results as one JSON array instead of the table")
@@ -140,7 +178,10 @@ func suiteProtocols(asked []string) ([]string, error) {
 // results come back in scenario-major order whatever the pool does; a run that
 // cannot start or panics is a failed result. With traceDir, each run's Chrome
 // trace is written there. A progress bar goes to progressTo when it is a terminal.
-func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determinism bool, traceDir string, progressTo io.Writer) ([]*scenarios.Result, *reports.Tables) {
+//
+// Once stop is closed no new run starts; the results are then those of the runs
+// that finished, still in order.
+func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determinism bool, traceDir string, progressTo io.Writer, stop <-chan struct{}) ([]*scenarios.Result, *reports.Tables) {
 	type job struct {
 		sc    *scenarios.Scenario
 		proto string
@@ -153,7 +194,7 @@ func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determini
 	}
 	results := make([]*scenarios.Result, len(jobs))
 	perRun := make([]reports.Tables, len(jobs)) // one per run: workers share nothing
-	forEach(len(jobs), workers, progressTo, func(i int) {
+	started := forEach(len(jobs), workers, progressTo, stop, func(i int) {
 		j := jobs[i]
 		var tl *reports.Timeline
 		var log []faults.Injected
@@ -193,10 +234,10 @@ func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determini
 		}
 	})
 	var all reports.Tables
-	for i := range perRun {
+	for i := range perRun[:started] {
 		all.Append(&perRun[i])
 	}
-	return results, &all
+	return results[:started], &all
 }
 
 // writeReports writes the tidy tables under DIR/data and, under DIR/figures, per
@@ -262,13 +303,18 @@ func writeTimelines(figs string, t *reports.Tables) error {
 
 // writeSweeps runs the report's sweeps (figures 3 to 6) and writes their data and
 // figures into DIR/figures; it returns them for the index and how many runs failed.
-func writeSweeps(dir string, workers int, progressTo io.Writer) ([]reports.IndexSweep, int, error) {
+//
+// Once stop is closed it returns the sweeps written so far.
+func writeSweeps(dir string, workers int, progressTo io.Writer, stop <-chan struct{}) ([]reports.IndexSweep, int, error) {
 	sws, err := scenarios.BuiltinSweeps()
 	if err != nil {
 		return nil, 0, err
 	}
 	for _, sw := range sws { // every point resolves before any runs
-		if _, err := sw.Points(); err != nil {
+		if _, err := sw.Runs(scenarios.DefaultMaxRuns); err != nil {
+			return nil, 0, err
+		}
+		if err := sw.Check(); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -276,9 +322,12 @@ func writeSweeps(dir string, workers int, progressTo io.Writer) ([]reports.Index
 	var out []reports.IndexSweep
 	failed := 0
 	for _, sw := range sws {
-		rows, f, err := runSweep(sw, sw.Scenario.Name, workers, progressTo)
+		rows, f, err := runSweep(sw, sw.Scenario.Name, workers, scenarios.DefaultMaxRuns, progressTo, stop)
 		if err != nil {
 			return nil, 0, err
+		}
+		if isClosed(stop) {
+			return out, failed, nil
 		}
 		failed += f
 		names, err := reports.SweepFigures(figs, sw.Name, rows)

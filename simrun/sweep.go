@@ -21,6 +21,7 @@ func sweepCmd() *cobra.Command {
 		baseline        bool
 		asJSON          bool
 		builtin         string
+		maxRuns         int
 	)
 	c := &cobra.Command{
 		Use:   "sweep NAME --param KEY=V1,V2,... [--param ...]",
@@ -44,7 +45,14 @@ Example (figure 3 of the report):
   simrun sweep flink-checkpointing-benchmark-1ms --set source.records=0 --set 'duration=30 s' \
     --param 'sink.cost=100 us,1 ms,10 ms' --protocols aligned,unaligned,hybrid --out out/sweeps
 
-Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
+A sweep of more than --max-runs runs (100000 unless raised) is refused before
+anything runs; points are resolved one at a time as they run. With --out, what an
+earlier sweep of the same name wrote there (NAME.csv, NAME.json, NAME--*) is
+removed first. An interrupt (Ctrl-C) lets the runs in progress finish, prints
+their rows with INTERRUPTED, writes nothing to --out and exits 130.
+
+Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors, 130
+when interrupted.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if parallel < 1 {
@@ -52,6 +60,9 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 			}
 			if seeds < 1 {
 				return usageErr("--seeds must be at least 1, got %d", seeds)
+			}
+			if err := checkOutputs(outDir{"--out", out}); err != nil {
+				return err
 			}
 			if builtin != "" {
 				if len(args) > 0 || file != "" || len(params) > 0 || len(sets) > 0 {
@@ -93,7 +104,20 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 			if len(protocols) == 0 {
 				sw.Protocols = []string{"aligned", "unaligned", "hybrid"}
 			}
-			rows, failed, err := runSweep(sw, ref, parallel, cmd.ErrOrStderr())
+			if maxRuns < 1 {
+				return usageErr("--max-runs must be at least 1, got %d", maxRuns)
+			}
+			if _, err := sw.Runs(maxRuns); err != nil {
+				return usageErr("%v", err)
+			}
+			if out != "" {
+				if err := clearSweepOutputs(out, sw.Name); err != nil {
+					return err
+				}
+			}
+			intr := catchInterrupts(cmd.ErrOrStderr())
+			defer intr.stop()
+			rows, failed, err := runSweep(sw, ref, parallel, maxRuns, cmd.ErrOrStderr(), intr.Done())
 			if err != nil {
 				return err
 			}
@@ -104,10 +128,15 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 			} else {
 				printSweep(cmd.OutOrStdout(), sw, rows)
 			}
+			if intr.interrupted() {
+				n, _ := sw.Runs(maxRuns)
+				fmt.Fprintf(cmd.OutOrStdout(), "INTERRUPTED after %d of %d runs: the rows above finished; nothing was written to --out\n", len(rows), n)
+				return intr.err(fmt.Sprintf("%d of %d sweep runs finished", len(rows), n))
+			}
 			if out != "" {
 				figs, err := reports.SweepFigures(out, sw.Name, rows)
 				if err != nil {
-					return usageErr("--out: %v", err)
+					return usageErr("--out %s: %v", out, err)
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s/%s.csv, %s.json and %d figures\n", out, sw.Name, sw.Name, len(figs))
 			}
@@ -127,6 +156,7 @@ Exit status: 0 when every run is OK, 1 when any is not, 2 for usage errors.`,
 	c.Flags().StringVar(&out, "out", "", "write DIR/NAME.csv, DIR/NAME.json and the figures")
 	c.Flags().IntVar(&parallel, "parallel", runtime.NumCPU(), "number of runs at a time")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the rows as one JSON array instead of the table")
+	c.Flags().IntVar(&maxRuns, "max-runs", scenarios.DefaultMaxRuns, "refuse a sweep of more runs than this (values × protocols × seeds)")
 	c.Flags().StringVar(&builtin, "builtin", "", "run one of the report's sweeps by name, or all ("+strings.Join(builtinSweepNames(), ", ")+")")
 	return c
 }
@@ -150,18 +180,31 @@ func runBuiltinSweeps(cmd *cobra.Command, which string, parallel int, out string
 	if err != nil {
 		return err
 	}
+	if out != "" {
+		for _, sw := range sws {
+			if err := clearSweepOutputs(out, sw.Name); err != nil {
+				return err
+			}
+		}
+	}
+	intr := catchInterrupts(cmd.ErrOrStderr())
+	defer intr.stop()
 	failed := 0
 	for _, sw := range sws {
-		rows, f, err := runSweep(sw, sw.Scenario.Name, parallel, cmd.ErrOrStderr())
+		rows, f, err := runSweep(sw, sw.Scenario.Name, parallel, scenarios.DefaultMaxRuns, cmd.ErrOrStderr(), intr.Done())
 		if err != nil {
 			return err
 		}
 		failed += f
 		fmt.Fprintf(cmd.OutOrStdout(), "== sweep %s\n", sw.Name)
 		printSweep(cmd.OutOrStdout(), sw, rows)
+		if intr.interrupted() {
+			fmt.Fprintf(cmd.OutOrStdout(), "INTERRUPTED in sweep %s after %d runs: nothing more was written to --out\n", sw.Name, len(rows))
+			return intr.err("during sweep " + sw.Name)
+		}
 		if out != "" {
 			if _, err := reports.SweepFigures(out, sw.Name, rows); err != nil {
-				return usageErr("--out: %v", err)
+				return usageErr("--out %s: %v", out, err)
 			}
 		}
 	}
@@ -189,24 +232,34 @@ func selectBuiltinSweeps(which string) ([]*scenarios.Sweep, error) {
 }
 
 // runSweep runs every point of a sweep on a pool of workers and returns one row per
-// run, in grid order, and how many runs were not OK. A point that cannot be set up
-// is a usage error before anything runs.
-func runSweep(sw *scenarios.Sweep, ref string, workers int, progressTo io.Writer) ([]reports.SweepRow, int, error) {
-	pts, err := sw.Points()
+// run, in grid order, and how many runs were not OK. A sweep of more than maxRuns
+// runs, or with a point that cannot be set up, is a usage error before anything
+// runs. Points are resolved as they run. Once stop is closed no new run starts
+// and the rows are those of the runs that finished.
+func runSweep(sw *scenarios.Sweep, ref string, workers, maxRuns int, progressTo io.Writer, stop <-chan struct{}) ([]reports.SweepRow, int, error) {
+	n, err := sw.Runs(maxRuns)
 	if err != nil {
 		return nil, 0, usageErr("%v", err)
 	}
-	rows := make([]reports.SweepRow, len(pts))
-	forEach(len(pts), workers, progressTo, func(i int) {
-		pt := &pts[i]
+	if err := sw.Check(); err != nil {
+		return nil, 0, usageErr("%v", err)
+	}
+	rows := make([]reports.SweepRow, n)
+	started := forEach(n, workers, progressTo, stop, func(i int) {
+		pt, err := sw.Point(i)
+		if err != nil { // Check resolved every point: not expected
+			rows[i] = reports.SweepRow{Scenario: sw.Scenario.Name, Values: err.Error()}
+			return
+		}
 		res, err := runSetup(pt.Setup, ref, scenarios.RunOptions{Seed: pt.Seed})
 		if err != nil {
 			res = &scenarios.Result{Scenario: sw.Scenario.Name, Protocol: pt.Setup.Protocol, Seed: pt.Seed,
 				Outcome: "error", Checks: []scenarios.Check{{Name: "run", Detail: err.Error()}}}
 		}
-		rows[i] = reports.NewSweepRow(sw, pt, res)
+		rows[i] = reports.NewSweepRow(sw, &pt, res)
 		rows[i].Replay = pt.Replay(ref, res.TraceHash)
 	})
+	rows = rows[:started]
 	reports.FillOverhead(rows)
 	failed := 0
 	for _, r := range rows {
@@ -215,6 +268,16 @@ func runSweep(sw *scenarios.Sweep, ref string, workers int, progressTo io.Writer
 		}
 	}
 	return rows, failed, nil
+}
+
+// isClosed reports whether ch is closed (nil: never).
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // printSweep writes one line per run.
