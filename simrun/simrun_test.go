@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/ckptsim/ckptsim/checkpoint"
@@ -497,5 +499,48 @@ func TestRunWithExtraProtocol(t *testing.T) {
 	errb.Reset()
 	if code := Run([]string{"list"}, io.Discard, &errb, renamed{aligned, "unaligned"}); code != 2 || !strings.Contains(errb.String(), `"unaligned" is already registered`) {
 		t.Fatalf("a taken name: exit %d, stderr %q; want 2 naming it", code, errb.String())
+	}
+}
+
+// interruptAfterFirstRun sends this process SIGINT once the first run of a pool
+// finished, as a user's Ctrl-C, and undoes itself when the test ends.
+func interruptAfterFirstRun(t *testing.T) {
+	var once sync.Once
+	afterRun = func() { once.Do(func() { syscall.Kill(os.Getpid(), syscall.SIGINT) }) }
+	t.Cleanup(func() { afterRun = nil })
+}
+
+// TestInterruptedSuiteAndSweep: a suite or a sweep interrupted by SIGINT lets the
+// runs in progress finish, says INTERRUPTED in its summary, writes no report and
+// exits 130.
+func TestInterruptedSuiteAndSweep(t *testing.T) {
+	dir := t.TempDir()
+	interruptAfterFirstRun(t)
+	code, out, errOut := simrun(t, "suite", "--out", dir, "--parallel", "1", "--protocols", "aligned")
+	if code != 130 || !strings.Contains(errOut, "interrupted") {
+		t.Fatalf("suite: exit %d, want 130\n%s\n%s", code, out, errOut)
+	}
+	summary, err := os.ReadFile(filepath.Join(dir, "summary.txt"))
+	if err != nil || !strings.HasPrefix(string(summary), "INTERRUPTED after ") {
+		t.Fatalf("summary.txt does not start with INTERRUPTED (%v):\n%s", err, summary)
+	}
+	var results []scenarios.Result
+	data, _ := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err := json.Unmarshal(data, &results); err != nil || len(results) == 0 || len(results) >= len(scenarios.Registry()) {
+		t.Errorf("results.json holds %d results of %d runs (%v)", len(results), len(scenarios.Registry()), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "index.html")); err == nil {
+		t.Error("an interrupted suite wrote index.html")
+	}
+
+	interruptAfterFirstRun(t)
+	sweepDir := t.TempDir()
+	code, out, errOut = simrun(t, "sweep", small, "--param", "execution.checkpointing.interval=200 ms,500 ms,1 s,2 s",
+		"--parallel", "1", "--out", sweepDir)
+	if code != 130 || !strings.Contains(out, "INTERRUPTED after ") {
+		t.Fatalf("sweep: exit %d, want 130 and INTERRUPTED\n%s\n%s", code, out, errOut)
+	}
+	if ents, _ := os.ReadDir(sweepDir); len(ents) != 0 {
+		t.Errorf("an interrupted sweep wrote %d files to --out", len(ents))
 	}
 }

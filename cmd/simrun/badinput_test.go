@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ckptsim/ckptsim/simrun"
+)
+
+// badInput is one attack on simrun: the arguments (DIR stands for a fresh
+// temporary directory), what to prepare in DIR first, the exit code and a piece
+// of the error (or of the output) it must give, and what must hold afterwards.
+type badInput struct {
+	name    string
+	args    []string
+	prepare func(t *testing.T, dir string)
+	code    int
+	stderr  string // a piece of the error; "" when the run succeeds
+	stdout  string // a piece of the output, when it must say something
+	quick   bool   // the error comes before any run (checked by time)
+	after   func(t *testing.T, dir string)
+	stdoutW func() io.Writer // standard output, when not a buffer
+}
+
+// failingWriter is a standard output that refuses every write, as /dev/full.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+func mkfifo(t *testing.T, path string) {
+	t.Helper()
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+}
+
+// readFIFO reads the FIFO at path in the background until its writer closes it.
+func readFIFO(path string) <-chan string {
+	got := make(chan string, 1)
+	go func() {
+		f, err := os.Open(path)
+		if err != nil {
+			got <- "open: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(f)
+		f.Close()
+		got <- string(b)
+	}()
+	return got
+}
+
+func isDevice(t *testing.T, path string) {
+	t.Helper()
+	st, err := os.Lstat(path)
+	if err != nil || st.Mode()&os.ModeDevice == 0 {
+		t.Fatalf("%s is no longer a device: %v %v", path, st.Mode(), err)
+	}
+}
+
+func needs(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("needs", path)
+	}
+}
+
+func badInputs() []badInput {
+	var fifoGot <-chan string
+	return []badInput{
+		// Output paths: devices and FIFOs are written in place, symbolic links
+		// followed, unwritable paths refused before the work.
+		{name: "trace to /dev/full", args: []string{"run", "steady", "--trace", "/dev/full"},
+			prepare: func(t *testing.T, _ string) { needs(t, "/dev/full") },
+			code:    2, stderr: "--trace /dev/full: writing /dev/full: no space left on device",
+			after: func(t *testing.T, _ string) { isDevice(t, "/dev/full") }},
+		{name: "trace to /dev/null", args: []string{"run", "steady", "--trace", "/dev/null"},
+			prepare: func(t *testing.T, _ string) { needs(t, "/dev/null") },
+			code:    0, stdout: "chrome trace   /dev/null",
+			after: func(t *testing.T, _ string) { isDevice(t, "/dev/null") }},
+		{name: "trace to a FIFO", args: []string{"run", "steady", "--trace", "DIR/fifo"},
+			prepare: func(t *testing.T, dir string) {
+				mkfifo(t, filepath.Join(dir, "fifo"))
+				fifoGot = readFIFO(filepath.Join(dir, "fifo"))
+			},
+			code: 0,
+			after: func(t *testing.T, dir string) {
+				if got := <-fifoGot; !strings.HasPrefix(got, `{"traceEvents":`) {
+					t.Errorf("the FIFO's reader got %.60q", got)
+				}
+				if st, _ := os.Lstat(filepath.Join(dir, "fifo")); st.Mode()&os.ModeNamedPipe == 0 {
+					t.Errorf("the FIFO was replaced by %v", st.Mode())
+				}
+			}},
+		{name: "trace through a symlink", args: []string{"run", "steady", "--trace", "DIR/link.json"},
+			prepare: func(t *testing.T, dir string) {
+				os.WriteFile(filepath.Join(dir, "target.json"), []byte("old"), 0o644)
+				if err := os.Symlink("target.json", filepath.Join(dir, "link.json")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			code: 0,
+			after: func(t *testing.T, dir string) {
+				if st, _ := os.Lstat(filepath.Join(dir, "link.json")); st.Mode()&os.ModeSymlink == 0 {
+					t.Errorf("the link was replaced by %v", st.Mode())
+				}
+				if b, _ := os.ReadFile(filepath.Join(dir, "target.json")); !bytes.HasPrefix(b, []byte(`{"traceEvents":`)) {
+					t.Errorf("the link's target holds %.60q", b)
+				}
+			}},
+		{name: "trace into a missing directory", args: []string{"run", "steady", "--trace", "DIR/no/t.json"},
+			code: 2, stderr: "--trace DIR/no/t.json: directory DIR/no does not exist", quick: true},
+		{name: "run --out /proc/x", args: []string{"run", "steady", "--out", "/proc/x"},
+			prepare: func(t *testing.T, _ string) { needs(t, "/proc/self") },
+			code:    2, stderr: "--out /proc/x: cannot create files in /proc", quick: true},
+		{name: "run --out a file", args: []string{"run", "steady", "--out", "DIR/file"},
+			prepare: func(t *testing.T, dir string) { os.WriteFile(filepath.Join(dir, "file"), nil, 0o644) },
+			code:    2, stderr: "--out DIR/file: is not a directory", quick: true},
+		{name: "sweep --out a file", args: []string{"sweep", "steady", "--param", "execution.checkpointing.interval=1 s", "--out", "DIR/file"},
+			prepare: func(t *testing.T, dir string) { os.WriteFile(filepath.Join(dir, "file"), nil, 0o644) },
+			code:    2, stderr: "--out DIR/file: is not a directory", quick: true},
+		{name: "flink-benchmark --write /proc/x.md", args: []string{"flink-benchmark", "--write", "/proc/x.md"},
+			prepare: func(t *testing.T, _ string) { needs(t, "/proc/self") },
+			code:    2, stderr: "--write /proc/x.md: cannot create files in /proc", quick: true},
+		{name: "standard output full", args: []string{"run", "steady"}, stdoutW: func() io.Writer { return failingWriter{} },
+			code: 2, stderr: "writing to standard output: no space left on device"},
+		{name: "suite --out a foreign non-empty directory", args: []string{"suite", "--out", "DIR"},
+			prepare: func(t *testing.T, dir string) { os.WriteFile(filepath.Join(dir, "notes.txt"), nil, 0o644) },
+			code:    2, stderr: "--out DIR is not empty and holds no earlier suite's output", quick: true,
+			after: func(t *testing.T, dir string) {
+				if _, err := os.Stat(filepath.Join(dir, "notes.txt")); err != nil {
+					t.Error("the refused directory lost a file:", err)
+				}
+			}},
+
+		// Limits: named, before any work.
+		{name: "a billion seeds", args: []string{"sweep", "steady", "--param", "execution.checkpointing.interval=1 s,2 s", "--seeds", "1000000000"},
+			code: 2, stderr: "6000000000 runs (2 values of execution.checkpointing.interval × 3 protocols × 1000000000 seeds), more than the limit of 100000 runs", quick: true},
+		{name: "a 2000×2000 grid", args: []string{"sweep", "steady", "--param", "orders.records=" + values(2000), "--param", "totals.parallelism=" + values(2000)},
+			code: 2, stderr: "more than the limit of 100000 runs", quick: true},
+	}
+}
+
+// values is "1,2,...,n".
+func values(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(i))
+	}
+	return b.String()
+}
+
+// TestBadInput: every bad input gives one clear error and exit 2 (or, for an
+// output path that is a device, a FIFO or a link, the run succeeds and the path
+// keeps what it is), without a panic.
+func TestBadInput(t *testing.T) {
+	for _, c := range badInputs() {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if c.prepare != nil {
+				c.prepare(t, dir)
+			}
+			args := make([]string, len(c.args))
+			for i, a := range c.args {
+				args[i] = strings.ReplaceAll(a, "DIR", dir)
+			}
+			var out, errb bytes.Buffer
+			var stdout io.Writer = &out
+			if c.stdoutW != nil {
+				stdout = c.stdoutW()
+			}
+			start := time.Now()
+			code := simrun.Run(args, stdout, &errb)
+			took := time.Since(start)
+			stderr := strings.ReplaceAll(errb.String(), dir, "DIR")
+			if code != c.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, out.String(), stderr)
+			}
+			if c.stderr != "" && !strings.Contains(stderr, c.stderr) {
+				t.Errorf("stderr %q does not say %q", stderr, c.stderr)
+			}
+			if c.stderr != "" && strings.Count(strings.TrimRight(stderr, "\n"), "\n") > 0 && !strings.Contains(c.stderr, "\n") {
+				t.Errorf("more than one line of error:\n%s", stderr)
+			}
+			if c.stdout != "" && !strings.Contains(out.String(), c.stdout) {
+				t.Errorf("stdout does not say %q:\n%s", c.stdout, out.String())
+			}
+			if c.quick && (took > 2*time.Second || out.Len() > 0) {
+				t.Errorf("the error came after %v and %d bytes of output: not before the work", took, out.Len())
+			}
+			if s := out.String() + errb.String(); strings.Contains(s, "panic") || regexp.MustCompile(`goroutine \d+ \[`).MatchString(s) {
+				t.Errorf("output looks like a crash:\n%s", s)
+			}
+			if c.after != nil {
+				c.after(t, dir)
+			}
+		})
+	}
+}
