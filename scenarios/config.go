@@ -35,6 +35,11 @@ type confState struct {
 	segmentSizeSet bool
 }
 
+// MinCheckpointInterval is the shortest checkpoint interval, Flink's (its
+// CheckpointCoordinatorConfiguration refuses anything shorter): below it a run
+// spends its time triggering checkpoints.
+const MinCheckpointInterval = 10 * sim.Millisecond
+
 type configKey struct {
 	def, doc string
 	set      func(c *confState, v string) error
@@ -148,8 +153,18 @@ func sizeKey(def, doc string, min, max int64, f func(c *confState, n int64)) con
 // configKeys are the keys a scenario's config accepts: Flink's names and units,
 // plus a few ckptsim.* keys for what only the simulation has.
 var configKeys = map[string]configKey{
-	"execution.checkpointing.interval": durKey("1 s", "time between checkpoint triggers; 0 disables checkpointing (unlike Flink, checkpointing is on by default)", false,
-		func(c *confState, d sim.Duration) { c.cfg.Checkpoint.Interval, c.intervalSet = d, true }),
+	"execution.checkpointing.interval": {def: "1 s", doc: "time between checkpoint triggers, at least 10 ms as in Flink; 0 disables checkpointing (unlike Flink, checkpointing is on by default)",
+		set: func(c *confState, v string) error {
+			d, err := parseDur(v, false)
+			if err != nil {
+				return err
+			}
+			if d != 0 && d < MinCheckpointInterval {
+				return fmt.Errorf("must be 0 (checkpointing off) or at least %v, as in Flink, got %q", MinCheckpointInterval, v)
+			}
+			c.cfg.Checkpoint.Interval, c.intervalSet = d, true
+			return nil
+		}},
 	"execution.checkpointing.mode": {def: "EXACTLY_ONCE", doc: "EXACTLY_ONCE or AT_LEAST_ONCE (-> atleastonce)", set: func(c *confState, v string) error {
 		switch strings.ReplaceAll(strings.ToUpper(strings.TrimSpace(v)), "-", "_") {
 		case "EXACTLY_ONCE":

@@ -245,7 +245,7 @@ func TestSetupErrorsNamePaths(t *testing.T) {
 	sc, _ := Lookup("steady")
 	sc.Job.Operators[1].Parallelism = -1
 	_, err := sc.Setup("")
-	if err == nil || !strings.Contains(err.Error(), `scenario "steady": job.operators[1].parallelism:`) {
+	if err == nil || !strings.Contains(err.Error(), `scenario "steady": job.operators[1].parallelism must be at least 1, got -1`) {
 		t.Errorf("got %v", err)
 	}
 	sc, _ = Lookup("steady")

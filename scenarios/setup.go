@@ -17,14 +17,30 @@ import (
 // DefaultLimit is the simulated time limit of a scenario without a duration.
 const DefaultLimit = 2 * sim.Minute
 
+// MaxDuration bounds the simulated time of a run: a day of a busy job is hours of
+// wall time already, and a typo of a few orders of magnitude should be an error,
+// not a run that never ends.
+const MaxDuration = 24 * sim.Hour
+
 // Bounds that keep a scenario runnable.
 const (
-	maxMaxParallelism = 1 << 15 // Flink's upper bound
+	maxMaxParallelism = 1 << 15 // Flink's upper bound of key groups
 	maxSplits         = 1 << 16
 	maxWorkers        = 1 << 10
 	maxSlots          = 1 << 10
 	maxFanout         = 1 << 10
 	maxNameLen        = 100
+)
+
+// Bounds of a job's size, named in the errors that refuse more: the memory of a
+// run grows with its subtasks and, above all, with its network channels (an
+// all-to-all exchange between p and q subtasks has p × q of them, each with its
+// buffers and credit).
+const (
+	// MaxParallelism is the most subtasks of one source or operator.
+	MaxParallelism = 1024
+	// MaxChannels is the most network channels of a job.
+	MaxChannels = 1 << 18
 )
 
 // pathError is a problem with one node of a scenario, named by its path
@@ -38,6 +54,14 @@ type pathError struct {
 func (e *pathError) Error() string {
 	if e.path == "" {
 		return e.msg
+	}
+	// a message that starts with the key it is about names it once
+	tail := lastElem(e.path)
+	if k, ok := strings.CutPrefix(e.path, "config."); ok {
+		tail = k
+	}
+	if rest, ok := strings.CutPrefix(e.msg, tail); ok && (rest == "" || rest[0] == ':' || rest[0] == ' ') {
+		return e.path + rest
 	}
 	return e.path + ": " + e.msg
 }
@@ -276,6 +300,9 @@ func (s *Scenario) setup(override string, fs *fileState) (*Setup, error) {
 		if err != nil {
 			return nil, perr("duration", "duration: %v", err)
 		}
+		if d > MaxDuration {
+			return nil, perr("duration", "duration must be at most %v of simulated time, got %q", MaxDuration, s.Duration)
+		}
 		limit = d
 	}
 	expect := s.Expect.Outcome
@@ -383,6 +410,9 @@ func (s *Scenario) planJob(conf *confState, fs *fileState, guarantee checkpoint.
 		segment = sim.DefaultSegmentSize
 	}
 	parOK := func(path, what string, p int) error {
+		if p > MaxParallelism {
+			return perr(path, "%s must be at most %d, got %d", what, MaxParallelism, p)
+		}
 		if p > jp.maxPar {
 			return perr(path, "%s %d exceeds max-parallelism %d", what, p, jp.maxPar)
 		}
@@ -722,8 +752,8 @@ func (s *Scenario) planJob(conf *confState, fs *fileState, guarantee checkpoint.
 			}
 			return nil, &pathError{path: path, key: true, msg: fmt.Sprintf("rescale: unknown operator %q%s", name, didYouMean(name, known))}
 		}
-		if p < 1 || p > jp.maxPar {
-			return nil, perr(path, "rescale: parallelism of %q must be within [1, %d], got %d", name, jp.maxPar, p)
+		if p < 1 || p > min(jp.maxPar, MaxParallelism) {
+			return nil, perr(path, "rescale: parallelism of %q must be within [1, %d], got %d", name, min(jp.maxPar, MaxParallelism), p)
 		}
 		jp.rescale[name] = p
 		_ = v
@@ -738,7 +768,35 @@ func (s *Scenario) planJob(conf *confState, fs *fileState, guarantee checkpoint.
 			}
 		}
 	}
+	if err := jp.checkChannels(); err != nil {
+		return nil, err
+	}
 	return jp, nil
+}
+
+// checkChannels refuses a job with more than MaxChannels network channels (at the
+// larger of each vertex's parallelism before and after a rescale), naming the
+// largest exchange.
+func (jp *jobPlan) checkChannels() error {
+	total, largest, what, path := 0, 0, "", "job"
+	for _, v := range jp.vertices {
+		for i, in := range v.inputs {
+			up, down := jp.effPar(jp.byName[in]), jp.effPar(v)
+			n := down
+			if v.parts[i] != engine.Forward {
+				n = up * down
+			}
+			total += n
+			if n > largest {
+				largest, what, path = n, fmt.Sprintf("%s → %s: %d × %d", in, v.name, up, down), v.path
+			}
+		}
+	}
+	if total > MaxChannels {
+		return perr(path, "the job has %d network channels (the largest exchange %s), more than the %d a run can hold; lower the parallelism",
+			total, what, MaxChannels)
+	}
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -12,7 +12,7 @@ import (
 // the directory of an earlier one removes them first, so that no trace, figure or
 // table of a run that no longer exists stays beside the new report. A new output
 // of the suite must be listed here.
-var suiteOutputs = []string{"index.html", "results.json", "summary.txt", "wall-clock.json", "data", "figures", "traces"}
+var suiteOutputs = []string{"index.html", "results.json", "summary.txt", "wall-clock.json", "data", "figures", "scenarios", "sweeps", "traces"}
 
 // suiteMarker is the file that marks a directory as an earlier suite's output.
 const suiteMarker = "results.json"

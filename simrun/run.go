@@ -1,7 +1,6 @@
 package simrun
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -146,7 +145,10 @@ func runScenario(cmd *cobra.Command, args []string, f *runFlags, replay bool) er
 	}
 	setup, err := sc.Setup(f.protocol)
 	if err != nil {
-		return usageErr("%s: %v", cmp.Or(f.file, sc.Name), err)
+		if f.file != "" {
+			return usageErr("%s: %v", f.file, err)
+		}
+		return usageErr("%v", err) // the error names the scenario
 	}
 	if cmd.Flags().Changed("seed") {
 		setup.Seed = f.seed

@@ -43,8 +43,10 @@ checkpoint durations and alignment box plots per scenario, and the sweeps of
 figures 3 to 6 (unless --sweeps=false) — and DIR/index.html, which opens from
 the file system.
 
-With --out into the directory of an earlier suite, its outputs (` + "index.html, results.json,\nsummary.txt, data/, figures/, traces/" + `) are removed first; a non-empty directory that
-is not an earlier suite's output is refused unless --force.
+With --out into the directory of an earlier suite, its outputs (index.html,
+results.json, summary.txt, wall-clock.json, data/, figures/, scenarios/, sweeps/,
+traces/) are removed first; a non-empty directory that is not an earlier suite's
+output is refused unless --force (other files stay).
 
 An interrupt (Ctrl-C) lets the runs in progress finish, writes the summary (and
 results.json) of what finished with INTERRUPTED at the top, and exits 130; a
