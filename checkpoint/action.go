@@ -31,7 +31,8 @@ const (
 	// ActStopPersist: channel Channel's barrier arrived: stop persisting it.
 	ActStopPersist
 	// ActAbort: give up checkpoint Checkpoint and tell the consumers (cancellation
-	// barrier).
+	// barrier); with Decline, also decline it to the coordinator, which fails it
+	// at once (it can never complete).
 	ActAbort
 	// ActTimer: call Timer at time At.
 	ActTimer
@@ -66,6 +67,9 @@ type Action struct {
 	Checkpoint int64
 	Unaligned  bool
 	At         sim.Time
+	// Decline is set on an ActAbort the coordinator must hear of: an end of
+	// partition aborted the checkpoint.
+	Decline bool
 }
 
 func (a Action) String() string {
@@ -78,6 +82,9 @@ func (a Action) String() string {
 		}
 		return fmt.Sprintf("checkpoint %d aligned", a.Checkpoint)
 	case ActAbort:
+		if a.Decline {
+			return fmt.Sprintf("abort %d declined", a.Checkpoint)
+		}
 		return fmt.Sprintf("abort %d", a.Checkpoint)
 	case ActTimer:
 		return fmt.Sprintf("timer at %v", a.At)

@@ -21,6 +21,10 @@ const (
 	// ReasonFinalizeFailed (FINALIZE_CHECKPOINT_FAILURE): every task acknowledged
 	// but writing the checkpoint's metadata failed.
 	ReasonFinalizeFailed
+	// ReasonInputEnded (CHECKPOINT_DECLINED_INPUT_END_OF_STREAM): an input of a
+	// task ended while the checkpoint was pending, with
+	// execution.checkpointing.checkpoints-after-tasks-finish false.
+	ReasonInputEnded
 )
 
 // String is the reason in a word or two, as tables and traces show it.
@@ -36,6 +40,8 @@ func (r FailureReason) String() string {
 		return "job-failover"
 	case ReasonFinalizeFailed:
 		return "finalize-failed"
+	case ReasonInputEnded:
+		return "input-ended"
 	}
 	return fmt.Sprintf("reason(%d)", uint8(r))
 }

@@ -12,6 +12,11 @@ type HandlerConfig struct {
 	// AlignedTimeout is execution.checkpointing.aligned-checkpoint-timeout for
 	// protocols that switch from aligned to unaligned.
 	AlignedTimeout sim.Duration
+	// AbortOnEndOfPartition is execution.checkpointing.checkpoints-after-tasks-finish
+	// set to false: an end of partition while a checkpoint is pending aborts it
+	// (Flink's CHECKPOINT_DECLINED_INPUT_END_OF_STREAM) instead of counting as that
+	// channel's barrier.
+	AbortOnEndOfPartition bool
 }
 
 // BarrierInfo is what a handler learns of a barrier.

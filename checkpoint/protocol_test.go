@@ -60,7 +60,7 @@ func TestRegistry(t *testing.T) {
 
 func TestFailureReasons(t *testing.T) {
 	counts := map[FailureReason]bool{ReasonExpired: true, ReasonDeclined: true, ReasonFinalizeFailed: true,
-		ReasonSubsumed: false, ReasonJobFailover: false}
+		ReasonSubsumed: false, ReasonJobFailover: false, ReasonInputEnded: false}
 	seen := map[string]bool{}
 	for r, want := range counts {
 		if r.Counts() != want {

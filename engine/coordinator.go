@@ -18,6 +18,10 @@ type CheckpointConfig struct {
 	TolerableFailures int          // .tolerable-failed-checkpoints
 	AlignedTimeout    sim.Duration // .aligned-checkpoint-timeout (hybrid)
 	Incremental       bool         // .incremental
+	// NoCheckpointsAfterTasksFinish is .checkpoints-after-tasks-finish set to
+	// false: no checkpoint is triggered while some but not all tasks finished,
+	// and an end of partition aborts a pending checkpoint at its consumer.
+	NoCheckpointsAfterTasksFinish bool
 }
 
 // CheckpointStatus is the fate of a checkpoint.
@@ -102,6 +106,8 @@ type message struct {
 	snap   *TaskSnapshot
 	stats  *SubtaskCheckpointStats
 	reason string
+	// failure is why a task declined, when not that its upload failed.
+	failure checkpoint.FailureReason
 }
 
 type pendingCheckpoint struct {
@@ -317,6 +323,9 @@ func (c *Coordinator) trigger() {
 	if len(c.completed) > 0 && now.Sub(c.lastDone) < c.cfg.MinPause {
 		return
 	}
+	if c.cfg.NoCheckpointsAfterTasksFinish && len(c.finished) > 0 && len(c.finished) < len(rt.tasks) {
+		return // Flink's NOT_ALL_REQUIRED_TASKS_RUNNING: tried again at the next interval
+	}
 	id := c.nextID
 	c.nextID++
 	if len(c.finished) == len(rt.tasks) && c.finalID == 0 {
@@ -363,7 +372,11 @@ func (c *Coordinator) receive(m *message) {
 		}
 	case msgDecline:
 		if p := c.find(m.id); p != nil {
-			c.fail(p, checkpoint.ReasonDeclined, "declined by "+rt.tasks[m.task].name)
+			if m.failure == checkpoint.ReasonInputEnded {
+				c.fail(p, m.failure, "input of "+rt.tasks[m.task].name+" ended")
+			} else {
+				c.fail(p, checkpoint.ReasonDeclined, "declined by "+rt.tasks[m.task].name)
+			}
 		}
 	case msgAck:
 		p := c.find(m.id)

@@ -226,7 +226,8 @@ func (t *Task) initCheckpointing() {
 	c.captured = make([]int64, n)
 	c.capturedIn = make([]int64, n)
 	c.upTo = make([]int64, n)
-	c.handler = p.NewHandler(checkpoint.HandlerConfig{Channels: n, Pointwise: pointwise, AlignedTimeout: t.rt.cfg.Checkpoint.AlignedTimeout})
+	c.handler = p.NewHandler(checkpoint.HandlerConfig{Channels: n, Pointwise: pointwise, AlignedTimeout: t.rt.cfg.Checkpoint.AlignedTimeout,
+		AbortOnEndOfPartition: t.rt.cfg.Checkpoint.NoCheckpointsAfterTasksFinish})
 	t.ck = c
 }
 
@@ -364,6 +365,10 @@ func (t *Task) execute(acts []checkpoint.Action) {
 			t.prioritize(a.Channel, a.Checkpoint)
 		case checkpoint.ActAbort:
 			t.abortLocal(a.Checkpoint, true)
+			if a.Decline {
+				t.rt.coord.sendMsg(t, &message{kind: msgDecline, task: t.index, sender: t, inc: t.attempt, id: a.Checkpoint,
+					failure: checkpoint.ReasonInputEnded})
+			}
 		case checkpoint.ActTimer:
 			at := a.At
 			if at < now {

@@ -175,6 +175,13 @@ func (s *single) EndOfPartition(ch int, now sim.Time, out []checkpoint.Action) [
 	if s.ended[ch] {
 		return out
 	}
+	if s.current != 0 && s.cfg.AbortOnEndOfPartition {
+		// checkpoints-after-tasks-finish: false (SingleCheckpointBarrierHandler:
+		// CHECKPOINT_DECLINED_INPUT_END_OF_STREAM); the abort comes first
+		from := len(out)
+		out = s.abort(now, out)
+		out[from].Decline = true
+	}
 	s.ended[ch] = true
 	if s.current == 0 || s.received[ch] {
 		return out
@@ -182,6 +189,11 @@ func (s *single) EndOfPartition(ch int, now sim.Time, out []checkpoint.Action) [
 	s.count++
 	if s.unaligned {
 		out = append(out, checkpoint.Action{Kind: checkpoint.ActStopPersist, Channel: ch})
+	} else if s.mode == modeHybrid && s.count < len(s.received) && s.timedOut(now) {
+		// AlternatingCollectingBarriers.endOfPartitionReceived: past the timeout,
+		// an end of partition that does not complete the alignment turns it
+		// unaligned
+		out = s.toUnaligned(out)
 	}
 	return s.maybeComplete(now, out)
 }

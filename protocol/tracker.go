@@ -13,6 +13,7 @@ const maxPendingTracked = 50
 // and never blocks a channel.
 type tracker struct {
 	channels int
+	abortEOP bool // an end of partition aborts every pending checkpoint
 	ended    []bool
 	pending  []tracked // ascending checkpoint ids
 	latest   int64     // newest checkpoint seen in a barrier, cancellation or abort
@@ -25,7 +26,7 @@ type tracked struct {
 }
 
 func newTracker(cfg checkpoint.HandlerConfig) *tracker {
-	return &tracker{channels: cfg.Channels, ended: make([]bool, cfg.Channels)}
+	return &tracker{channels: cfg.Channels, abortEOP: cfg.AbortOnEndOfPartition, ended: make([]bool, cfg.Channels)}
 }
 
 // Pending implements checkpoint.BarrierHandler: the oldest checkpoint being tracked.
@@ -52,8 +53,7 @@ func (t *tracker) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []
 		}
 		t.latest = id
 		if len(t.pending) >= maxPendingTracked {
-			out = append(out, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: t.pending[0].id})
-			t.pending = t.pending[1:]
+			t.pending = t.pending[1:] // forgotten silently, as Flink's tracker does
 			i--
 		}
 		t.pending = append(t.pending, tracked{id: id, seen: make([]bool, t.channels)})
@@ -66,8 +66,10 @@ func (t *tracker) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []
 	return t.complete(out)
 }
 
-// complete takes the newest checkpoint whose barriers all arrived; older pending
-// ones are subsumed.
+// complete takes the newest checkpoint whose barriers all arrived. Older pending
+// ones are subsumed and forgotten silently, as in Flink's CheckpointBarrierTracker:
+// no abort, no cancellation barrier downstream, where a tracker still counting them
+// may yet complete them (their barriers are on their way).
 func (t *tracker) complete(out []checkpoint.Action) []checkpoint.Action {
 	for i := len(t.pending) - 1; i >= 0; i-- {
 		p := t.pending[i]
@@ -79,9 +81,6 @@ func (t *tracker) complete(out []checkpoint.Action) []checkpoint.Action {
 		}
 		if n < t.channels {
 			continue
-		}
-		for _, old := range t.pending[:i] {
-			out = append(out, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: old.id})
 		}
 		out = append(out, checkpoint.Action{Kind: checkpoint.ActCheckpoint, Checkpoint: p.id})
 		t.pending = append(t.pending[:0], t.pending[i+1:]...)
@@ -111,6 +110,15 @@ func (t *tracker) Cancel(ch int, id int64, now sim.Time, out []checkpoint.Action
 // EndOfPartition implements checkpoint.BarrierHandler.
 func (t *tracker) EndOfPartition(ch int, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	t.ended[ch] = true
+	if t.abortEOP {
+		// checkpoints-after-tasks-finish: false: every pending checkpoint is
+		// declined (CHECKPOINT_DECLINED_INPUT_END_OF_STREAM)
+		for _, p := range t.pending {
+			out = append(out, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: p.id, Decline: true})
+		}
+		t.pending = t.pending[:0]
+		return out
+	}
 	return t.complete(out)
 }
 

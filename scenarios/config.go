@@ -188,6 +188,8 @@ var configKeys = map[string]configKey{
 		func(c *confState, n int) { c.cfg.Checkpoint.MaxConcurrent = n }),
 	"execution.checkpointing.tolerable-failed-checkpoints": intKey("0", "consecutive failed checkpoints tolerated before the job fails over", 0, math.MaxInt32,
 		func(c *confState, n int) { c.cfg.Checkpoint.TolerableFailures = n }),
+	"execution.checkpointing.checkpoints-after-tasks-finish": boolKey("true", "checkpoints go on once some tasks finished (FLIP-147); false: an end of partition during a pending checkpoint aborts it, and no checkpoint is triggered while only some tasks finished",
+		func(c *confState, b bool) { c.cfg.Checkpoint.NoCheckpointsAfterTasksFinish = !b }),
 	"execution.checkpointing.incremental": boolKey("false", "incremental checkpoints (pebble backend)",
 		func(c *confState, b bool) { c.cfg.Checkpoint.Incremental = b }),
 	"execution.buffer-timeout": durKey("100 ms", "a partially filled network buffer is sent after this long; 0 flushes after every record", false,
@@ -299,6 +301,7 @@ var configAliases = map[string]string{
 	"restart-strategy":                  "restart-strategy.type",
 	"execution.buffer-timeout.interval": "execution.buffer-timeout",
 	"ckptsim.heartbeat.timeout":         "heartbeat.timeout",
+	"execution.checkpointing.checkpoints-after-tasks-finish.enabled": "execution.checkpointing.checkpoints-after-tasks-finish",
 }
 
 // notModelled are Flink keys ckptsim knows but does not model.
@@ -309,7 +312,7 @@ var notModelled = []string{
 	"execution.checkpointing.externalized-checkpoint-retention", "execution.checkpointing.force-unaligned",
 	"execution.checkpointing.unaligned.max-subtasks-per-channel-state-file",
 	"execution.checkpointing.unaligned.interruptible-timers.enabled",
-	"state.backend.changelog.", "execution.checkpointing.checkpoints-after-tasks-finish",
+	"state.backend.changelog.",
 }
 
 // ConfigKeys lists the configuration keys a scenario accepts, sorted, aliases
