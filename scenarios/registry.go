@@ -122,7 +122,7 @@ func benchmarkCluster() ClusterSpec {
 }
 
 func builtins() []*Scenario {
-	return append(coreScenarios(), savepointScenarios()...)
+	return append(append(coreScenarios(), protocolScenarios()...), savepointScenarios()...)
 }
 
 func coreScenarios() []*Scenario {

@@ -65,7 +65,7 @@ var All = []*Mutant{
 	{name: "unaligned-overtaken-drop-last", Doc: "a barrier that overtakes output buffers at its sender persists all of them but the last",
 		base: protocol.Unaligned{}, mut: checkpoint.Mutation{OvertakenDropLast: true}},
 	{name: "aligned-early-release", Doc: "aligned checkpoints that let a blocked channel go when the next channel's barrier arrives",
-		base: protocol.Aligned{}, wrap: func(h checkpoint.BarrierHandler) checkpoint.BarrierHandler { return &earlyRelease{h} }},
+		base: protocol.Aligned{}, wrap: func(h checkpoint.BarrierHandler) checkpoint.BarrierHandler { return &earlyRelease{BarrierHandler: h} }},
 }
 
 func init() {
@@ -112,9 +112,11 @@ func (d *dropping) Abort(id int64, now sim.Time, out []checkpoint.Action) []chec
 
 // earlyRelease resumes the channels blocked so far whenever another channel's
 // barrier blocks it and the alignment is not complete: only the channel whose
-// barrier came last stays blocked.
+// barrier came last stays blocked (with two channels it is correct; from three on
+// the earlier channels deliver records after their barrier into the snapshot).
 type earlyRelease struct {
 	checkpoint.BarrierHandler
+	blocked int // channels blocked since the alignment started
 }
 
 func (e *earlyRelease) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
@@ -124,7 +126,10 @@ func (e *earlyRelease) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, o
 	for i, a := range out[from:] {
 		switch a.Kind {
 		case checkpoint.ActCheckpoint, checkpoint.ActResume, checkpoint.ActAbort:
-			return out // alignment done or given up: nothing to release early
+			e.blocked = 0
+			if a.Kind != checkpoint.ActAbort {
+				return out // alignment done: nothing to release early
+			}
 		case checkpoint.ActBlock:
 			block = from + i
 		}
@@ -132,8 +137,39 @@ func (e *earlyRelease) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, o
 	if block < 0 {
 		return out
 	}
+	e.blocked++
+	if e.blocked < 2 {
+		return out // the first channel of the alignment: nothing to release
+	}
 	out = append(out, checkpoint.Action{})
 	copy(out[block+1:], out[block:])
 	out[block] = checkpoint.Action{Kind: checkpoint.ActResume}
+	e.blocked = 1
 	return out
+}
+
+// reset notes the end of an alignment in the actions of any other input.
+func (e *earlyRelease) reset(out []checkpoint.Action, from int) []checkpoint.Action {
+	for _, a := range out[from:] {
+		if a.Kind == checkpoint.ActResume || a.Kind == checkpoint.ActCheckpoint || a.Kind == checkpoint.ActAbort {
+			e.blocked = 0
+		}
+	}
+	return out
+}
+
+func (e *earlyRelease) Cancel(ch int, id int64, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
+	return e.reset(e.BarrierHandler.Cancel(ch, id, now, out), len(out))
+}
+
+func (e *earlyRelease) EndOfPartition(ch int, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
+	return e.reset(e.BarrierHandler.EndOfPartition(ch, now, out), len(out))
+}
+
+func (e *earlyRelease) Timer(now sim.Time, out []checkpoint.Action) []checkpoint.Action {
+	return e.reset(e.BarrierHandler.Timer(now, out), len(out))
+}
+
+func (e *earlyRelease) Abort(id int64, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
+	return e.reset(e.BarrierHandler.Abort(id, now, out), len(out))
 }
