@@ -4,12 +4,15 @@ package scenarios
 // (as one JSON object with --json) and what suites aggregate. Field names are part
 // of simrun's contract.
 type Result struct {
-	Scenario    string  `json:"scenario"`
-	Protocol    string  `json:"protocol"`
-	Seed        uint64  `json:"seed"`
-	TraceHash   string  `json:"trace_hash"`
-	SimTimeMS   float64 `json:"sim_time_ms"`
-	WallMS      float64 `json:"wall_ms"`
+	Scenario  string  `json:"scenario"`
+	Protocol  string  `json:"protocol"`
+	Seed      uint64  `json:"seed"`
+	TraceHash string  `json:"trace_hash"`
+	SimTimeMS float64 `json:"sim_time_ms"`
+	// WallMS is how long the run took on this machine (reporting only). It is
+	// left out of the files a suite writes, which are reproducible byte for
+	// byte; suite --out keeps it in wall-clock.json.
+	WallMS      float64 `json:"wall_ms,omitempty"`
 	Events      uint64  `json:"events"`
 	Records     int64   `json:"records"`
 	Checkpoints struct {

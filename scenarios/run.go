@@ -12,7 +12,6 @@ import (
 	_ "github.com/ckptsim/ckptsim/protocol"        // registers the built-in protocols
 	_ "github.com/ckptsim/ckptsim/protocol/mutant" // and the mutants (mutant/NAME)
 	"github.com/ckptsim/ckptsim/sim"
-	"github.com/google/go-cmp/cmp"
 )
 
 // RunOptions tune one scenario run.
@@ -216,7 +215,7 @@ func restorePointsCheck(setup *Setup, seed uint64, got, ref *Observation, max in
 			c.OK, c.Detail = false, fmt.Sprintf("the run forked from checkpoint %d did not finish", cp.ID)
 			return c
 		}
-		if d := cmp.Diff(ref.State, o.State); d != "" {
+		if d := StableDiff(ref.State, o.State); d != "" {
 			c.OK = false
 			c.Detail = fmt.Sprintf("the run forked from checkpoint %d ends with keyed state that differs from the reference (-want +got):\n%s", cp.ID, clip(d, 3000))
 			return c
@@ -299,7 +298,7 @@ func checkpointAfterHeal(setup *Setup, got *Observation) (Check, bool) {
 
 func stateCheck(ref, got *Observation) Check {
 	c := Check{Name: "exactly-once-state", OK: true}
-	if d := cmp.Diff(ref.State, got.State); d != "" {
+	if d := StableDiff(ref.State, got.State); d != "" {
 		c.OK = false
 		c.Detail = "keyed state differs from the fault-free run (-want +got):\n" + clip(d, 4000)
 	}

@@ -97,10 +97,16 @@ when interrupted.`,
 				return err
 			}
 			if out != "" {
-				if err := writeJSONFile(out, "results.json", results); err != nil {
+				// wall-clock times go to wall-clock.json only: every other file is reproducible
+				if err := writeJSONFile(out, "results.json", withoutWallClock(results)); err != nil {
 					return err
 				}
-				if err := writeOut(out, "summary.txt", table.Bytes()); err != nil {
+				var untimed bytes.Buffer
+				writeSummary(&untimed, results, parallel, 0)
+				if err := writeOut(out, "summary.txt", untimed.Bytes()); err != nil {
+					return err
+				}
+				if err := writeWallClock(out, results, parallel, wall); err != nil {
 					return err
 				}
 			}
@@ -385,10 +391,16 @@ func suiteRun(sc *scenarios.Scenario, proto string, opts scenarios.RunOptions) *
 }
 
 // writeSummary writes the suite table and the failures with their replay
-// commands, and returns how many runs failed.
+// commands, and returns how many runs failed. With wall 0 it leaves out every
+// wall-clock time (summary.txt, which must be reproducible).
 func writeSummary(w io.Writer, results []*scenarios.Result, workers int, wall time.Duration) int {
+	timed := wall > 0
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tprotocol\tresult\toutcome\tcheckpoints\tp50 checkpoint ms\trestarts\twall ms")
+	header := "scenario\tprotocol\tresult\toutcome\tcheckpoints\tp50 checkpoint ms\trestarts"
+	if timed {
+		header += "\twall ms"
+	}
+	fmt.Fprintln(tw, header)
 	failed := 0
 	for _, r := range results {
 		verdict := "ok"
@@ -396,12 +408,19 @@ func writeSummary(w io.Writer, results []*scenarios.Result, workers int, wall ti
 			verdict = "FAIL"
 			failed++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n", r.Scenario, r.Protocol, verdict, r.Outcome,
-			r.Checkpoints.Completed, num(r.Checkpoints.DurationMS.P50), r.Restarts, num(r.WallMS))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d", r.Scenario, r.Protocol, verdict, r.Outcome,
+			r.Checkpoints.Completed, num(r.Checkpoints.DurationMS.P50), r.Restarts)
+		if timed {
+			fmt.Fprintf(tw, "\t%s", num(r.WallMS))
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n%d runs, %d ok, %d failed; %d workers, wall %v\n", len(results), len(results)-failed, failed,
-		workers, wall.Round(time.Millisecond))
+	fmt.Fprintf(w, "\n%d runs, %d ok, %d failed", len(results), len(results)-failed, failed)
+	if timed {
+		fmt.Fprintf(w, "; %d workers, wall %v", workers, wall.Round(time.Millisecond))
+	}
+	fmt.Fprintln(w)
 	for _, r := range results {
 		if !r.OK {
 			fmt.Fprintf(w, "\nFAIL %s\n  replay: %s\n", failureText(r), r.Replay)
