@@ -1,10 +1,8 @@
 package reports
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
-	"io"
 	"path/filepath"
 
 	"gonum.org/v1/plot"
@@ -12,31 +10,15 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// protocolColors gives each protocol the same colour in every figure.
-var protocolColors = map[string]color.Color{
-	"aligned":     color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
-	"unaligned":   color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
-	"hybrid":      color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
-	"atleastonce": color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
-}
-
-func colorOf(protocol string, i int) color.Color {
-	if c, ok := protocolColors[protocol]; ok {
-		return c
-	}
-	return plotter.DefaultLineStyle.Color
-}
-
 // CheckpointDurations draws figure 2: the end-to-end duration of every completed
 // checkpoint of one scenario, one series per protocol, on a log scale. It writes
 // NAME.png, NAME.svg and the data behind it as NAME.csv and NAME.json into dir.
 func CheckpointDurations(dir, name, scenario string, rows []CheckpointRow) error {
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = fmt.Sprintf("Checkpoint duration — %s", scenario)
 	p.X.Label.Text = "checkpoint trigger time (s)"
 	p.Y.Label.Text = "end-to-end duration (ms, log scale)"
-	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	setLog(&p.Y)
 	p.Add(plotter.NewGrid())
 	byProtocol := map[string]plotter.XYs{}
 	var kept []CheckpointRow
@@ -50,20 +32,13 @@ func CheckpointDurations(dir, name, scenario string, rows []CheckpointRow) error
 	if len(kept) == 0 {
 		return fmt.Errorf("figure %s: no completed checkpoint of %q to draw", name, scenario)
 	}
-	protocols := sortedKeys(byProtocol)
-	for i, pr := range protocols {
-		line, points, err := plotter.NewLinePoints(byProtocol[pr])
-		if err != nil {
-			return err
-		}
-		c := colorOf(pr, i)
-		line.Color, points.Color = c, c
-		line.Width = vg.Points(1.5)
-		points.Radius = vg.Points(2.5)
-		p.Add(line, points)
-		p.Legend.Add(pr, line, points)
+	var ss []xySeries
+	for _, pr := range sortedKeys(byProtocol) {
+		ss = append(ss, xySeries{label: pr, protocol: pr, xys: byProtocol[pr]})
 	}
-	p.Legend.Top = true
+	if err := addSeriesLines(p, ss); err != nil {
+		return err
+	}
 	if err := save(p, dir, name); err != nil {
 		return err
 	}
@@ -71,27 +46,10 @@ func CheckpointDurations(dir, name, scenario string, rows []CheckpointRow) error
 	return t.writeOne(dir, name, kept)
 }
 
-// save renders a plot as NAME.png and NAME.svg, each written atomically.
+// save renders a one-panel figure as NAME.png and NAME.svg, each written
+// atomically, its legend beside the data.
 func save(p *plot.Plot, dir, name string) error {
-	for _, format := range []string{"png", "svg"} {
-		w, err := p.WriterTo(8*vg.Inch, 4.5*vg.Inch, format)
-		if err != nil {
-			return err
-		}
-		if err := writeRendered(filepath.Join(dir, name+"."+format), w); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// writeRendered writes a rendered figure to a file, atomically.
-func writeRendered(path string, w io.WriterTo) error {
-	var b bytes.Buffer
-	if _, err := w.WriteTo(&b); err != nil {
-		return err
-	}
-	return WriteFileAtomic(path, b.Bytes())
+	return saveFigure([]*plot.Plot{p}, 4.5*vg.Inch, dir, name)
 }
 
 // writeOne writes the rows behind a figure as NAME.csv and NAME.json.
@@ -112,8 +70,9 @@ func (t *Tables) writeOne(dir, name string, rows any) error {
 
 // AlignmentAndStartDelay draws figure 7: box plots of the alignment duration and
 // the start delay of every subtask checkpoint of one scenario, one box per
-// protocol and measure. It writes NAME.png, NAME.svg and the rows as NAME.csv and
-// NAME.json into dir.
+// protocol and measure, on a log scale that includes zero (a few slow subtasks
+// would otherwise flatten every box). It writes NAME.png, NAME.svg and the rows
+// as NAME.csv and NAME.json into dir.
 func AlignmentAndStartDelay(dir, name, scenario string, rows []SubtaskRow) error {
 	byProtocol := map[string][]SubtaskRow{}
 	var kept []SubtaskRow
@@ -127,9 +86,11 @@ func AlignmentAndStartDelay(dir, name, scenario string, rows []SubtaskRow) error
 		return fmt.Errorf("figure %s: no subtask checkpoint of %q to draw", name, scenario)
 	}
 	protocols := sortedKeys(byProtocol)
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = fmt.Sprintf("Alignment and start delay per subtask — %s", scenario)
-	p.Y.Label.Text = "ms"
+	p.Y.Label.Text = "ms (log scale from 0)"
+	p.Y.Scale, p.Y.Tick.Marker = log1pScale{}, log1pTicks{}
+	p.Y.Min = 0
 	p.Add(plotter.NewGrid())
 	var names []string
 	w := vg.Points(18)
@@ -144,9 +105,9 @@ func AlignmentAndStartDelay(dir, name, scenario string, rows []SubtaskRow) error
 			if err != nil {
 				return err
 			}
-			box.FillColor = colorOf(pr, i)
+			box.FillColor = colorOf(pr)
 			if k == 1 {
-				box.FillColor = lighter(colorOf(pr, i))
+				box.FillColor = lighter(colorOf(pr))
 			}
 			p.Add(box)
 		}

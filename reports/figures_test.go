@@ -67,7 +67,8 @@ func TestTimelineFigure(t *testing.T) {
 	checkImages(t, dir, name, []string{"crash-worker", "completed", "sink throughput", "simulated time"})
 	img := decodePNG(t, filepath.Join(dir, name+".png"))
 	for what, c := range map[string]color.Color{"throughput": color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
-		"completed checkpoints": color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}} {
+		"completed checkpoints": color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+		"failed checkpoints":    color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}} {
 		if n := pixels(img, c); n < 50 {
 			t.Errorf("the %s colour covers %d pixels: not drawn", what, n)
 		}
@@ -122,7 +123,7 @@ func TestSweepFigures(t *testing.T) {
 		checkImages(t, dir, f, []string{"aligned", "unaligned", "execution.checkpointing.interval (ms)"})
 		img := decodePNG(t, filepath.Join(dir, f+".png"))
 		for _, p := range []string{"aligned", "unaligned"} {
-			if n := pixels(img, protocolColors[p]); n < 30 {
+			if n := pixels(img, colorOf(p)); n < 30 {
 				t.Errorf("%s: the %s series covers %d pixels: not drawn", f, p, n)
 			}
 		}

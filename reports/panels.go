@@ -2,53 +2,11 @@ package reports
 
 import (
 	"image/color"
-	"io"
-	"path/filepath"
 	"sort"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
-
-// savePanels renders plots stacked top to bottom, their data areas aligned, each
-// panelHeight inches tall, as NAME.png and NAME.svg, each written atomically.
-func savePanels(plots []*plot.Plot, panelHeight float64, dir, name string) error {
-	width := 8 * vg.Inch
-	height := vg.Length(panelHeight*float64(len(plots))) * vg.Inch
-	for _, format := range []string{"png", "svg"} {
-		var c interface {
-			vg.CanvasSizer
-			io.WriterTo
-		}
-		switch format {
-		case "png":
-			c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(96))}
-		default:
-			c = vgsvg.New(width, height)
-		}
-		dc := draw.New(c)
-		dc.SetColor(color.White)
-		dc.Fill(dc.Rectangle.Path())
-		grid := make([][]*plot.Plot, len(plots))
-		for i, p := range plots {
-			grid[i] = []*plot.Plot{p}
-		}
-		tiles := draw.Tiles{Rows: len(plots), Cols: 1, PadX: vg.Millimeter, PadY: vg.Millimeter,
-			PadTop: vg.Millimeter, PadBottom: vg.Millimeter, PadLeft: vg.Millimeter, PadRight: vg.Millimeter}
-		canvases := plot.Align(grid, tiles, dc)
-		for i, p := range plots {
-			p.Draw(canvases[i][0])
-		}
-		if err := writeRendered(filepath.Join(dir, name+"."+format), c); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // shade adds translucent rectangles spanning [x0, x1] × [y0, y1] to p.
 func shade(p *plot.Plot, x0, x1, y0, y1 float64, c color.Color) (*plotter.Polygon, error) {

@@ -186,7 +186,7 @@ func group(rows []SweepRow, withBaseline bool) []series {
 // sweepPlot starts a sweep figure: x is the swept key, on a log scale when its
 // values span more than a factor of 20.
 func sweepPlot(title string, rows []SweepRow, ylabel string, logY bool) *plot.Plot {
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = title
 	r0 := rows[0]
 	p.X.Label.Text = r0.Param
@@ -209,25 +209,22 @@ func sweepPlot(title string, rows []SweepRow, ylabel string, logY bool) *plot.Pl
 			lo, hi = math.Min(lo, r.X), math.Max(hi, r.X)
 		}
 		if lo > 0 && hi/lo > 20 {
-			p.X.Scale = plot.LogScale{}
-			p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+			setLog(&p.X)
 		}
 	}
 	p.Y.Label.Text = ylabel
 	if logY {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		setLog(&p.Y)
 	}
 	p.Add(plotter.NewGrid())
-	p.Legend.Top, p.Legend.Left = true, true
 	return p
 }
 
 // addSeries draws one line with points per series of y (skipping points whose y is
-// NaN, or not positive on a log axis).
+// NaN, or not positive on a log axis), and returns how many it drew.
 func addSeries(p *plot.Plot, ss []series, y func(SweepRow) float64, logY bool) (int, error) {
-	drawn := 0
-	for i, s := range ss {
+	var lines []xySeries
+	for _, s := range ss {
 		var xys plotter.XYs
 		for _, pt := range s.pts {
 			v := pt.median(y)
@@ -236,22 +233,11 @@ func addSeries(p *plot.Plot, ss []series, y func(SweepRow) float64, logY bool) (
 			}
 			xys = append(xys, plotter.XY{X: pt.x, Y: v})
 		}
-		if len(xys) == 0 {
-			continue
+		if len(xys) > 0 {
+			lines = append(lines, xySeries{label: s.label, protocol: s.proto, xys: xys})
 		}
-		line, points, err := plotter.NewLinePoints(xys)
-		if err != nil {
-			return drawn, err
-		}
-		c := colorOf(s.proto, i)
-		line.Color, points.Color = c, c
-		line.Width = vg.Points(1.5)
-		points.Radius = vg.Points(3)
-		p.Add(line, points)
-		p.Legend.Add(s.label, line, points)
-		drawn++
 	}
-	return drawn, nil
+	return len(lines), addSeriesLines(p, lines)
 }
 
 // SweepFigures draws every figure a sweep's rows support and writes the rows as
@@ -326,7 +312,7 @@ func durationFigure(path string, rows []SweepRow, ss []series) (bool, error) {
 		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 		l.Width = vg.Points(1.2)
 		p.Add(l)
-		p.Legend.Add("model: aligned", l)
+		addLegend(p, "model: aligned", l)
 	}
 	return true, saveSplit(p, path)
 }
@@ -370,7 +356,7 @@ func recoveryFigure(path string, rows []SweepRow, ss []series) (bool, error) {
 		return false, err
 	}
 	rec.Y.Min, rep.Y.Min = 0, 0
-	return true, savePanels([]*plot.Plot{rec, rep}, 2.6, filepath.Dir(path), filepath.Base(path))
+	return true, saveFigure([]*plot.Plot{rec, rep}, 2.6*vg.Inch, filepath.Dir(path), filepath.Base(path))
 }
 
 func overheadFigure(path string, rows []SweepRow, ss []series) (bool, error) {
@@ -396,7 +382,6 @@ func overheadFigure(path string, rows []SweepRow, ss []series) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	p.Legend.Left = false // the overhead falls from the left
 	zero.Color = color.Gray{Y: 0x80}
 	zero.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 	p.Add(zero)
