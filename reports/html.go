@@ -8,24 +8,18 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/ckptsim/ckptsim/scenarios"
 )
 
-// IndexScenario is one scenario of the HTML report: its runs and its figures.
-type IndexScenario struct {
-	Name    string
-	Runs    []IndexRun
-	Figures []template.HTML // inline SVG
-}
-
-// IndexRun is one run of the HTML report with its timeline (figure 1) inline.
-type IndexRun struct {
-	*scenarios.Result
-	Timeline template.HTML
-	// Trace is the run's Chrome trace, relative to the page ("" when none).
-	Trace string
-}
+// The HTML report is a small site that opens from the file system: index.html
+// with the scenario × protocol overview and the sweeps, one page per scenario
+// (scenarios/NAME.html: its runs, checks, replay commands, timelines and
+// figures) and one per sweep (sweeps/NAME.html). Figures are linked, not
+// inlined, so every page stays small; nothing in it depends on the wall clock,
+// so the same suite writes the same bytes.
 
 // IndexSweep is one sweep of the HTML report: what it varies, the command that
 // reproduces it, its rows and its figures.
@@ -35,134 +29,274 @@ type IndexSweep struct {
 	Command     string
 	Rows        []SweepRow
 	Figures     []string // figure names in the figure directory
-	inline      []template.HTML
-}
-
-var indexTemplate = template.Must(template.New("index").Funcs(template.FuncMap{
-	"ms":  func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"kib": func(v float64) string { return fmt.Sprintf("%.0f", v/1024) },
-}).Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ckptsim report</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}
-table{border-collapse:collapse;margin:.5em 0 1em}
-th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right;font-size:90%}
-th{background:#f3f3f3}td.l{text-align:left}
-.ok{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}
-details{margin:.2em 0}code{font-size:85%}
-.figs svg{width:48%;height:auto;display:inline-block}
-.wide svg{width:100%;height:auto}
-</style></head><body>
-<h1>ckptsim report</h1>
-<p>{{.Total}} runs, <span class="ok">{{.OK}} ok</span>{{if .Failed}}, <span class="fail">{{.Failed}} failed</span>{{end}}. Every scenario under every protocol; each run is checked by every oracle its protocol promises and can be replayed exactly with the command shown.</p>
-<ul>{{range .Scenarios}}<li><a href="#{{.Name}}">{{.Name}}</a></li>{{end}}</ul>
-{{if .Sweeps}}<p>Sweeps: {{range .Sweeps}}<a href="#sweep-{{.Name}}">{{.Name}}</a> {{end}}</p>{{end}}
-{{range .Scenarios}}
-<h2 id="{{.Name}}">{{.Name}}</h2>
-<table><tr><th class="l">protocol</th><th>result</th><th>outcome</th><th>checkpoints</th><th>p50 ms</th><th>max ms</th><th>alignment p50 ms</th><th>persisted in-flight p50 B</th><th>restarts</th><th>recovery p50 ms</th><th>throughput rec/s</th><th>latency p99 ms</th></tr>
-{{range .Runs}}<tr><td class="l">{{.Protocol}}</td><td>{{if .OK}}<span class="ok">ok</span>{{else}}<span class="fail">FAIL</span>{{end}}</td><td>{{.Outcome}}</td><td>{{.Checkpoints.Completed}}/{{.Checkpoints.Triggered}}</td><td>{{ms .Checkpoints.DurationMS.P50}}</td><td>{{ms .Checkpoints.DurationMS.Max}}</td><td>{{ms .Checkpoints.AlignmentMS.P50}}</td><td>{{printf "%.0f" .Checkpoints.PersistedInflightBytes.P50}}</td><td>{{.Restarts}}</td><td>{{ms .RecoveryMS.P50}}</td><td>{{printf "%.0f" .ThroughputRPS}}</td><td>{{ms .LatencyMS.P99}}</td></tr>
-{{end}}</table>
-{{range .Runs}}<details><summary>{{.Protocol}}: checks, replay and timeline</summary><ul>
-{{range .Checks}}<li>{{if .OK}}<span class="ok">✓</span>{{else}}<span class="fail">✗</span>{{end}} {{.Name}}{{if .Detail}}: <code>{{.Detail}}</code>{{end}}</li>{{end}}
-</ul>{{if .Faults}}<p>faults: {{range .Faults}}<code>{{.}}</code>; {{end}}</p>{{end}}<p>replay: <code>{{.Replay}}</code></p>
-{{if .Trace}}<p>timeline of every subtask: <a href="{{.Trace}}">{{.Trace}}</a> (a Chrome trace: open it in ui.perfetto.dev or chrome://tracing)</p>{{end}}
-{{if .Timeline}}<div class="wide">{{.Timeline}}</div>{{end}}</details>
-{{end}}
-<div class="figs">{{range .Figures}}{{.}}{{end}}</div>
-{{end}}
-{{range .Sweeps}}
-<h2 id="sweep-{{.Name}}">Sweep: {{.Name}}</h2>
-<p>{{.Description}}</p>
-<p>reproduce: <code>{{.Command}}</code></p>
-<div class="figs">{{range .Inline}}{{.}}{{end}}</div>
-<details><summary>runs</summary><table><tr><th class="l">values</th><th class="l">protocol</th><th>result</th><th>checkpoints</th><th>p50 ms</th><th>model ms</th><th>size KiB</th><th>restarts</th><th>downtime ms</th><th>caught up ms</th><th>reprocessed</th><th>records/s</th><th>overhead %</th></tr>
-{{range .Rows}}<tr><td class="l">{{.Values}}</td><td class="l">{{.Protocol}}</td><td>{{if .OK}}<span class="ok">ok</span>{{else}}<span class="fail">FAIL</span>{{end}}</td><td>{{.Completed}}</td><td>{{ms .DurationP50MS}}</td><td>{{ms .ModelAlignedMS}}</td><td>{{kib .CheckpointBytes}}</td><td>{{.Restarts}}</td><td>{{ms .RecoveryP50MS}}</td><td>{{ms .CatchUpP50MS}}</td><td>{{.Reprocessed}}</td><td>{{printf "%.0f" .ProcessedRPS}}</td><td>{{ms .OverheadPct}}</td></tr>
-{{end}}</table></details>
-{{end}}
-</body></html>
-`))
-
-// Inline is the sweep's figures as inline SVG.
-func (s IndexSweep) Inline() []template.HTML { return s.inline }
-
-// WriteIndex writes DIR/index.html: every scenario with its runs (checks, key
-// metrics, replay commands, timeline), its figures, and every sweep with its
-// figures and rows; figures come from figDir and are inlined as SVG, so the page
-// opens from the file system with no server.
-func WriteIndex(dir, figDir string, results []*scenarios.Result, sweeps []IndexSweep) error {
-	byScenario := map[string]*IndexScenario{}
-	var order []string
-	ok := 0
-	for _, r := range results {
-		s := byScenario[r.Scenario]
-		if s == nil {
-			s = &IndexScenario{Name: r.Scenario}
-			byScenario[r.Scenario] = s
-			order = append(order, r.Scenario)
-		}
-		run := IndexRun{Result: r}
-		svg, err := inlineSVG(figDir, FigureName(r.Scenario, r.Protocol, "timeline"))
-		if err != nil {
-			return err
-		}
-		run.Timeline = svg
-		trace := filepath.Join("traces", FigureName(r.Scenario, r.Protocol, "trace")+".json")
-		if _, err := os.Stat(filepath.Join(dir, trace)); err == nil {
-			run.Trace = filepath.ToSlash(trace)
-		}
-		s.Runs = append(s.Runs, run)
-		if r.OK {
-			ok++
-		}
-	}
-	var list []*IndexScenario
-	for _, name := range order {
-		s := byScenario[name]
-		for _, fig := range ScenarioFigures {
-			svg, err := inlineSVG(figDir, FigureName(name, "", fig))
-			if err != nil {
-				return err
-			}
-			if svg != "" {
-				s.Figures = append(s.Figures, svg)
-			}
-		}
-		list = append(list, s)
-	}
-	for i := range sweeps {
-		for _, fig := range sweeps[i].Figures {
-			svg, err := inlineSVG(figDir, fig)
-			if err != nil {
-				return err
-			}
-			if svg != "" {
-				sweeps[i].inline = append(sweeps[i].inline, svg)
-			}
-		}
-	}
-	var b bytes.Buffer
-	err := indexTemplate.Execute(&b, map[string]any{"Scenarios": list, "Sweeps": sweeps, "Total": len(results),
-		"OK": ok, "Failed": len(results) - ok})
-	if err != nil {
-		return err
-	}
-	return WriteFileAtomic(filepath.Join(dir, "index.html"), b.Bytes())
+	// Headline is the figure the sweep is for, shown first and on the
+	// overview (the first figure when empty or not among Figures).
+	Headline string
 }
 
 // ScenarioFigures are the figures drawn per scenario, protocols together.
 var ScenarioFigures = []string{"checkpoint-durations", "alignment"}
 
-// inlineSVG reads figDir/NAME.svg for inlining ("" when there is none).
-func inlineSVG(figDir, name string) (template.HTML, error) {
-	svg, err := os.ReadFile(filepath.Join(figDir, name+".svg"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	if i := bytes.Index(svg, []byte("<svg")); i >= 0 {
-		svg = svg[i:] // drop the XML prolog: the SVG is inlined
-	}
-	return template.HTML(svg), nil // our own renderer's output
+// Folders of the report's pages, under the output directory.
+const (
+	ScenarioPages = "scenarios"
+	SweepPages    = "sweeps"
+)
+
+// verdict is how the report shows a run's result: a word, a CSS class for its
+// colour, and a sentence for the tooltip.
+type verdict struct {
+	Word, Class, Note string
 }
+
+// verdictOf reads a result: a run that failed a check is FAIL; a passing run
+// is ok, or says what the scenario expected when that was not a plain pass.
+func verdictOf(r *scenarios.Result) verdict {
+	switch {
+	case !r.OK:
+		var failed []string
+		for _, c := range r.Checks {
+			if !c.OK {
+				failed = append(failed, c.Name)
+			}
+		}
+		return verdict{"FAIL", "fail", "failed: " + strings.Join(failed, ", ")}
+	case r.Outcome == scenarios.OutcomePass:
+		return verdict{"ok", "ok", "every check the protocol promises passed"}
+	case r.Outcome == scenarios.OutcomeDetected:
+		return verdict{"detected", "detected", "the scenario breaks an assumption of the protocol, and a check caught it, as expected"}
+	case r.Outcome == scenarios.OutcomeJobFails:
+		return verdict{"job fails", "expected", "the job failed for good, as the scenario expects"}
+	}
+	return verdict{r.Outcome, "note", "passed with outcome " + r.Outcome}
+}
+
+// pageName is the file name of a scenario's or sweep's page.
+func pageName(name string) string {
+	return strings.NewReplacer("/", "-", string(filepath.Separator), "-", "#", "-", "?", "-").Replace(name) + ".html"
+}
+
+// anchor is the id of a protocol's section on a scenario page.
+func anchor(protocol string) string {
+	return "run-" + strings.NewReplacer("/", "-", " ", "-").Replace(protocol)
+}
+
+// WriteIndex writes the report into dir: index.html, a page per scenario under
+// dir/scenarios and a page per sweep under dir/sweeps. Figures are read from
+// figDir (only those that exist are shown) and traces from dir/traces.
+func WriteIndex(dir, figDir string, results []*scenarios.Result, sweeps []IndexSweep) error {
+	s, err := newSite(dir, figDir, results, sweeps)
+	if err != nil {
+		return err
+	}
+	for _, d := range []string{ScenarioPages, SweepPages} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := render(filepath.Join(dir, "index.html"), "index", s); err != nil {
+		return err
+	}
+	for i := range s.Scenarios {
+		page := scenarioPage{Site: s, Scenario: s.Scenarios[i]}
+		if i > 0 {
+			page.Prev = s.Scenarios[i-1]
+		}
+		if i+1 < len(s.Scenarios) {
+			page.Next = s.Scenarios[i+1]
+		}
+		if err := render(filepath.Join(dir, ScenarioPages, s.Scenarios[i].Page), "scenario", page); err != nil {
+			return err
+		}
+	}
+	for _, sw := range s.Sweeps {
+		if err := render(filepath.Join(dir, SweepPages, sw.Page), "sweep", sweepPage{Site: s, Sweep: sw}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func render(path, name string, data any) error {
+	var b bytes.Buffer
+	if err := pages.ExecuteTemplate(&b, name, data); err != nil {
+		return fmt.Errorf("report page %s: %w", filepath.Base(path), err)
+	}
+	return WriteFileAtomic(path, b.Bytes())
+}
+
+// site is everything the pages show.
+type site struct {
+	Total, OK, Failed int
+	Protocols         []string
+	Scenarios         []*scenarioModel
+	Sweeps            []*sweepModel
+	// Files are the suite's other outputs that exist beside index.html.
+	Files []string
+}
+
+type scenarioModel struct {
+	Name, Description, Page string
+	Cells                   []gridCell // one per site protocol
+	Table                   htmlTable
+	Runs                    []runModel
+	Figures                 []figureRef
+}
+
+// gridCell is one cell of the overview: a run's verdict, linked to its section.
+type gridCell struct {
+	Verdict verdict
+	Detail  string
+	Href    string
+	Missing bool
+}
+
+type runModel struct {
+	*scenarios.Result
+	Anchor   string
+	Verdict  verdict
+	Trace    string
+	Timeline *figureRef
+}
+
+type sweepModel struct {
+	IndexSweep
+	Page    string
+	Table   htmlTable
+	Figures []figureRef
+	// Thumb is the first figure, relative to index.html.
+	Thumb string
+}
+
+// figureRef is a figure as a page links it: the SVG, with the PNG and the data
+// beside it (paths relative to the page).
+type figureRef struct {
+	Name, SVG, PNG, CSV, JSON string
+}
+
+type scenarioPage struct {
+	Site       *site
+	Scenario   *scenarioModel
+	Prev, Next *scenarioModel
+}
+
+type sweepPage struct {
+	Site  *site
+	Sweep *sweepModel
+}
+
+func newSite(dir, figDir string, results []*scenarios.Result, sweeps []IndexSweep) (*site, error) {
+	s := &site{Total: len(results)}
+	byName := map[string]*scenarioModel{}
+	byRun := map[string]*scenarios.Result{}
+	for _, r := range results {
+		if r.OK {
+			s.OK++
+		}
+		if !slices.Contains(s.Protocols, r.Protocol) {
+			s.Protocols = append(s.Protocols, r.Protocol)
+		}
+		m := byName[r.Scenario]
+		if m == nil {
+			m = &scenarioModel{Name: r.Scenario, Page: pageName(r.Scenario)}
+			if sc, err := scenarios.Lookup(r.Scenario); err == nil {
+				m.Description = sc.Description
+			}
+			byName[r.Scenario] = m
+			s.Scenarios = append(s.Scenarios, m)
+		}
+		key := r.Scenario + "\x00" + r.Protocol
+		if byRun[key] != nil {
+			continue // the same run twice: shown once
+		}
+		byRun[key] = r
+		run := runModel{Result: r, Anchor: anchor(r.Protocol), Verdict: verdictOf(r)}
+		trace := filepath.Join(dir, "traces", FigureName(r.Scenario, r.Protocol, "trace")+".json")
+		if exists(trace) {
+			run.Trace = relPath(filepath.Join(dir, ScenarioPages), trace)
+		}
+		if f, ok := figure(filepath.Join(dir, ScenarioPages), figDir, FigureName(r.Scenario, r.Protocol, "timeline")); ok {
+			run.Timeline = &f
+		}
+		m.Runs = append(m.Runs, run)
+	}
+	s.Failed = s.Total - s.OK
+	for _, m := range s.Scenarios {
+		var rs []*scenarios.Result
+		for _, run := range m.Runs {
+			rs = append(rs, run.Result)
+		}
+		m.Table = transpose(buildTable(runColumns, rs, func(r *scenarios.Result) string { return "#" + anchor(r.Protocol) }))
+		for _, p := range s.Protocols {
+			r := byRun[m.Name+"\x00"+p]
+			if r == nil {
+				m.Cells = append(m.Cells, gridCell{Missing: true})
+				continue
+			}
+			m.Cells = append(m.Cells, gridCell{Verdict: verdictOf(r), Href: ScenarioPages + "/" + m.Page + "#" + anchor(p),
+				Detail: fmt.Sprintf("%d/%d", r.Checkpoints.Completed, r.Checkpoints.Triggered)})
+		}
+		for _, fig := range ScenarioFigures {
+			if f, ok := figure(filepath.Join(dir, ScenarioPages), figDir, FigureName(m.Name, "", fig)); ok {
+				m.Figures = append(m.Figures, f)
+			}
+		}
+	}
+	for _, sw := range sweeps {
+		m := &sweepModel{IndexSweep: sw, Page: pageName(sw.Name), Table: buildFoldedTable(sweepColumnsFor(sw.Rows), sw.Rows, nil)}
+		names := slices.Clone(sw.Figures)
+		if i := slices.Index(names, sw.Headline); i > 0 {
+			names = append(append([]string{sw.Headline}, names[:i]...), names[i+1:]...)
+		}
+		for _, name := range names {
+			if f, ok := figure(filepath.Join(dir, SweepPages), figDir, name); ok {
+				m.Figures = append(m.Figures, f)
+				if m.Thumb == "" {
+					m.Thumb = relPath(dir, filepath.Join(figDir, name+".svg"))
+				}
+			}
+		}
+		s.Sweeps = append(s.Sweeps, m)
+	}
+	for _, f := range []string{"summary.txt", "results.json", "data", "figures", "traces", "wall-clock.json"} {
+		if exists(filepath.Join(dir, f)) {
+			s.Files = append(s.Files, f)
+		}
+	}
+	return s, nil
+}
+
+// figure links figDir/NAME.svg from a page in pageDir, when it exists.
+func figure(pageDir, figDir, name string) (figureRef, bool) {
+	svg := filepath.Join(figDir, name+".svg")
+	if !exists(svg) {
+		return figureRef{}, false
+	}
+	f := figureRef{Name: name, SVG: relPath(pageDir, svg)}
+	for _, o := range []struct {
+		ext string
+		dst *string
+	}{{".png", &f.PNG}, {".csv", &f.CSV}, {".json", &f.JSON}} {
+		if p := filepath.Join(figDir, name+o.ext); exists(p) {
+			*o.dst = relPath(pageDir, p)
+		}
+	}
+	return f, true
+}
+
+// relPath is target relative to dir, with forward slashes, for a link.
+func relPath(dir, target string) string {
+	if r, err := filepath.Rel(dir, target); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return filepath.ToSlash(target)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
+	"multiline": func(s string) bool { return strings.Contains(s, "\n") },
+}).Parse(pageTemplates))

@@ -140,36 +140,86 @@ func checkImages(t *testing.T, dir, name string, labels []string) {
 	}
 }
 
-// TestIndexInlinesFiguresAndChecks: the HTML report lists every run with its
-// verdict and replay command and inlines the figures, with no external resource.
-func TestIndexInlinesFiguresAndChecks(t *testing.T) {
+// TestReportPages: the overview has one cell per scenario and protocol with the
+// run's verdict, linked to the run's section of the scenario's page, which
+// lists the checks (escaped), the replay command and the figures; nothing is
+// loaded from the network.
+func TestReportPages(t *testing.T) {
 	tables := smallRuns(t)
 	dir := t.TempDir()
-	if err := CheckpointDurations(dir, FigureName("small", "", "checkpoint-durations"), "small", tables.Checkpoints); err != nil {
+	figs := filepath.Join(dir, "figures")
+	if err := os.MkdirAll(figs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckpointDurations(figs, FigureName("small", "", "checkpoint-durations"), "small", tables.Checkpoints); err != nil {
 		t.Fatal(err)
 	}
 	results := []*scenarios.Result{
 		{Scenario: "small", Protocol: "aligned", OK: true, Outcome: "pass", Replay: "simrun replay small --protocol aligned --seed 1",
 			Checks: []scenarios.Check{{Name: "exactly-once-state", OK: true}}},
-		{Scenario: "small", Protocol: "unaligned", OK: false, Outcome: "check-failed", Replay: "simrun replay small --protocol unaligned --seed 1",
+		{Scenario: "small", Protocol: "mutant/x", OK: false, Outcome: "check-failed", Replay: "simrun replay small --protocol mutant/x --seed 1",
 			Checks: []scenarios.Check{{Name: "exactly-once-output", OK: false, Detail: "3 records lost <b>"}}},
+		{Scenario: "other", Protocol: "aligned", OK: true, Outcome: "detected"},
 	}
-	if err := WriteIndex(dir, dir, results, nil); err != nil {
+	if err := WriteIndex(dir, figs, results, nil); err != nil {
 		t.Fatal(err)
 	}
-	html, err := os.ReadFile(filepath.Join(dir, "index.html"))
-	if err != nil {
-		t.Fatal(err)
+	read := func(name string) string {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
 	}
-	page := string(html)
-	for _, want := range []string{"small", "aligned", "unaligned", "FAIL", "simrun replay small --protocol unaligned --seed 1", "<svg", "3 records lost &lt;b&gt;"} {
+	index := read("index.html")
+	for _, want := range []string{
+		`<a href="scenarios/small.html#run-aligned">ok`, `<a href="scenarios/small.html#run-mutant-x">FAIL`,
+		`class="v-fail"`, `class="v-detected"`, `<td class="v-missing">`, // other under mutant/x: not run
+	} {
+		if !strings.Contains(index, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+	page := read("scenarios/small.html")
+	for _, want := range []string{`id="run-mutant-x"`, "simrun replay small --protocol mutant/x --seed 1",
+		"3 records lost &lt;b&gt;", `src="../figures/small--checkpoint-durations.svg"`, `href="../index.html"`, `href="other.html"`} {
 		if !strings.Contains(page, want) {
-			t.Fatalf("index.html lacks %q", want)
+			t.Errorf("scenarios/small.html lacks %q", want)
 		}
 	}
-	for _, external := range []string{"<script src", "<link ", `src="http`, `href="http`, "url(http"} {
-		if strings.Contains(page, external) {
-			t.Fatalf("index.html loads an external resource (%q)", external)
+	for _, p := range []string{index, page} {
+		for _, external := range []string{"<script src", "<link ", `src="http`, "url(http"} {
+			if strings.Contains(p, external) {
+				t.Fatalf("a page loads an external resource (%q)", external)
+			}
 		}
+	}
+}
+
+// TestTablesDropEmptyColumns: a column that is zero or empty in every row is
+// left out; with folding, a column with one value everywhere moves above the
+// table; the rest keep their order.
+func TestTablesDropEmptyColumns(t *testing.T) {
+	rows := []SweepRow{
+		{Param: "k", Value: "1", Values: "k=1", Protocol: "aligned", OK: true, Completed: 3, Seed: 7, DurationP50MS: 12},
+		{Param: "k", Value: "2", Values: "k=2", Protocol: "aligned", OK: false, Completed: 4, Seed: 7, DurationP50MS: 0},
+	}
+	tab := buildFoldedTable(sweepColumnsFor(rows), rows, nil)
+	var heads []string
+	for _, h := range tab.Head {
+		heads = append(heads, h.Text)
+	}
+	if got, want := strings.Join(heads, "|"), "k|protocol|result|checkpoints|duration p50 ms"; got != want {
+		t.Errorf("columns %s, want %s", got, want)
+	}
+	if len(tab.Same) != 1 || tab.Same[0].Head != "seed" || tab.Same[0].Value != "7" {
+		t.Errorf("folded %+v, want seed 7", tab.Same)
+	}
+	if tab.Rows[1][2].Text != "FAIL" || !strings.Contains(tab.Rows[1][2].Class, "v-fail") {
+		t.Errorf("row 2's result cell is %+v", tab.Rows[1][2])
+	}
+	tr := transpose(tab)
+	if len(tr.Head) != 3 || tr.Rows[0][0].Text != "protocol" || tr.Rows[0][2].Text != "aligned" {
+		t.Errorf("transposed %+v", tr)
 	}
 }

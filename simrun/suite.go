@@ -83,11 +83,13 @@ when interrupted.`,
 			results, tables := runSuite(scs, protos, parallel, determinism, traceDir, cmd.ErrOrStderr(), intr.Done())
 			wall := time.Since(start)
 
-			var table bytes.Buffer
+			header := ""
 			if intr.interrupted() {
-				fmt.Fprintf(&table, "INTERRUPTED after %d of %d runs: the runs below finished; no report was written\n\n",
+				header = fmt.Sprintf("INTERRUPTED after %d of %d runs: the runs below finished; no report was written\n\n",
 					len(results), len(scs)*len(protos))
 			}
+			var table bytes.Buffer
+			table.WriteString(header)
 			failed := writeSummary(&table, results, parallel, wall)
 			if asJSON {
 				if err := writeJSON(cmd.OutOrStdout(), results); err != nil {
@@ -97,16 +99,7 @@ when interrupted.`,
 				return err
 			}
 			if out != "" {
-				// wall-clock times go to wall-clock.json only: every other file is reproducible
-				if err := writeJSONFile(out, "results.json", withoutWallClock(results)); err != nil {
-					return err
-				}
-				var untimed bytes.Buffer
-				writeSummary(&untimed, results, parallel, 0)
-				if err := writeOut(out, "summary.txt", untimed.Bytes()); err != nil {
-					return err
-				}
-				if err := writeWallClock(out, results, parallel, wall); err != nil {
+				if err := writeSuiteResults(out, header, results, parallel, wall); err != nil {
 					return err
 				}
 			}
@@ -155,6 +148,23 @@ when interrupted.`,
 	c.Flags().BoolVar(&determinism, "check-determinism", false, "run every scenario twice and check the trace hashes agree")
 	c.Flags().BoolVar(&withSweeps, "sweeps", true, "with --out, also run the report's sweeps (figures 3 to 6; see simrun sweep --builtin)")
 	return c
+}
+
+// writeSuiteResults writes results.json, summary.txt (header, then the table)
+// and wall-clock.json into DIR. Wall-clock times go to wall-clock.json only:
+// every other file of the suite's output is the same, byte for byte, when the
+// same suite runs again.
+func writeSuiteResults(out, header string, results []*scenarios.Result, workers int, wall time.Duration) error {
+	if err := writeJSONFile(out, "results.json", withoutWallClock(results)); err != nil {
+		return err
+	}
+	var untimed bytes.Buffer
+	untimed.WriteString(header)
+	writeSummary(&untimed, results, workers, 0)
+	if err := writeOut(out, "summary.txt", untimed.Bytes()); err != nil {
+		return err
+	}
+	return writeWallClock(out, results, workers, wall)
 }
 
 // suiteProtocols validates the protocols asked for, or lists the default ones.
@@ -343,10 +353,14 @@ func writeSweeps(dir string, workers int, progressTo io.Writer, stop <-chan stru
 			return nil, 0, err
 		}
 		out = append(out, reports.IndexSweep{Name: sw.Name, Description: sweepDescription(sw), Command: sw.Command(),
-			Rows: rows, Figures: names})
+			Rows: rows, Figures: names, Headline: sweepHeadline[sw.Name]})
 	}
 	return out, failed, nil
 }
+
+// sweepHeadline is the figure each built-in sweep is run for.
+var sweepHeadline = map[string]string{"backpressure": "backpressure--duration", "inflight-buffers": "inflight-buffers--size",
+	"recovery-interval": "recovery-interval--recovery", "checkpoint-overhead": "checkpoint-overhead--overhead"}
 
 // sweepDescription says what a built-in sweep shows.
 func sweepDescription(sw *scenarios.Sweep) string {
