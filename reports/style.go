@@ -5,7 +5,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -50,7 +50,7 @@ func styleIndex(protocol string) int {
 		return i
 	}
 	n := len(builtinOrder)
-	for _, name := range engine.ProtocolNames() {
+	for _, name := range checkpoint.Names() {
 		if slices.Contains(builtinOrder, name) {
 			continue
 		}
