@@ -39,25 +39,30 @@ func writeSmallReport(t *testing.T, dir string) {
 	if err := os.MkdirAll(traces, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// what suite --out does, in its order
 	start := time.Now()
-	results, tables := runSuite(scs, []string{"aligned", "unaligned"}, 2, false, traces, io.Discard)
-	sweep := func() ([]reports.IndexSweep, error) {
-		sw := &scenarios.Sweep{Name: "interval", Scenario: scs[0], Seeds: 1, Baseline: true,
-			Set:       []scenarios.Param{{Key: "orders.records", Values: []string{"2000"}}},
-			Params:    []scenarios.Param{{Key: "execution.checkpointing.interval", Values: []string{"200 ms", "500 ms"}}},
-			Protocols: []string{"aligned", "unaligned"}}
-		rows, _, err := runSweep(sw, sw.Scenario.Name, 2, io.Discard)
-		if err != nil {
-			return nil, err
-		}
-		names, err := reports.SweepFigures(filepath.Join(dir, "figures"), sw.Name, rows)
-		if err != nil {
-			return nil, err
-		}
-		return []reports.IndexSweep{{Name: sw.Name, Description: "a small sweep", Command: sw.Command(), Rows: rows,
-			Figures: names, Headline: "interval--recovery"}}, nil
+	results, tables := runSuite(scs, []string{"aligned", "unaligned"}, 2, false, traces, io.Discard, nil)
+	if err := writeSuiteResults(dir, "", results, 2, time.Since(start)); err != nil {
+		t.Fatal(err)
 	}
-	if err := writeSuiteOut(dir, results, tables, 2, time.Since(start), sweep); err != nil {
+	if err := writeReports(dir, tables); err != nil {
+		t.Fatal(err)
+	}
+	sw := &scenarios.Sweep{Name: "interval", Scenario: scs[0], Seeds: 1, Baseline: true,
+		Set:       []scenarios.Param{{Key: "orders.records", Values: []string{"2000"}}},
+		Params:    []scenarios.Param{{Key: "execution.checkpointing.interval", Values: []string{"200 ms", "500 ms"}}},
+		Protocols: []string{"aligned", "unaligned"}}
+	rows, _, err := runSweep(sw, sw.Scenario.Name, 2, 100, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := reports.SweepFigures(filepath.Join(dir, "figures"), sw.Name, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sweeps := []reports.IndexSweep{{Name: sw.Name, Description: "a small sweep", Command: sw.Command(), Rows: rows,
+		Figures: names, Headline: "interval--recovery"}}
+	if err := reports.WriteIndex(dir, filepath.Join(dir, "figures"), results, sweeps); err != nil {
 		t.Fatal(err)
 	}
 }
