@@ -24,6 +24,13 @@ type BarrierInfo struct {
 	Checkpoint int64
 	Created    sim.Time // when the coordinator triggered the checkpoint
 	Unaligned  bool     // the barrier was sent as an overtaking (unaligned) barrier
+	// Savepoint marks the barrier of a savepoint. A savepoint is always aligned
+	// (Flink's forced alignment): an exactly-once handler blocks each channel at
+	// its barrier and takes the checkpoint aligned once every barrier arrived,
+	// whatever its protocol does for checkpoints (no overtaking, no in-flight
+	// data, no aligned-checkpoint timeout). An at-least-once handler tracks it as
+	// any checkpoint (Flink's CheckpointBarrierTracker).
+	Savepoint bool
 }
 
 // BarrierHandler is the per-task core of a protocol: a pure state machine. Each

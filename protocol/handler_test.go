@@ -31,6 +31,7 @@ type driver struct {
 	// inputs
 	delivered  []map[int64]bool // barrier ids delivered per channel
 	unalignedB map[int64]bool   // some channel delivered an unaligned barrier of the checkpoint
+	savepoint  map[int64]bool   // the checkpoint is a savepoint: always aligned
 	ended      []bool
 	created    map[int64]sim.Time
 	cancelled  map[int64]bool // a cancellation barrier or an Abort call named the checkpoint
@@ -65,6 +66,7 @@ func newDriverConfig(proto string, cfg checkpoint.HandlerConfig) (*driver, error
 		h:          p.NewHandler(cfg),
 		delivered:  make([]map[int64]bool, channels),
 		unalignedB: map[int64]bool{},
+		savepoint:  map[int64]bool{},
 		ended:      make([]bool, channels),
 		created:    map[int64]sim.Time{},
 		cancelled:  map[int64]bool{},
@@ -85,6 +87,15 @@ func newDriverConfig(proto string, cfg checkpoint.HandlerConfig) (*driver, error
 }
 
 func (d *driver) exactlyOnce() bool { return d.mode != "atleastonce" }
+
+// modeOf is how the handler must treat checkpoint id: a savepoint of an
+// exactly-once handler is aligned whatever the protocol does for checkpoints.
+func (d *driver) modeOf(id int64) string {
+	if d.savepoint[id] && d.exactlyOnce() {
+		return "aligned"
+	}
+	return d.mode
+}
 
 func (d *driver) errorf(format string, args ...any) {
 	d.errs = append(d.errs, fmt.Sprintf("at %v: ", d.now)+fmt.Sprintf(format, args...))
@@ -111,6 +122,9 @@ func (d *driver) barrier(ch int, b checkpoint.BarrierInfo, now sim.Time) []check
 	}
 	if b.Unaligned {
 		d.unalignedB[b.Checkpoint] = true
+	}
+	if b.Savepoint {
+		d.savepoint[b.Checkpoint] = true
 	}
 	d.delivered[ch][b.Checkpoint] = true
 	acts := d.h.Barrier(ch, b, now, nil)
@@ -191,8 +205,8 @@ func (d *driver) apply(c call, acts []checkpoint.Action) {
 	for _, a := range acts {
 		switch a.Kind {
 		case checkpoint.ActBlock:
-			if !d.exactlyOnce() || d.mode == "unaligned" {
-				d.errorf("%s handler blocked channel %d", d.mode, a.Channel)
+			if m := d.modeOf(c.id); !d.exactlyOnce() || m == "unaligned" {
+				d.errorf("%s handler blocked channel %d", m, a.Channel)
 			}
 			if c.kind != "barrier" || c.ch != a.Channel {
 				d.errorf("%v on %s ch=%d: only the channel whose barrier arrived may block", a, c.kind, c.ch)
@@ -211,10 +225,10 @@ func (d *driver) apply(c call, acts []checkpoint.Action) {
 			if !d.deliveredAny(id) {
 				d.errorf("checkpoint %d triggered with no barrier of it delivered", id)
 			}
-			switch d.mode {
+			switch d.modeOf(id) {
 			case "aligned", "atleastonce":
 				if a.Unaligned {
-					d.errorf("%s handler took an unaligned checkpoint %d", d.mode, id)
+					d.errorf("%s handler took an unaligned checkpoint %d", d.modeOf(id), id)
 				}
 			case "unaligned":
 				if !a.Unaligned {
@@ -246,7 +260,7 @@ func (d *driver) apply(c call, acts []checkpoint.Action) {
 				unalignedNow = append(unalignedNow, id)
 			}
 		case checkpoint.ActPersist:
-			if d.mode == "aligned" || d.mode == "atleastonce" {
+			if m := d.modeOf(d.last); m == "aligned" || m == "atleastonce" {
 				d.errorf("%s handler emitted %v", d.mode, a)
 				continue
 			}
@@ -266,7 +280,7 @@ func (d *driver) apply(c call, acts []checkpoint.Action) {
 			d.persisting[a.Channel] = id
 			persistedNow[a.Channel] = true
 		case checkpoint.ActStopPersist:
-			if d.mode == "aligned" || d.mode == "atleastonce" {
+			if m := d.modeOf(d.persisting[a.Channel]); m == "aligned" || m == "atleastonce" {
 				d.errorf("%s handler emitted %v", d.mode, a)
 				continue
 			}
@@ -283,7 +297,7 @@ func (d *driver) apply(c call, acts []checkpoint.Action) {
 			}
 			d.persisting[a.Channel] = 0
 		case checkpoint.ActPrioritize:
-			if d.mode != "hybrid" {
+			if d.modeOf(a.Checkpoint) != "hybrid" {
 				d.errorf("%s handler emitted %v", d.mode, a)
 			}
 			if a.Checkpoint != d.last || !d.unaligned[d.last] {
@@ -313,8 +327,8 @@ func (d *driver) apply(c call, acts []checkpoint.Action) {
 			}
 			abortedNow[a.Checkpoint] = true
 		case checkpoint.ActTimer:
-			if d.mode != "hybrid" {
-				d.errorf("%s handler asked for a timer", d.mode)
+			if m := d.modeOf(c.id); m != "hybrid" {
+				d.errorf("%s handler asked for a timer", m)
 			}
 			if c.kind != "barrier" {
 				d.errorf("timer requested on %s", c.kind)
@@ -393,7 +407,7 @@ func (d *driver) checkState(c call) {
 		if d.mode != "atleastonce" && p < d.maxInput {
 			d.errorf("pending %d although checkpoint %d was already seen", p, d.maxInput)
 		}
-		if d.mode == "hybrid" && !d.triggered[p] && d.now.Sub(d.created[p]) >= d.timeout &&
+		if d.modeOf(p) == "hybrid" && !d.triggered[p] && d.now.Sub(d.created[p]) >= d.timeout &&
 			(c.kind == "timer" || c.kind == "eop" || (c.kind == "barrier" && c.id == p)) {
 			d.errorf("hybrid checkpoint %d still aligned %v after its creation (timeout %v)", p, d.now.Sub(d.created[p]), d.timeout)
 		}
@@ -471,7 +485,7 @@ func (d *driver) describe() string {
 // TestHandlers runs the scripts of testdata: one per protocol. Commands:
 //
 //	new protocol=P channels=N [timeout=D]
-//	barrier ch=C id=I [created=T] now=T [unaligned]
+//	barrier ch=C id=I [created=T] now=T [unaligned] [savepoint]
 //	cancel ch=C id=I now=T
 //	eop ch=C now=T
 //	timer now=T
@@ -527,7 +541,8 @@ func runScript(t *testing.T, path string) {
 			if created < 0 {
 				created = 0
 			}
-			acts = d.barrier(ch, checkpoint.BarrierInfo{Checkpoint: id, Created: created, Unaligned: td.HasArg("unaligned")}, now)
+			acts = d.barrier(ch, checkpoint.BarrierInfo{Checkpoint: id, Created: created, Unaligned: td.HasArg("unaligned"),
+				Savepoint: td.HasArg("savepoint")}, now)
 		case "cancel":
 			var ch int
 			var id int64
@@ -573,6 +588,7 @@ type item struct {
 	kind      string // barrier, cancel, eop
 	id        int64
 	unaligned bool
+	savepoint bool
 }
 
 // TestHandlerInvariants drives every handler with random interleavings of FIFO
@@ -596,6 +612,10 @@ func TestHandlerInvariants(t *testing.T) {
 		const maxID = 6
 		created := func(id int64) sim.Time { return sim.Time(id) * sim.Time(10*sim.Millisecond) }
 		queues := make([][]item, n)
+		savepoint := map[int64]bool{} // a savepoint's barriers are savepoint barriers on every channel
+		for id := int64(1); id <= maxID; id++ {
+			savepoint[id] = rapid.IntRange(0, 3).Draw(rt, fmt.Sprintf("id%d-savepoint", id)) == 0
+		}
 		for ch := range queues {
 			for id := int64(1); id <= maxID; id++ {
 				switch rapid.IntRange(0, 9).Draw(rt, fmt.Sprintf("ch%d-id%d", ch, id)) {
@@ -603,8 +623,8 @@ func TestHandlerInvariants(t *testing.T) {
 				case 2: // the upstream declined it
 					queues[ch] = append(queues[ch], item{kind: "cancel", id: id})
 				default:
-					unaligned := (d.mode == "hybrid" || d.mode == "unaligned") && rapid.IntRange(0, 3).Draw(rt, fmt.Sprintf("ch%d-id%d-ua", ch, id)) == 0
-					queues[ch] = append(queues[ch], item{kind: "barrier", id: id, unaligned: unaligned})
+					unaligned := (d.mode == "hybrid" || d.mode == "unaligned") && !savepoint[id] && rapid.IntRange(0, 3).Draw(rt, fmt.Sprintf("ch%d-id%d-ua", ch, id)) == 0
+					queues[ch] = append(queues[ch], item{kind: "barrier", id: id, unaligned: unaligned, savepoint: savepoint[id]})
 				}
 			}
 			queues[ch] = append(queues[ch], item{kind: "eop"})
@@ -643,7 +663,8 @@ func TestHandlerInvariants(t *testing.T) {
 				now := d.now.Add(sim.Duration(rapid.IntRange(0, 30).Draw(rt, "dtMs")) * sim.Millisecond)
 				switch it.kind {
 				case "barrier":
-					d.barrier(ch, checkpoint.BarrierInfo{Checkpoint: it.id, Created: created(it.id), Unaligned: it.unaligned}, max(now, created(it.id)))
+					d.barrier(ch, checkpoint.BarrierInfo{Checkpoint: it.id, Created: created(it.id), Unaligned: it.unaligned, Savepoint: it.savepoint},
+						max(now, created(it.id)))
 				case "cancel":
 					d.cancel(ch, it.id, max(now, created(it.id)))
 				case "eop":

@@ -23,6 +23,7 @@ type single struct {
 	highest   int64 // largest checkpoint id seen, completed or aborted ones included
 	created   sim.Time
 	unaligned bool // the current checkpoint is (now) unaligned
+	forced    bool // the current checkpoint must stay aligned (a savepoint)
 	received  []bool
 	ended     []bool
 	count     int // channels with the barrier or ended
@@ -36,8 +37,12 @@ func newSingle(cfg checkpoint.HandlerConfig, m mode) *single {
 func (s *single) Pending() (int64, bool) { return s.current, s.current != 0 }
 
 func (s *single) timedOut(now sim.Time) bool {
-	return s.mode == modeHybrid && now.Sub(s.created) >= s.cfg.AlignedTimeout
+	return s.mode == modeHybrid && !s.forced && now.Sub(s.created) >= s.cfg.AlignedTimeout
 }
+
+// switches reports whether the current checkpoint may switch from aligned to
+// unaligned (hybrid checkpoints; never a savepoint).
+func (s *single) switches() bool { return s.mode == modeHybrid && !s.forced }
 
 // Barrier implements checkpoint.BarrierHandler.
 func (s *single) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
@@ -59,6 +64,7 @@ func (s *single) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []c
 // start handles the first barrier of a checkpoint.
 func (s *single) start(ch int, b checkpoint.BarrierInfo, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	s.current, s.highest, s.created = b.Checkpoint, b.Checkpoint, b.Created
+	s.forced = b.Savepoint
 	s.count = 0
 	for i := range s.received {
 		s.received[i] = false
@@ -70,14 +76,14 @@ func (s *single) start(ch int, b checkpoint.BarrierInfo, now sim.Time, out []che
 	s.count++
 	// A late barrier that completes the alignment still gives an aligned
 	// checkpoint: Flink checks for all barriers before the timeout.
-	s.unaligned = s.mode == modeUnaligned || b.Unaligned || (s.timedOut(now) && s.count < len(s.received))
+	s.unaligned = !s.forced && (s.mode == modeUnaligned || b.Unaligned || (s.timedOut(now) && s.count < len(s.received)))
 	if s.unaligned {
 		out = append(out, checkpoint.Action{Kind: checkpoint.ActCheckpoint, Checkpoint: s.current, Unaligned: true})
 		// hybrid: the other barriers are still aligned upstream; let them overtake
 		return s.persistMissing(s.mode == modeHybrid, out)
 	}
 	out = append(out, checkpoint.Action{Kind: checkpoint.ActBlock, Channel: ch})
-	if s.mode == modeHybrid {
+	if s.switches() {
 		out = append(out, checkpoint.Action{Kind: checkpoint.ActTimer, At: s.created.Add(s.cfg.AlignedTimeout)})
 	}
 	return out
@@ -93,7 +99,7 @@ func (s *single) next(ch int, b checkpoint.BarrierInfo, now sim.Time, out []chec
 	if s.unaligned {
 		return append(out, checkpoint.Action{Kind: checkpoint.ActStopPersist, Channel: ch})
 	}
-	if b.Unaligned || (s.timedOut(now) && s.count < len(s.received)) {
+	if !s.forced && (b.Unaligned || (s.timedOut(now) && s.count < len(s.received))) {
 		return s.toUnaligned(out)
 	}
 	return append(out, checkpoint.Action{Kind: checkpoint.ActBlock, Channel: ch})
@@ -127,7 +133,7 @@ func (s *single) maybeComplete(now sim.Time, out []checkpoint.Action) []checkpoi
 	}
 	if !s.unaligned {
 		cp := checkpoint.Action{Kind: checkpoint.ActCheckpoint, Checkpoint: s.current}
-		if s.mode == modeHybrid {
+		if s.switches() {
 			// the forwarded barrier may still time out in the output queues
 			cp.At = s.created.Add(s.cfg.AlignedTimeout)
 		}
