@@ -184,7 +184,8 @@ func (rt *Runtime) newTask(chain []*Vertex, i int, node *sim.Node) (*Task, error
 	if chain[0].Kind == KindSource {
 		g := rt.gens[chain[0].ID]
 		splits := g.SplitsOf(i, chain[0].Parallelism)
-		t.src = &sourceState{gen: g, splits: splits, next: make([]int64, len(splits)), maxTime: make([]sim.Time, len(splits))}
+		t.src = &sourceState{gen: g, splits: splits, next: make([]int64, len(splits)), end: rt.splitEnds(g, splits),
+			maxTime: make([]sim.Time, len(splits))}
 		for k := range t.src.maxTime {
 			t.src.maxTime[k] = sim.Time(-1 << 62)
 		}

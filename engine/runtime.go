@@ -38,6 +38,10 @@ type Config struct {
 	// RestoreFrom starts the job from a completed checkpoint (as `flink run -s`),
 	// typically one taken from another run with DurableCheckpoint.
 	RestoreFrom *CompletedCheckpoint
+	// SourceEnds ends the log of a source split at an offset, before its source's
+	// records per split (or ends an unbounded split): a reference run that stops
+	// where a drained job stopped reads exactly what the job read.
+	SourceEnds map[int32]int64
 }
 
 func (c *Config) fill() {

@@ -8,6 +8,7 @@ type sourceState struct {
 	gen       *Generator
 	splits    []int32
 	next      []int64    // next offset per split
+	end       []int64    // offset at which each split ends (-1: never)
 	maxTime   []sim.Time // largest event time emitted per split
 	rr        int
 	wakeArmed bool
@@ -44,8 +45,24 @@ func (t *Task) SetSourceOffsets(offs map[int32]int64) {
 }
 
 func (s *sourceState) exhausted(i int) bool {
-	n := s.gen.spec.Records
-	return n > 0 && s.next[i] >= n
+	e := s.end[i]
+	return e >= 0 && s.next[i] >= e
+}
+
+// splitEnds is where each split ends: after the source's records per split, or
+// where Config.SourceEnds cuts its log earlier; -1 when it never ends.
+func (rt *Runtime) splitEnds(g *Generator, splits []int32) []int64 {
+	out := make([]int64, len(splits))
+	for i, sp := range splits {
+		out[i] = -1
+		if g.spec.Records > 0 {
+			out[i] = g.spec.Records
+		}
+		if e, ok := rt.cfg.SourceEnds[sp]; ok && (out[i] < 0 || e < out[i]) {
+			out[i] = max(e, 0)
+		}
+	}
+	return out
 }
 
 // sourceRecords emits records until run would do something else before the next
@@ -101,10 +118,10 @@ func (t *Task) sourceBatch(quantum sim.Duration) []Record {
 // offsets and the round-robin position: the first from rr on that has records
 // left (-1 when none has).
 func (s *sourceState) nextUnexhausted(rr int, next []int64) int {
-	n, limit := len(s.splits), s.gen.spec.Records
+	n := len(s.splits)
 	i := rr
 	for k := 0; k < n; k++ {
-		if limit <= 0 || next[i] < limit {
+		if e := s.end[i]; e < 0 || next[i] < e {
 			return i
 		}
 		if i++; i == n {
