@@ -22,6 +22,7 @@ type CheckpointConfig struct {
 	// false: no checkpoint is triggered while some but not all tasks finished,
 	// and an end of partition aborts a pending checkpoint at its consumer.
 	NoCheckpointsAfterTasksFinish bool
+	Retention                     Retention // .externalized-checkpoint-retention
 }
 
 // CheckpointStatus is the fate of a checkpoint.
@@ -57,7 +58,9 @@ type CheckpointStats struct {
 	// the in-flight data persisted (> 0 only for unaligned checkpoints).
 	ProcessedData, PersistedData int64
 	Unaligned                    bool
-	Subtasks                     []SubtaskCheckpointStats
+	// Savepoint says whether it is a savepoint, and of which kind.
+	Savepoint SavepointKind
+	Subtasks  []SubtaskCheckpointStats
 }
 
 // CompletedCheckpoint is a durable restore point: what every task snapshotted.
@@ -65,6 +68,11 @@ type CompletedCheckpoint struct {
 	ID        int64
 	TriggerAt sim.Time
 	Tasks     []*TaskSnapshot
+	// Savepoint says whether it is a savepoint, and of which kind.
+	Savepoint SavepointKind
+	// MaxParallelism is the job's number of key groups when it was taken: a job
+	// restored from it must have the same.
+	MaxParallelism int
 }
 
 // Task returns the snapshot of the named task.
@@ -117,6 +125,7 @@ type pendingCheckpoint struct {
 	acked     int
 	stats     CheckpointStats
 	writing   bool
+	savepoint SavepointKind
 }
 
 // Coordinator is the checkpoint coordinator and failover manager on the
@@ -145,6 +154,11 @@ type Coordinator struct {
 	// tasks that processed its notification.
 	finalDone bool
 	committed map[int]bool
+	// stopping is the stop-with-savepoint in progress (0: none); stopPoint is
+	// the completed savepoint of a stop, a restore point until the job ended.
+	stopping   int64
+	stopPoint  *CompletedCheckpoint
+	savepoints []*CompletedCheckpoint
 }
 
 func newCoordinator(rt *Runtime, node *sim.Node) *Coordinator {
@@ -170,12 +184,11 @@ func (c *Coordinator) Latest() *CompletedCheckpoint {
 // restorePoint is the checkpoint a restart restores: the latest, as its snapshots
 // are in the checkpoint store.
 func (c *Coordinator) restorePoint() *CompletedCheckpoint {
-	n := len(c.completed)
-	if n == 0 {
+	cp := c.latestRestorePoint()
+	if cp == nil {
 		return nil
 	}
-	cp := c.completed[n-1]
-	if c.rt.mutation().RestoreStale && n > 1 {
+	if n := len(c.completed); c.rt.mutation().RestoreStale && n > 1 && cp == c.completed[n-1] {
 		cp = c.completed[n-2] // mutant: one checkpoint too old
 	}
 	return c.rt.loadSnapshots(cp)
@@ -326,13 +339,29 @@ func (c *Coordinator) trigger() {
 	if c.cfg.NoCheckpointsAfterTasksFinish && len(c.finished) > 0 && len(c.finished) < len(rt.tasks) {
 		return // Flink's NOT_ALL_REQUIRED_TASKS_RUNNING: tried again at the next interval
 	}
+	if c.stopping != 0 {
+		return // the periodic trigger pauses while the job stops with a savepoint
+	}
+	c.begin(NoSavepoint)
+}
+
+// begin starts checkpoint (or savepoint) kind now: sources get the trigger (and
+// finished tasks snapshot directly). It returns the checkpoint's id.
+func (c *Coordinator) begin(kind SavepointKind) int64 {
+	rt := c.rt
+	now := rt.w.Now()
 	id := c.nextID
 	c.nextID++
-	if len(c.finished) == len(rt.tasks) && c.finalID == 0 {
+	if kind.stops() {
+		c.stopping, c.finalID = id, id
+	} else if len(c.finished) == len(rt.tasks) && c.finalID == 0 {
 		c.finalID = id
 	}
-	p := &pendingCheckpoint{id: id, triggerAt: now, acks: make([]*TaskSnapshot, len(rt.tasks))}
-	p.stats = CheckpointStats{ID: id, Status: StatusInProgress, TriggerAt: now, Total: len(rt.tasks)}
+	if kind != NoSavepoint {
+		rt.savepointKinds[id] = kind
+	}
+	p := &pendingCheckpoint{id: id, triggerAt: now, acks: make([]*TaskSnapshot, len(rt.tasks)), savepoint: kind}
+	p.stats = CheckpointStats{ID: id, Status: StatusInProgress, TriggerAt: now, Total: len(rt.tasks), Savepoint: kind}
 	c.pending = append(c.pending, p)
 	rt.w.TraceNote(0x747267, uint64(id), 0)
 	if h := rt.Hooks.CheckpointTriggered; h != nil {
@@ -348,6 +377,7 @@ func (c *Coordinator) trigger() {
 		timeout = 10 * sim.Minute
 	}
 	c.node.After(timeout, c, evCoordTimeout, id, 0)
+	return id
 }
 
 func (c *Coordinator) receive(m *message) {
@@ -414,13 +444,13 @@ func (c *Coordinator) writeMetadata(p *pendingCheckpoint) {
 		return
 	}
 	p.writing = true
-	cp := &CompletedCheckpoint{ID: p.id, TriggerAt: p.triggerAt}
+	cp := &CompletedCheckpoint{ID: p.id, TriggerAt: p.triggerAt, Savepoint: p.savepoint, MaxParallelism: c.rt.job.MaxParallelism}
 	for _, s := range p.acks {
 		if s != nil {
 			cp.Tasks = append(cp.Tasks, s)
 		}
 	}
-	c.rt.store.Put(c.node, metadataName(p.id), sim.Blob{Size: 1024, Data: cp}, c, evCoordMetadata, p.id)
+	c.rt.store.Put(c.node, c.rt.metadataName(p.id), sim.Blob{Size: 1024, Data: cp}, c, evCoordMetadata, p.id)
 	if h := c.rt.Hooks.MetadataWriting; h != nil {
 		h(p.id)
 	}
@@ -431,8 +461,6 @@ func (c *Coordinator) writeMetadata(p *pendingCheckpoint) {
 	}
 }
 
-func metadataName(id int64) string { return fmt.Sprintf("chk-%d/_metadata", id) }
-
 func (c *Coordinator) metadataWritten(id int64, status int64) {
 	p := c.find(id)
 	if p == nil {
@@ -442,8 +470,12 @@ func (c *Coordinator) metadataWritten(id int64, status int64) {
 		c.fail(p, checkpoint.ReasonFinalizeFailed, "metadata write failed")
 		return
 	}
-	blob, _ := c.rt.store.Lookup(metadataName(id))
+	blob, _ := c.rt.store.Lookup(c.rt.metadataName(id))
 	cp := blob.Data.(*CompletedCheckpoint)
+	if p.savepoint != NoSavepoint {
+		c.savepointCompleted(p, cp)
+		return
+	}
 	now := c.rt.w.Now()
 	c.remove(p)
 	// older pending checkpoints are subsumed
@@ -486,6 +518,10 @@ func (c *Coordinator) committedFinal(t *Task) {
 	}
 	c.committed[t.index] = true
 	if len(c.committed) == len(c.rt.tasks) {
+		if c.stopping != 0 && c.stopping == c.finalID {
+			c.rt.stopped(c.stopPoint)
+			return
+		}
 		c.rt.finishJob()
 	}
 }
@@ -514,6 +550,10 @@ func (c *Coordinator) fail(p *pendingCheckpoint, why checkpoint.FailureReason, r
 	}
 	for _, t := range c.rt.tasks {
 		c.tell(t, evAbortCkpt, p.id, 0)
+	}
+	if p.savepoint != NoSavepoint {
+		c.savepointFailed(p, reason) // savepoint failures never count (Flink's CheckpointFailureManager)
+		return
 	}
 	if !why.Counts() {
 		return
@@ -551,8 +591,12 @@ func (c *Coordinator) abortAll(reason string) {
 		st.CompletedAt = c.rt.w.Now()
 		st.Duration = st.CompletedAt.Sub(st.TriggerAt)
 		c.stats = append(c.stats, st)
+		if p.savepoint != NoSavepoint {
+			c.rt.noteSavepoint(SavepointResult{ID: p.id, Kind: p.savepoint, Reason: reason})
+		}
 	}
 	c.finalID = 0
+	c.stopAborted("job failover: " + reason)
 }
 
 // recover runs when the coordinator node restarts (HA): everything it knew is gone
@@ -567,15 +611,21 @@ func (c *Coordinator) recover() {
 	c.finalID = 0
 	c.finished = map[int]bool{}
 	c.completed = nil
-	var latest *CompletedCheckpoint
-	for _, name := range c.rt.store.List("chk-") {
+	c.stopAborted("job manager failover")
+	c.stopPoint = nil
+	latest := c.rt.restoredFrom // the job's first restore point, kept in its HA data
+	for _, name := range append(c.rt.store.List("chk-"), c.rt.store.List("savepoint-")...) {
 		if !strings.HasSuffix(name, "/_metadata") {
 			continue
 		}
 		b, _ := c.rt.store.Lookup(name)
-		if cp, ok := b.Data.(*CompletedCheckpoint); ok && (latest == nil || cp.ID > latest.ID) {
-			latest = cp
+		cp, ok := b.Data.(*CompletedCheckpoint)
+		// intermediate savepoints are no restore points; neither is anything
+		// older than the job's first restore point (another job's)
+		if !ok || cp.Savepoint == IntermediateSavepoint || cp.ID < c.rt.jobBase || (latest != nil && cp.ID <= latest.ID) {
+			continue
 		}
+		latest = cp
 	}
 	if latest != nil {
 		c.completed = []*CompletedCheckpoint{latest}

@@ -91,7 +91,7 @@ func (rt *Runtime) nextRestartDelay() (sim.Duration, bool) {
 		}
 		return d, true
 	default:
-		if rt.restarts >= r.Attempts {
+		if rt.restarts-rt.life.restartBase >= r.Attempts {
 			return 0, false
 		}
 		return r.Delay, true

@@ -258,7 +258,7 @@ func (t *Task) nextReplay() {
 func (rt *Runtime) loadSnapshots(cp *CompletedCheckpoint) *CompletedCheckpoint {
 	out := &CompletedCheckpoint{ID: cp.ID, TriggerAt: cp.TriggerAt}
 	for _, s := range cp.Tasks {
-		if b, ok := rt.store.Lookup(snapshotName(cp.ID, s.Task)); ok {
+		if b, ok := rt.store.Lookup(rt.snapshotName(cp.ID, s.Task)); ok {
 			if ts, ok := b.Data.(*TaskSnapshot); ok {
 				out.Tasks = append(out.Tasks, ts)
 				continue

@@ -172,6 +172,16 @@ type Runtime struct {
 	pendingRegions []int
 	restartRnd     *sim.Rand
 
+	// savepointKinds is the savepoint kind of each checkpoint id that is a
+	// savepoint: what its trigger and its barriers carry.
+	savepointKinds map[int64]SavepointKind
+	onSavepoint    []func(SavepointResult)
+	// The current job's high-availability data: the checkpoint it was started
+	// from, and the first checkpoint id it took (see lifecycle.go).
+	restoredFrom *CompletedCheckpoint
+	jobBase      int64
+	life         lifecycle
+
 	// Hooks are called at moments faults may target.
 	Hooks Hooks
 	inv   invariantState
@@ -204,7 +214,8 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("parallelism %d needs %d slots; the cluster has %d workers × %d slots", maxP, maxP, cfg.Workers, cfg.SlotsPerWorker)
 	}
 	rt := &Runtime{w: w, job: job, cfg: cfg, sinks: map[string]*SinkStore{}, gens: map[int]*Generator{},
-		flushAll: cfg.BufferTimeout < 0, rescale: map[string]int{}, restartRnd: w.Rand("restart")}
+		flushAll: cfg.BufferTimeout < 0, rescale: map[string]int{}, restartRnd: w.Rand("restart"),
+		savepointKinds: map[int64]SavepointKind{}}
 	rt.net = sim.NewNetwork(w, cfg.Net)
 	rt.store = sim.NewStore(w, cfg.Store)
 	for i := 0; i < cfg.Workers; i++ {
@@ -231,6 +242,7 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 	if cp := cfg.RestoreFrom; cp != nil {
 		rt.coord.completed = []*CompletedCheckpoint{cp}
 		rt.coord.nextID = cp.ID + 1
+		rt.restoredFrom, rt.jobBase = cp, cp.ID+1
 	}
 	if err := rt.deploy(cfg.RestoreFrom); err != nil {
 		return nil, err
@@ -340,8 +352,15 @@ func (rt *Runtime) Generator(name string) *Generator {
 }
 
 // Finished reports whether the job finished: every task consumed its input and,
-// with checkpointing, a final checkpoint committed what the sinks wrote.
-func (rt *Runtime) Finished() bool { return rt.jobDone }
+// with checkpointing, a final checkpoint committed what the sinks wrote (not
+// stopped with a savepoint, not cancelled).
+func (rt *Runtime) Finished() bool {
+	return rt.jobDone && rt.life.stoppedWith == nil && !rt.life.cancelled
+}
+
+// Ended reports whether the job is over: finished, stopped with a savepoint,
+// cancelled, or failed for good.
+func (rt *Runtime) Ended() bool { return rt.jobDone || rt.jobFailed }
 
 // Failures lists the task failures so far.
 func (rt *Runtime) Failures() []TaskFailure { return rt.failures }

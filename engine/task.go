@@ -86,6 +86,9 @@ type Task struct {
 	replay  []replayItem // restored channel state still to process
 	// overtaking is set while a queued barrier is being made to overtake data.
 	overtaking bool
+	// suspended is the stop-with-savepoint the task took its snapshot of: it takes
+	// no input until the savepoint completes (the job ends) or is aborted.
+	suspended int64
 	// lateSnap holds snapshots a mutant acknowledged before uploading them.
 	lateSnap map[int64]*TaskSnapshot
 
@@ -230,7 +233,7 @@ func chainName(chain []*Vertex) string {
 }
 
 func (t *Task) wake() {
-	if t.scheduled || t.failed || t.dead || (t.finished && len(t.replay) == 0) {
+	if t.scheduled || t.failed || t.dead || t.suspended != 0 || (t.finished && len(t.replay) == 0) {
 		return
 	}
 	at := t.rt.w.Now()
@@ -285,7 +288,7 @@ func (t *Task) armFlusher() {
 // the quantum, the input runs dry or the outputs are full, then stays busy for the
 // CPU time it used.
 func (t *Task) run() {
-	if t.finished || t.failed {
+	if t.finished || t.failed || t.suspended != 0 {
 		return
 	}
 	now := t.rt.w.Now()

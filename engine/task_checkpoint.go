@@ -269,7 +269,8 @@ func (t *Task) onBarrier(ig *inputGate, ch *sim.Channel, m sim.Msg, ev *StreamEv
 		// state, so the channel's persistence ends with the last of them
 		c.upTo[idx] = ev.OvertakenUpTo
 	}
-	c.actions = c.handler.Barrier(idx, checkpoint.BarrierInfo{Checkpoint: ev.Checkpoint, Created: ev.Time, Unaligned: ev.Unaligned}, now, c.actions[:0])
+	c.actions = c.handler.Barrier(idx, checkpoint.BarrierInfo{Checkpoint: ev.Checkpoint, Created: ev.Time, Unaligned: ev.Unaligned,
+		Savepoint: t.rt.savepointKinds[ev.Checkpoint] != NoSavepoint}, now, c.actions[:0])
 	t.execute(c.actions)
 	if f := c.find(ev.Checkpoint); f != nil && f.unaligned {
 		for _, q := range overtaken {
@@ -625,7 +626,7 @@ func (t *Task) takeCheckpoint(id int64, unaligned bool, overtakeAt sim.Time) {
 	}
 	// synchronous phase: operator state, source offsets, sink pre-commit
 	if t.state != nil {
-		st, err := t.state.Snapshot(id, t.rt.cfg.Checkpoint.Incremental)
+		st, err := t.snapshotState(id)
 		if err != nil {
 			t.fail(fmt.Sprintf("snapshot of checkpoint %d: %v", id, err))
 			return
@@ -665,6 +666,9 @@ func (t *Task) takeCheckpoint(id int64, unaligned bool, overtakeAt sim.Time) {
 			StateBytes: f.stats.StateBytes})
 	}
 	t.rt.noteSnapshot(t, id)
+	if t.rt.savepointKinds[id].stops() {
+		t.suspended = id // a synchronous savepoint: no more input until it completes or is aborted
+	}
 }
 
 // forwardBarrier sends the barrier on every output: after the buffered data when
@@ -712,7 +716,7 @@ func (t *Task) maybeUpload(f *inflight) {
 	if f.snap.State != nil {
 		size += f.snap.State.IncrementalSize
 	}
-	name := snapshotName(f.id, t.name)
+	name := t.rt.snapshotName(f.id, t.name)
 	if t.rt.mutation().AckBeforeUpload {
 		// mutant: acknowledge now, upload later; a crash before then loses it
 		if t.lateSnap == nil {
@@ -725,8 +729,6 @@ func (t *Task) maybeUpload(f *inflight) {
 	}
 	t.rt.store.Put(t.node, name, sim.Blob{Size: size, Data: f.snap}, t, evUploaded, f.id)
 }
-
-func snapshotName(id int64, task string) string { return fmt.Sprintf("chk-%d/%s", id, task) }
 
 // ackNow acknowledges a checkpoint whose snapshot is (supposedly) durable.
 func (t *Task) ackNow(f *inflight) {
@@ -829,7 +831,12 @@ func (t *Task) handleCheckpointEvent(ev sim.Event) {
 		}
 		c.firstAt[ev.A] = now
 		c.created[ev.A] = sim.Time(ev.B)
-		c.actions = c.handler.Barrier(0, checkpoint.BarrierInfo{Checkpoint: ev.A, Created: sim.Time(ev.B)}, now, c.actions[:0])
+		kind := t.rt.savepointKinds[ev.A]
+		if kind == DrainSavepoint && t.src != nil && t.wm < MaxWatermark {
+			t.advance(MaxWatermark) // drain: the final watermark goes before the barrier
+		}
+		c.actions = c.handler.Barrier(0, checkpoint.BarrierInfo{Checkpoint: ev.A, Created: sim.Time(ev.B),
+			Savepoint: kind != NoSavepoint}, now, c.actions[:0])
 		t.execute(c.actions)
 		t.uploadReady()
 		t.wake()
@@ -843,6 +850,7 @@ func (t *Task) handleCheckpointEvent(ev sim.Event) {
 	case evNotify:
 		t.notifyComplete(ev.A)
 	case evAbortCkpt:
+		t.resume(ev.A)
 		c.actions = c.handler.Abort(ev.A, now, c.actions[:0])
 		t.execute(c.actions)
 		t.abortLocal(ev.A, false)
@@ -851,8 +859,8 @@ func (t *Task) handleCheckpointEvent(ev sim.Event) {
 	case evCommitRetry:
 		t.notifyComplete(ev.A)
 	case evLateUpload:
-		if b, ok := t.rt.store.Lookup(snapshotName(ev.A, t.name)); !ok || b.Data == nil {
-			t.rt.store.Put(t.node, snapshotName(ev.A, t.name), sim.Blob{Size: ev.B, Data: t.lateSnap[ev.A]}, t, 0, 0)
+		if b, ok := t.rt.store.Lookup(t.rt.snapshotName(ev.A, t.name)); !ok || b.Data == nil {
+			t.rt.store.Put(t.node, t.rt.snapshotName(ev.A, t.name), sim.Blob{Size: ev.B, Data: t.lateSnap[ev.A]}, t, 0, 0)
 		}
 		delete(t.lateSnap, ev.A)
 	case evInputTimeout:

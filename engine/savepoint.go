@@ -1,0 +1,226 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/ckptsim/ckptsim/checkpoint"
+)
+
+// SavepointKind says whether a checkpoint is a savepoint and what the job does
+// after it. A savepoint is a checkpoint the user asks for: always aligned (see
+// checkpoint.BarrierInfo.Savepoint), with keyed state in the canonical,
+// backend-independent format (a heap savepoint restores into pebble and back),
+// written under its own path of the checkpoint store (savepoint-N/), never
+// subsumed or discarded by the coordinator.
+type SavepointKind uint8
+
+// Savepoint kinds.
+const (
+	// NoSavepoint: a checkpoint.
+	NoSavepoint SavepointKind = iota
+	// IntermediateSavepoint is taken while the job runs on (flink savepoint). As
+	// in Flink 1.15+, it commits no side effects (sinks are not notified: its
+	// transactions commit with the next checkpoint) and is no restore point for
+	// failover.
+	IntermediateSavepoint
+	// StopSavepoint stops the job (flink stop): every task, once it snapshotted,
+	// takes no more input (Flink's synchronous savepoint); when the savepoint is
+	// complete the sinks commit its transactions and the job ends. If the
+	// savepoint fails, the tasks go on and the job keeps running.
+	StopSavepoint
+	// DrainSavepoint stops the job after draining it (flink stop --drain): the
+	// sources emit the final watermark before the barrier, so every window fires
+	// and its result is in the savepoint's transactions. If it fails the job fails
+	// over (it cannot resume a drained pipeline).
+	DrainSavepoint
+)
+
+func (k SavepointKind) String() string {
+	switch k {
+	case NoSavepoint:
+		return "checkpoint"
+	case IntermediateSavepoint:
+		return "savepoint"
+	case StopSavepoint:
+		return "stop-with-savepoint"
+	case DrainSavepoint:
+		return "stop-with-savepoint --drain"
+	}
+	return fmt.Sprintf("savepoint-kind(%d)", uint8(k))
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (k SavepointKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// stops reports whether the job ends with the savepoint.
+func (k SavepointKind) stops() bool { return k == StopSavepoint || k == DrainSavepoint }
+
+// SavepointResult is the outcome of a savepoint the user asked for: for an
+// intermediate savepoint, whether it completed; for a stop, whether the job
+// stopped with it (its transactions committed, the job ended).
+type SavepointResult struct {
+	ID     int64
+	Kind   SavepointKind
+	OK     bool
+	Reason string // why it failed
+}
+
+// OnSavepoint subscribes fn to the outcome of every savepoint (the actions driver
+// waits for it). fn only observes.
+func (rt *Runtime) OnSavepoint(fn func(SavepointResult)) { rt.onSavepoint = append(rt.onSavepoint, fn) }
+
+func (rt *Runtime) noteSavepoint(r SavepointResult) {
+	rt.w.TraceNote(0x73617670, uint64(r.ID), map[bool]uint64{false: 0, true: 1}[r.OK])
+	for _, fn := range rt.onSavepoint {
+		fn(r)
+	}
+}
+
+// ErrNotRunning is returned for a savepoint or a cancel asked of a job that is
+// not running (restarting, finished, stopped, cancelled or failed).
+var ErrNotRunning = errors.New("the job is not running")
+
+// TriggerSavepoint asks the coordinator for a savepoint of kind now and returns
+// its checkpoint id; the outcome comes to the OnSavepoint subscribers. Savepoints
+// bypass the minimum pause but not the maximum of concurrent checkpoints'
+// effect on tasks: a newer checkpoint's barrier subsumes a pending savepoint at a
+// task, as in Flink.
+func (rt *Runtime) TriggerSavepoint(kind SavepointKind) (int64, error) {
+	c := rt.coord
+	switch {
+	case kind == NoSavepoint || kind > DrainSavepoint:
+		return 0, fmt.Errorf("not a savepoint kind: %v", kind)
+	case rt.cfg.Protocol == nil:
+		return 0, errors.New("savepoints need a checkpoint protocol; checkpointing is not configured")
+	case !rt.running || rt.jobDone || rt.jobFailed:
+		return 0, ErrNotRunning
+	case !c.node.Up():
+		return 0, errors.New("the job manager is down")
+	case c.stopping != 0:
+		return 0, fmt.Errorf("stop-with-savepoint %d is in progress", c.stopping)
+	}
+	return c.begin(kind), nil
+}
+
+// IsSavepoint reports the savepoint kind of checkpoint id (NoSavepoint for a
+// checkpoint): what its trigger and its barriers carry.
+func (rt *Runtime) IsSavepoint(id int64) SavepointKind { return rt.savepointKinds[id] }
+
+// snapshotName is where a task's snapshot of checkpoint id lives in the store.
+func (rt *Runtime) snapshotName(id int64, task string) string {
+	if rt.savepointKinds[id] != NoSavepoint {
+		return fmt.Sprintf("savepoint-%d/%s", id, task)
+	}
+	return fmt.Sprintf("chk-%d/%s", id, task)
+}
+
+// metadataName is where the metadata of checkpoint id lives in the store.
+func (rt *Runtime) metadataName(id int64) string { return rt.snapshotName(id, "_metadata") }
+
+// Savepoints returns the completed savepoints, oldest first.
+func (c *Coordinator) Savepoints() []*CompletedCheckpoint { return c.savepoints }
+
+// LatestSavepoint is the latest completed savepoint, or nil.
+func (c *Coordinator) LatestSavepoint() *CompletedCheckpoint {
+	if n := len(c.savepoints); n > 0 {
+		return c.savepoints[n-1]
+	}
+	return nil
+}
+
+// savepointCompleted finishes a savepoint whose metadata is durable.
+func (c *Coordinator) savepointCompleted(p *pendingCheckpoint, cp *CompletedCheckpoint) {
+	rt := c.rt
+	now := rt.w.Now()
+	c.remove(p)
+	// The tasks aborted every older pending checkpoint when the savepoint's
+	// barrier came (a newer barrier subsumes); Flink's tasks decline them, here
+	// the coordinator drops them.
+	for _, old := range append([]*pendingCheckpoint(nil), c.pending...) {
+		if old.id < p.id && old.savepoint == NoSavepoint {
+			c.fail(old, checkpoint.ReasonSubsumed, "subsumed by savepoint")
+		}
+	}
+	c.savepoints = append(c.savepoints, cp)
+	st := p.stats
+	st.Status = StatusCompleted
+	st.CompletedAt = now
+	if st.LatestAck == 0 {
+		st.LatestAck = now
+	}
+	st.Duration = st.LatestAck.Sub(st.TriggerAt)
+	sort.Slice(st.Subtasks, func(i, j int) bool { return st.Subtasks[i].Task < st.Subtasks[j].Task })
+	c.stats = append(c.stats, st)
+	rt.w.TraceNote(0x7370636d, uint64(p.id), uint64(st.StateSize))
+	if !p.savepoint.stops() {
+		rt.noteSavepoint(SavepointResult{ID: p.id, Kind: p.savepoint, OK: true})
+		return
+	}
+	// A stop: the savepoint is the job's restore point should a failure come
+	// before the job ended (Flink keeps synchronous savepoints for recovery); the
+	// sinks commit its transactions, then the job ends.
+	c.stopPoint = cp
+	if c.stopping != p.id {
+		// a failover came while its metadata was written: the job restarts from
+		// it and runs on
+		rt.noteSavepoint(SavepointResult{ID: p.id, Kind: p.savepoint, Reason: "job failover before the job stopped"})
+		return
+	}
+	if rt.Hooks.CheckpointCompleted != nil && rt.Hooks.CheckpointCompleted(cp) {
+		return // a fault swallowed the notifications
+	}
+	for _, t := range rt.tasks {
+		c.tell(t, evNotify, p.id, 0)
+	}
+	c.finalDone = true
+	c.committed = map[int]bool{}
+}
+
+// savepointFailed handles a savepoint that failed: a stop that failed lets the
+// tasks go on (they resume on the abort), unless the job was drained.
+func (c *Coordinator) savepointFailed(p *pendingCheckpoint, reason string) {
+	rt := c.rt
+	rt.noteSavepoint(SavepointResult{ID: p.id, Kind: p.savepoint, Reason: reason})
+	if c.stopping != p.id {
+		return
+	}
+	c.stopping = 0
+	if p.savepoint == DrainSavepoint {
+		rt.failover(fmt.Sprintf("stop-with-savepoint --drain %d failed (%s): the drained job restarts", p.id, reason), nil)
+	}
+}
+
+// stopAborted gives up the stop in progress once its savepoint completed but the
+// job did not end (a failover came first): the job restarts and runs on.
+func (c *Coordinator) stopAborted(reason string) {
+	if c.stopping == 0 {
+		return
+	}
+	id := c.stopping
+	c.stopping = 0
+	for _, t := range c.rt.tasks {
+		c.tell(t, evAbortCkpt, id, 0) // the tasks that go on resume
+	}
+	if c.stopPoint != nil && c.stopPoint.ID == id {
+		c.rt.noteSavepoint(SavepointResult{ID: id, Kind: c.stopPoint.Savepoint, Reason: reason})
+	}
+}
+
+// latestRestorePoint is what a failover restores: the latest of the job's
+// completed checkpoints, the savepoint of a stop that did not end the job, and the
+// checkpoint the job was started from.
+func (c *Coordinator) latestRestorePoint() *CompletedCheckpoint {
+	best := c.rt.restoredFrom
+	consider := func(cp *CompletedCheckpoint) {
+		if cp != nil && cp.ID >= c.rt.jobBase && (best == nil || cp.ID > best.ID) {
+			best = cp
+		}
+	}
+	if n := len(c.completed); n > 0 {
+		consider(c.completed[n-1])
+	}
+	consider(c.stopPoint)
+	return best
+}
