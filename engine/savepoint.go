@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/ckptsim/ckptsim/checkpoint"
 )
@@ -223,4 +224,41 @@ func (c *Coordinator) latestRestorePoint() *CompletedCheckpoint {
 	}
 	consider(c.stopPoint)
 	return best
+}
+
+// KeyedState returns the keyed state a completed checkpoint holds, by the name of
+// the operator heading each chain (as a run's keyed state is compared), sorted.
+func (c *CompletedCheckpoint) KeyedState() (map[string][]StateEntry, error) {
+	out := map[string][]StateEntry{}
+	for _, s := range c.Tasks {
+		if s.State == nil {
+			continue
+		}
+		es, err := SnapshotEntries(s.State)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint %d, %s: %w", c.ID, s.Task, err)
+		}
+		head, _, _ := strings.Cut(s.Chain, "->")
+		out[head] = append(out[head], es...)
+	}
+	for name, es := range out {
+		if len(es) == 0 {
+			delete(out, name)
+			continue
+		}
+		SortEntries(es)
+	}
+	return out, nil
+}
+
+// SourceOffsets returns the next offset of every source split a completed
+// checkpoint holds.
+func (c *CompletedCheckpoint) SourceOffsets() map[int32]int64 {
+	out := map[int32]int64{}
+	for _, s := range c.Tasks {
+		for sp, off := range s.Offsets {
+			out[sp] = off
+		}
+	}
+	return out
 }
