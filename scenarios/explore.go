@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/faults"
 	"github.com/ckptsim/ckptsim/sim"
 )
@@ -17,6 +18,9 @@ type ExploreOptions struct {
 	Seed uint64 // root seed; case i's seed derives from (Seed, i)
 	// Protocol runs every case under one protocol; "" draws one per case.
 	Protocol string
+	// Impl, when set, is the protocol every case runs under (a value that need not
+	// be registered, e.g. a user's own); Protocol is then ignored.
+	Impl checkpoint.Protocol
 	Parallel int // concurrent runs (default: number of CPUs)
 	// Shard and Shards split the cases: this process runs case i when
 	// i mod Shards == Shard. The union of all shards is the unsharded run.
@@ -185,6 +189,9 @@ func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []stri
 	c, err := NewRandomCase(seed, opts.Protocol)
 	if err != nil {
 		return &ExploreFailure{Seed: seed, Protocol: opts.Protocol, Check: "setup", Detail: err.Error()}, false, nil, run
+	}
+	if opts.Impl != nil {
+		c.Setup = c.Setup.WithProtocol(opts.Impl)
 	}
 	run.Protocol, run.Scenario = c.Setup.Protocol, c.Setup.Name
 	res, err := Run(c.Setup, RunOptions{CheckDeterminism: opts.CheckDeterminism, CheckRestorePoints: true, MaxRestorePoints: 2})

@@ -135,7 +135,7 @@ func Parse(data []byte, filename string) (sc *Scenario, err error) {
 	if err := p.walk(body, reflect.TypeFor[Scenario](), ""); err != nil {
 		return nil, err
 	}
-	if _, serr := s.setup("", p); serr != nil {
+	if _, serr := s.setup("", nil, p); serr != nil {
 		var pe *pathError
 		if errors.As(serr, &pe) {
 			return nil, p.pathErr(pe)

@@ -70,7 +70,7 @@ func Execute(setup *Setup, seed uint64, withFaults bool) (*Observation, error) {
 // execute is Execute with an observer attached before the run starts.
 func execute(setup *Setup, seed uint64, withFaults bool, attach func(*engine.Runtime)) (*Observation, error) {
 	cfg := setup.Config
-	p, err := checkpoint.Lookup(setup.Protocol)
+	p, err := setup.protocol()
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +131,27 @@ func execute(setup *Setup, seed uint64, withFaults bool, attach func(*engine.Run
 	return o, nil
 }
 
+// protocol is the protocol a setup runs: Config.Protocol when set, else the
+// registered protocol named Protocol.
+func (s *Setup) protocol() (checkpoint.Protocol, error) {
+	if p := s.Config.Protocol; p != nil {
+		if p.Name() != s.Protocol {
+			return nil, fmt.Errorf("setup %q: protocol %q but Config.Protocol is %q", s.Name, s.Protocol, p.Name())
+		}
+		return p, nil
+	}
+	return checkpoint.Lookup(s.Protocol)
+}
+
+// WithProtocol returns a copy of the setup that runs protocol p (a value: it need
+// not be registered).
+func (s *Setup) WithProtocol(p checkpoint.Protocol) *Setup {
+	c := *s
+	c.Config.Protocol = p
+	c.Protocol = p.Name()
+	return &c
+}
+
 // Run runs a scenario under its protocol: a fault-free reference run, then the run
 // with faults, and checks every oracle the protocol promises against the reference.
 func Run(setup *Setup, opts RunOptions) (*Result, error) {
@@ -139,7 +160,7 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	if opts.Seed != 0 {
 		seed = opts.Seed
 	}
-	p, err := checkpoint.Lookup(setup.Protocol)
+	p, err := setup.protocol()
 	if err != nil {
 		return nil, err
 	}

@@ -208,8 +208,11 @@ type Setup struct {
 	Seed uint64
 	// NewJob builds a fresh job graph (a run may change parallelism on rescale).
 	NewJob func() *engine.Job
-	// Config is the engine configuration; the runner sets Protocol from Protocol.
-	Config   engine.Config
+	// Config is the engine configuration. Config.Protocol, when set, is the
+	// protocol the runner runs (a value: it need not be registered), and Protocol
+	// must be its name; when nil, the runner looks Protocol up in the registry.
+	Config engine.Config
+	// Protocol names the protocol, as results and replay commands print it.
 	Protocol string
 	Faults   faults.Schedule
 	// Limit is the simulated time limit of the run.

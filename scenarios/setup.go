@@ -77,12 +77,22 @@ func perr(path, format string, args ...any) *pathError {
 // schedule, the time limit and the expected outcome. Impossible values are
 // errors naming the offending field.
 func (s *Scenario) Setup(protocolOverride string) (st *Setup, err error) {
+	return s.resolve(protocolOverride, nil)
+}
+
+// SetupWith resolves the scenario as Setup does, to run under protocol p: a value
+// that need not be registered (a user's own protocol).
+func (s *Scenario) SetupWith(p checkpoint.Protocol) (*Setup, error) {
+	return s.resolve(p.Name(), p)
+}
+
+func (s *Scenario) resolve(name string, p checkpoint.Protocol) (st *Setup, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			st, err = nil, fmt.Errorf("scenario %q: cannot resolve (internal error: %v)", s.Name, r)
 		}
 	}()
-	st, err = s.setup(protocolOverride, nil)
+	st, err = s.setup(name, p, nil)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %q: %w", s.Name, err)
 	}
@@ -290,7 +300,9 @@ func (jp *jobPlan) effPar(v *vertexPlan) int {
 	return v.par
 }
 
-func (s *Scenario) setup(override string, fs *fileState) (*Setup, error) {
+// setup resolves the scenario; override, when not empty, names the protocol, and
+// impl, when set, is that protocol's value (else override is looked up).
+func (s *Scenario) setup(override string, impl checkpoint.Protocol, fs *fileState) (*Setup, error) {
 	if err := checkName("name", s.Name, "the scenario"); err != nil {
 		return nil, err
 	}
@@ -322,9 +334,11 @@ func (s *Scenario) setup(override string, fs *fileState) (*Setup, error) {
 	if override != "" {
 		protoName = override
 	}
-	proto, err := checkpoint.Lookup(protoName)
-	if err != nil {
-		return nil, perr("", "%v", err)
+	proto := impl
+	if proto == nil {
+		if proto, err = checkpoint.Lookup(protoName); err != nil {
+			return nil, perr("", "%v", err)
+		}
 	}
 	conf.cfg.Protocol = proto
 	jp, err := s.planJob(conf, fs, proto.Guarantee())
