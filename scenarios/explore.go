@@ -20,7 +20,7 @@ type ExploreOptions struct {
 	Protocol string
 	// Impl, when set, is the protocol every case runs under (a value that need not
 	// be registered, e.g. a user's own); Protocol is then ignored.
-	Impl checkpoint.Protocol
+	Impl     checkpoint.Protocol
 	Parallel int // concurrent runs (default: number of CPUs)
 	// Shard and Shards split the cases: this process runs case i when
 	// i mod Shards == Shard. The union of all shards is the unsharded run.
