@@ -415,6 +415,9 @@ func (c *Coordinator) receive(m *message) {
 		}
 		p.acks[m.task] = m.snap
 		p.acked++
+		if h := rt.Hooks.AckReceived; h != nil {
+			h(m.sender, m.id)
+		}
 		st := p.stats
 		st.Acknowledged = p.acked
 		if m.stats != nil {

@@ -113,6 +113,12 @@ type Hooks struct {
 	// Restored runs when a task of a new attempt restored its part of a completed
 	// checkpoint; channelRecords is the in-flight data it will replay first.
 	Restored func(t *Task, checkpoint int64, channelRecords int)
+	// AckReceived runs when the coordinator accepts a task's acknowledgement of a
+	// pending checkpoint.
+	AckReceived func(t *Task, checkpoint int64)
+	// Notified runs when a task has processed the notification that a checkpoint
+	// completed: its two-phase-commit sinks committed the transactions up to it.
+	Notified func(t *Task, checkpoint int64)
 }
 
 // Recovery records one job restart.

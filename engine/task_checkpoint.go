@@ -885,6 +885,9 @@ func (t *Task) notifyComplete(id int64) {
 			}
 		}
 	}
+	if h := t.rt.Hooks.Notified; h != nil {
+		h(t, id)
+	}
 	if id == t.rt.coord.finalID {
 		t.rt.coord.committedFinal(t)
 	}

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/sim"
@@ -33,6 +34,7 @@ type Injector struct {
 	w       *sim.World
 	sched   Schedule
 	fired   []bool
+	seen    []int // events that matched a When so far, for When.Nth
 	log     []Injected
 	healed  sim.Time // when the last fault healed (or will)
 	reorder []*sim.Channel
@@ -52,7 +54,7 @@ func Install(rt *engine.Runtime, sched Schedule) (*Injector, error) {
 	if err := sched.Validate(); err != nil {
 		return nil, err
 	}
-	in := &Injector{rt: rt, w: rt.World(), sched: sched, fired: make([]bool, len(sched)), Reached: map[string]int{}}
+	in := &Injector{rt: rt, w: rt.World(), sched: sched, fired: make([]bool, len(sched)), seen: make([]int, len(sched)), Reached: map[string]int{}}
 	for i := range sched {
 		s := &sched[i]
 		if err := in.checkTargets(s); err != nil {
@@ -104,7 +106,8 @@ func (in *Injector) checkTargets(s *Spec) error {
 	return nil
 }
 
-// hook registers the event triggers with the runtime.
+// hook registers the event triggers with the runtime. The step triggers chain
+// onto hooks already set, and only observe unless a fault of theirs fires.
 func (in *Injector) hook() {
 	h := &in.rt.Hooks
 	h.FirstBarrier = func(t *engine.Task, id int64) {
@@ -128,6 +131,63 @@ func (in *Injector) hook() {
 			in.trigger(PhaseRecovery, 0, nil, attempt)
 		}
 	}
+	if !in.steps() {
+		return
+	}
+	prevTriggered := h.CheckpointTriggered
+	h.CheckpointTriggered = func(id int64) {
+		if prevTriggered != nil {
+			prevTriggered(id)
+		}
+		in.trigger(StepTriggered, id, nil, 0)
+	}
+	prevBarrier := h.BarrierReceived
+	h.BarrierReceived = func(t *engine.Task, ch *sim.Channel, id int64) {
+		if prevBarrier != nil {
+			prevBarrier(t, ch, id)
+		}
+		in.trigger(StepBarrier, id, t, 0)
+	}
+	prevPhase := h.PhaseEnded
+	h.PhaseEnded = func(p engine.PhaseSpan) {
+		if prevPhase != nil {
+			prevPhase(p)
+		}
+		if p.Phase == engine.PhaseAsync && p.Outcome == "" {
+			in.trigger(StepUploaded, p.Checkpoint, p.Task, 0)
+		}
+	}
+	prevAck := h.AckReceived
+	h.AckReceived = func(t *engine.Task, id int64) {
+		if prevAck != nil {
+			prevAck(t, id)
+		}
+		in.trigger(StepAcknowledged, id, t, 0)
+	}
+	prevNotified := h.Notified
+	h.Notified = func(t *engine.Task, id int64) {
+		if prevNotified != nil {
+			prevNotified(t, id)
+		}
+		in.trigger(StepNotified, id, t, 0)
+	}
+	prevRestored := h.Restored
+	h.Restored = func(t *engine.Task, id int64, records int) {
+		if prevRestored != nil {
+			prevRestored(t, id, records)
+		}
+		in.trigger(StepRestored, id, t, 0)
+	}
+}
+
+// steps reports whether a fault of the schedule waits for a step trigger.
+func (in *Injector) steps() bool {
+	for _, s := range in.sched {
+		if s.When != nil && slices.Contains(Steps, s.When.Phase) {
+			return true
+		}
+	}
+	return false
 }
 
 // trigger fires the event-triggered faults matching a phase reached now. The fault
@@ -150,6 +210,9 @@ func (in *Injector) trigger(p Phase, id int64, t *engine.Task, attempt int) {
 		}
 		if p == PhaseRecovery && w.Attempt != 0 && w.Attempt != attempt {
 			continue
+		}
+		if in.seen[i]++; in.seen[i] < w.Nth {
+			continue // not the Nth matching event yet
 		}
 		in.fired[i] = true
 		in.w.Schedule(in.w.Now(), in, evStart, int64(i), int64(attemptOrTask(t)))
@@ -289,6 +352,10 @@ func (in *Injector) start(i int, s *Spec) {
 		rt.Store().SetOutage(true)
 		in.note(s, "checkpoint store down")
 		in.lasting(i, s, DefaultFor)
+	case CrashStore:
+		n := rt.Store().Crash()
+		in.note(s, "checkpoint store crashed, %d operations in flight failed", n)
+		in.lasting(i, s, DefaultFor)
 	case StorageSlow:
 		f := s.Factor
 		if f == 0 {
@@ -381,7 +448,7 @@ func (in *Injector) heal(s *Spec) {
 		for _, t := range rt.Tasks() {
 			t.Slowdown = 1
 		}
-	case StorageOutage:
+	case StorageOutage, CrashStore:
 		rt.Store().SetOutage(false)
 	case StorageSlow:
 		rt.Store().SetSlowdown(1)

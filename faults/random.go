@@ -146,6 +146,9 @@ func (s Spec) String() string {
 		if s.When.Task != "" {
 			fmt.Fprintf(&b, " at %s", s.When.Task)
 		}
+		if s.When.Nth > 1 {
+			fmt.Fprintf(&b, " (%s time)", ordinal(s.When.Nth))
+		}
 	} else {
 		fmt.Fprintf(&b, "at %v", s.At)
 	}

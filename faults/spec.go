@@ -27,11 +27,12 @@ const (
 	DiskErrors        Kind = "disk-errors"         // a worker's disk fails operations with Probability for For
 	SinkCommitFailure Kind = "sink-commit-failure" // the next Count sink commits fail (transient)
 	FIFOViolation     Kind = "fifo-violation"      // reorder buffers on one channel (breaks an assumption)
+	CrashStore        Kind = "crash-store"         // the checkpoint store crashes: operations in flight fail, and every operation fails for For
 )
 
 // Kinds lists every fault kind.
 var Kinds = []Kind{CrashTask, CrashWorker, CrashCoordinator, Partition, LatencySpike, Straggler,
-	StorageOutage, StorageSlow, DiskErrors, SinkCommitFailure, FIFOViolation}
+	StorageOutage, StorageSlow, DiskErrors, SinkCommitFailure, FIFOViolation, CrashStore}
 
 // Phase is a moment of a checkpoint's life at which an event-triggered fault fires.
 type Phase string
@@ -54,8 +55,35 @@ const (
 	PhaseAfterComplete Phase = "after-complete"
 )
 
-// Phases lists every trigger phase.
+// Steps of a checkpoint's life, one event each: the crash points an exhaustive
+// search tries (the phases above are the moments random schedules aim at).
+const (
+	// StepTriggered: the coordinator triggered the checkpoint.
+	StepTriggered Phase = "triggered"
+	// StepBarrier: the target task took a barrier of the checkpoint from one of its
+	// input channels (Nth counts them).
+	StepBarrier Phase = "barrier"
+	// StepUploaded: the target task's snapshot upload is durable (or, for a task
+	// that acknowledges early, it acknowledged): the acknowledgement is on its way.
+	StepUploaded Phase = "uploaded"
+	// StepAcknowledged: the coordinator accepted the target task's acknowledgement.
+	StepAcknowledged Phase = "acknowledged"
+	// StepNotified: the target task processed the notification that the checkpoint
+	// completed (its two-phase-commit sinks committed).
+	StepNotified Phase = "notified"
+	// StepRestored: the target task of a new attempt restored its part of the
+	// checkpoint (Nth counts restores across attempts).
+	StepRestored Phase = "restored"
+)
+
+// Phases lists the checkpoint-phase triggers; random schedules draw from them.
 var Phases = []Phase{PhaseAlignment, PhaseAfterSync, PhasePreCommit, PhaseRecovery, PhaseAfterComplete}
+
+// Steps lists the step triggers; with Phases they are every phase a When may name.
+var Steps = []Phase{StepTriggered, StepBarrier, StepUploaded, StepAcknowledged, StepNotified, StepRestored}
+
+// AllPhases lists every phase a When may name: Phases, then Steps.
+func AllPhases() []Phase { return append(append([]Phase(nil), Phases...), Steps...) }
 
 // When triggers a fault on an event of the run instead of at a time.
 type When struct {
@@ -64,6 +92,9 @@ type When struct {
 	Task       string // the task that must reach it, e.g. "totals[1]" (empty: any)
 	// Attempt restricts recovery triggers to one deployment (0: the first restart).
 	Attempt int
+	// Nth fires the fault at the Nth event that matches (0 and 1: the first), e.g.
+	// the third barrier a task takes of a checkpoint.
+	Nth int
 }
 
 // Spec is one fault of a schedule.
@@ -112,16 +143,19 @@ func (s *Spec) Validate() error {
 	}
 	if s.When != nil {
 		ok := false
-		for _, p := range Phases {
+		for _, p := range AllPhases() {
 			if s.When.Phase == p {
 				ok = true
 			}
 		}
 		if !ok {
-			return fmt.Errorf("%s: unknown trigger phase %q (known: %v)", s.Kind, s.When.Phase, Phases)
+			return fmt.Errorf("%s: unknown trigger phase %q (known: %v)", s.Kind, s.When.Phase, AllPhases())
 		}
 		if s.When.Checkpoint < 0 {
 			return fmt.Errorf("%s: checkpoint must not be negative", s.Kind)
+		}
+		if s.When.Nth < 0 {
+			return fmt.Errorf("%s: nth must not be negative", s.Kind)
 		}
 	}
 	switch s.Kind {
@@ -159,4 +193,21 @@ func (sc Schedule) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ordinal spells n as 1st, 2nd, 3rd, 4th, ...
+func ordinal(n int) string {
+	suffix := "th"
+	switch n % 10 {
+	case 1:
+		suffix = "st"
+	case 2:
+		suffix = "nd"
+	case 3:
+		suffix = "rd"
+	}
+	if n%100 >= 11 && n%100 <= 13 {
+		suffix = "th"
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
 }

@@ -144,6 +144,22 @@ func (s *Store) SetOutage(on bool) {
 	s.w.TraceNote(storeTagFault, 2, v)
 }
 
+// Crash takes the store down as a crash does: every operation in flight fails
+// (when it would have completed, without transferring anything), and an outage
+// starts, which SetOutage(false) heals. It returns how many operations failed.
+func (s *Store) Crash() int {
+	n := 0
+	for _, op := range s.ops { // each op is changed alike: the order does not matter
+		if op.status == StoreOK {
+			op.status = StoreFailed
+			n++
+		}
+	}
+	s.outage = true
+	s.w.TraceNote(storeTagFault, 3, uint64(n))
+	return n
+}
+
 // BusyUntil is the time at which the transfers queued so far will have gone through
 // the store's bandwidth.
 func (s *Store) BusyUntil() Time { return max(s.busyUntil, s.w.now) }

@@ -417,3 +417,39 @@ func TestStoreRejectsBadSettings(t *testing.T) {
 		}()
 	}
 }
+
+// TestStoreCrash: a crash fails the operations in flight (a put started before
+// it is not stored) and every operation until the outage heals.
+func TestStoreCrash(t *testing.T) {
+	w := NewWorld(1)
+	n := w.AddNode("coordinator")
+	s := NewStore(w, StoreConfig{Latency: 10 * Millisecond, Bandwidth: storeMB})
+	rec := &storeRec{}
+	s.Put(n, "done", Blob{Size: 0}, rec, 1, 1)
+	w.Run(Time(100 * Millisecond))
+	s.Put(n, "in-flight", Blob{Size: storeMB}, rec, 1, 2) // done at 1.11 s
+	s.Get(n, "done", rec, 2, 3)
+	w.Run(Time(105 * Millisecond))
+	if got := s.Crash(); got != 2 {
+		t.Fatalf("Crash failed %d operations, want 2", got)
+	}
+	s.Put(n, "during", Blob{Size: 0}, rec, 1, 4)
+	w.Run(Time(500 * Millisecond))
+	s.SetOutage(false)
+	s.Put(n, "after", Blob{Size: 0}, rec, 1, 5)
+	w.RunUntilIdle()
+	want := []storeNotice{
+		{At: Time(10 * Millisecond), Kind: 1, Node: n.ID(), Inc: 1, A: 1, B: StoreOK},
+		{At: Time(115 * Millisecond), Kind: 1, Node: n.ID(), Inc: 1, A: 4, B: StoreFailed},
+		// queued behind the in-flight put's transfer: they fail when it would have ended
+		{At: Time(Second + 110*Millisecond), Kind: 1, Node: n.ID(), Inc: 1, A: 2, B: StoreFailed},
+		{At: Time(Second + 110*Millisecond), Kind: 2, Node: n.ID(), Inc: 1, A: 3, B: StoreFailed},
+		{At: Time(Second + 110*Millisecond), Kind: 1, Node: n.ID(), Inc: 1, A: 5, B: StoreOK},
+	}
+	if diff := cmp.Diff(want, rec.got); diff != "" {
+		t.Errorf("completions (-want +got):\n%s", diff)
+	}
+	if got, want := s.List(""), []string{"after", "done"}; !slices.Equal(got, want) {
+		t.Errorf("List = %v, want %v", got, want)
+	}
+}

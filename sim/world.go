@@ -37,6 +37,11 @@ func (w *World) Seed() uint64 { return w.seed }
 // Fired is the number of events handled so far.
 func (w *World) Fired() uint64 { return w.fired }
 
+// Scheduled is the number of events scheduled so far. With Fired it identifies a
+// moment inside an event: two moments with both equal are indistinguishable to
+// whatever is scheduled from then on.
+func (w *World) Scheduled() uint64 { return w.seq }
+
 // Dropped is the number of events discarded because their node incarnation crashed.
 func (w *World) Dropped() uint64 { return w.dropped }
 
