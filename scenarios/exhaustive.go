@@ -293,3 +293,37 @@ func runCrashCase(setup *Setup, seed uint64, c CrashCase, opts ExhaustiveOptions
 	}
 	return nil, mismatch
 }
+
+// SmallCrashScenario is a job small enough that every crash point runs in
+// seconds, and busy enough for every class of protocol bug to show: a fast and a
+// slow source feed a keyed sum that cannot keep up, so barriers of the slow
+// input arrive long before those of the backlogged one (alignment under
+// backpressure) and unaligned barriers overtake queued buffers. check.Protocol
+// searches its crash points by default. It is not in the registry.
+func SmallCrashScenario() *Scenario {
+	return &Scenario{
+		Name: "small-crash-points",
+		Description: "A fast source (2 splits at 400/s) and a slow one (50/s) → union → keyed sum costing 3 ms " +
+			"per record (backpressured) → sink, on two workers; a worker crashes right after checkpoint 1 completes, so the job restores it.",
+		Seed:     5,
+		Duration: "1 min",
+		Job: JobSpec{
+			Sources: []SourceSpec{
+				{Name: "orders", Splits: 2, Rate: "400/s", Records: 200, Keys: &KeySpec{Count: 50}, RecordSize: "64 B"},
+				{Name: "refunds", Splits: 1, Rate: "50/s", Records: 25, Keys: &KeySpec{Count: 50}, RecordSize: "64 B"},
+			},
+			Operators: []OperatorSpec{
+				{Name: "all", Type: "union", Inputs: []string{"orders", "refunds"}},
+				{Name: "totals", Type: "sum", Input: "all", KeyBy: "key", Parallelism: 2, Cost: "3 ms"},
+				{Name: "out", Type: "sink", Input: "totals", Parallelism: 1, Cost: "100 us"},
+			},
+		},
+		Cluster: ClusterSpec{Workers: 2, SlotsPerWorker: 4,
+			Network:           &LinkSpec{Latency: "1 ms", Jitter: "200 us", Bandwidth: "1 Gbit/s"},
+			CheckpointStorage: &StorageSpec{Latency: "20 ms", Bandwidth: "200 MB/s"}},
+		Config: config("execution.checkpointing.interval", "250 ms", "execution.buffer-timeout", "10 ms"),
+		Faults: []FaultSpec{
+			{When: &WhenSpec{Checkpoint: 1, Phase: "after-complete"}, Kind: "crash-worker", Worker: "worker-1", RestartAfter: "500 ms"},
+		},
+	}
+}

@@ -195,6 +195,8 @@ type WhenSpec struct {
 	Phase      string `yaml:"phase"`
 	Task       string `yaml:"task,omitempty"`
 	Attempt    int    `yaml:"attempt,omitempty"`
+	// Nth: the Nth matching event (default the first), e.g. the 3rd barrier.
+	Nth int `yaml:"nth,omitempty"`
 }
 
 // ExpectSpec is the expected outcome.

@@ -144,6 +144,7 @@ var faultFields = map[faults.Kind][]string{
 	faults.DiskErrors:        {"worker", "probability", "for"},
 	faults.SinkCommitFailure: {"count"},
 	faults.FIFOViolation:     {"task", "for"},
+	faults.CrashStore:        {"for"},
 }
 
 // checkFields reports the first non-zero field of struct v whose yaml name is
@@ -991,8 +992,8 @@ func (s *Scenario) resolveFaults(jp *jobPlan, workers int, fs *fileState) (fault
 	for i, k := range faults.Kinds {
 		kinds[i] = string(k)
 	}
-	phases := make([]string, len(faults.Phases))
-	for i, p := range faults.Phases {
+	phases := make([]string, len(faults.AllPhases()))
+	for i, p := range faults.AllPhases() {
 		phases[i] = string(p)
 	}
 	for i, f := range s.Faults {
@@ -1038,7 +1039,10 @@ func (s *Scenario) resolveFaults(jp *jobPlan, workers int, fs *fileState) (fault
 					return nil, err
 				}
 			}
-			spec.When = &faults.When{Checkpoint: w.Checkpoint, Phase: faults.Phase(w.Phase), Task: w.Task, Attempt: w.Attempt}
+			if w.Nth < 0 {
+				return nil, perr(wp+".nth", "nth must not be negative, got %d", w.Nth)
+			}
+			spec.When = &faults.When{Checkpoint: w.Checkpoint, Phase: faults.Phase(w.Phase), Task: w.Task, Attempt: w.Attempt, Nth: w.Nth}
 		}
 		if f.Task != "" {
 			if err := jp.checkTask(path+".task", f.Task); err != nil {
