@@ -68,7 +68,7 @@ type ExhaustiveReport struct {
 	// first restore on.
 	Points         int `json:"points"`
 	RecoveryPoints int `json:"recovery_points"`
-	Targets       int `json:"targets"`
+	Targets        int `json:"targets"`
 	// Cases is the number of (point, target) cases; Tried were run, Failures of
 	// them failed a check (in case order, first first).
 	Cases                 int            `json:"cases"`
