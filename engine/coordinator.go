@@ -33,6 +33,9 @@ const (
 	StatusInProgress CheckpointStatus = "IN_PROGRESS"
 	StatusCompleted  CheckpointStatus = "COMPLETED"
 	StatusFailed     CheckpointStatus = "FAILED"
+	// StatusLost: the job manager crashed while the checkpoint was in flight; the
+	// new one knows only the completed checkpoints in the store.
+	StatusLost CheckpointStatus = "LOST"
 )
 
 // CheckpointStats are Flink's per-checkpoint metrics.
@@ -163,8 +166,38 @@ type Coordinator struct {
 
 func newCoordinator(rt *Runtime, node *sim.Node) *Coordinator {
 	c := &Coordinator{rt: rt, node: node, cfg: rt.cfg.Checkpoint, nextID: 1, inbox: map[int64]*message{}, finished: map[int]bool{}}
+	node.OnCrash(c.crashed)
 	node.OnRestart(c.recover)
 	return c
+}
+
+// crashed runs when the coordinator's node crashes: the checkpoints in flight are
+// lost with its memory (the statistics record them; nothing else reads them
+// before the node restarts).
+func (c *Coordinator) crashed() {
+	now := c.rt.w.Now()
+	for _, p := range c.pending {
+		st := p.stats
+		st.Status = StatusLost
+		st.Reason = "the job manager crashed"
+		if p.writing {
+			st.Reason = "the job manager crashed while writing the checkpoint's metadata"
+		}
+		st.CompletedAt = now
+		st.Duration = now.Sub(st.TriggerAt)
+		c.stats = append(c.stats, st)
+	}
+	c.pending = nil
+}
+
+// InProgress returns the statistics of the checkpoints in flight now (at the end
+// of a run: triggered, neither completed, failed nor lost).
+func (c *Coordinator) InProgress() []CheckpointStats {
+	out := make([]CheckpointStats, len(c.pending))
+	for i, p := range c.pending {
+		out[i] = p.stats
+	}
+	return out
 }
 
 // Stats returns the statistics of every checkpoint so far, in trigger order.
@@ -631,6 +664,11 @@ func (c *Coordinator) recover() {
 		latest = cp
 	}
 	if latest != nil {
+		for i := range c.stats {
+			if st := &c.stats[i]; st.ID == latest.ID && st.Status == StatusLost {
+				st.Reason += "; its metadata reached the store, so the new job manager restores from it"
+			}
+		}
 		c.completed = []*CompletedCheckpoint{latest}
 		if latest.ID >= c.nextID {
 			c.nextID = latest.ID + 1

@@ -24,7 +24,9 @@ type Injected struct {
 	Down sim.Duration
 }
 
-func (i Injected) String() string { return fmt.Sprintf("%v %s %s", i.At, i.Kind, i.Detail) }
+// String is the fault in one line for reading: its time rounded to the
+// millisecond (sim.Time.Short), its kind and what it hit.
+func (i Injected) String() string { return fmt.Sprintf("%s %s %s", i.At.Short(), i.Kind, i.Detail) }
 
 // Injector carries out a schedule on a running job: timed faults at their time,
 // event-triggered faults when the runtime reaches their phase. Every injection is

@@ -15,10 +15,15 @@ type Result struct {
 	WallMS      float64 `json:"wall_ms,omitempty"`
 	Events      uint64  `json:"events"`
 	Records     int64   `json:"records"`
+	// Checkpoints counts every checkpoint the run triggered: triggered =
+	// completed + failed + lost (with a crashed job manager) + in progress at the
+	// end of the run, as the run's trace shows them.
 	Checkpoints struct {
 		Triggered              int     `json:"triggered"`
 		Completed              int     `json:"completed"`
 		Failed                 int     `json:"failed"`
+		Lost                   int     `json:"lost"`
+		InProgress             int     `json:"in_progress"`
 		DurationMS             Summary `json:"duration_ms"`
 		AlignmentMS            Summary `json:"alignment_ms"`
 		StartDelayMS           Summary `json:"start_delay_ms"`

@@ -314,7 +314,7 @@ func checkpointAfterHeal(setup *Setup, got *Observation) (Check, bool) {
 		}
 	}
 	return Check{Name: "checkpoint-after-heal", OK: false,
-		Detail: fmt.Sprintf("no checkpoint completed after the faults healed at %v", healed)}, true
+		Detail: fmt.Sprintf("no checkpoint completed after the faults healed at %s", healed.Short())}, true
 }
 
 func stateCheck(ref, got *Observation) Check {
@@ -483,9 +483,15 @@ func fill(res *Result, o *Observation) {
 	res.Events = w.Fired()
 	res.Records = o.Records
 	var dur, align, delay, size, full, persisted []float64
+	res.Checkpoints.InProgress = len(rt.Coordinator().InProgress())
+	res.Checkpoints.Triggered = res.Checkpoints.InProgress
 	for _, st := range rt.Coordinator().Stats() {
 		res.Checkpoints.Triggered++
-		if st.Status != engine.StatusCompleted {
+		switch st.Status {
+		case engine.StatusLost:
+			res.Checkpoints.Lost++
+			continue
+		case engine.StatusFailed:
 			res.Checkpoints.Failed++
 			continue
 		}

@@ -71,6 +71,30 @@ func (d Duration) String() string {
 	return strconv.FormatInt(int64(d), 10) + " ns"
 }
 
+// Short formats d for reading, not for parsing back: in the largest unit it
+// reaches, rounded to at most three decimals ("1.504 s" where String writes
+// "1.503807975 s", "21.003 s" for 21002520 us, "250 ms", "1.5 min").
+func (d Duration) Short() string {
+	mag := d
+	if mag < 0 {
+		mag = -mag
+	}
+	for _, u := range []struct {
+		name string
+		size Duration
+	}{{"h", Hour}, {"min", Minute}, {"s", Second}, {"ms", Millisecond}, {"us", Microsecond}} {
+		if mag >= u.size {
+			v := strconv.FormatFloat(float64(d)/float64(u.size), 'f', 3, 64)
+			v = strings.TrimRight(strings.TrimRight(v, "0"), ".")
+			return v + " " + u.name
+		}
+	}
+	return strconv.FormatInt(int64(d), 10) + " ns"
+}
+
+// Short formats t for reading (see Duration.Short).
+func (t Time) Short() string { return Duration(t).Short() }
+
 // decimal writes d/size exactly (size is a power of ten), so that every duration
 // parses back to itself; float64 would drop nanoseconds of durations beyond 2^53 ns.
 func decimal(d, size Duration) string {

@@ -184,3 +184,14 @@ func FuzzParseDuration(f *testing.F) {
 		}
 	})
 }
+
+func TestDurationShort(t *testing.T) {
+	for d, want := range map[Duration]string{
+		0: "0 ns", 7: "7 ns", 40 * Microsecond: "40 us", 250 * Millisecond: "250 ms", 1503807975: "1.504 s",
+		21002520 * Microsecond: "21.003 s", 90 * Second: "1.5 min", -1500 * Millisecond: "-1.5 s", 3 * Hour: "3 h",
+	} {
+		if got := d.Short(); got != want {
+			t.Errorf("Duration(%d).Short() = %q, want %q", int64(d), got, want)
+		}
+	}
+}

@@ -271,7 +271,14 @@ func printResult(w io.Writer, r *scenarios.Result) {
 	fmt.Fprintln(w, "metrics")
 	fmt.Fprintf(w, "  simulated    %s s, %d events, %d records, %s records/s (wall %s ms)\n",
 		num(r.SimTimeMS/1000), r.Events, r.Records, num(r.ThroughputRPS), num(r.WallMS))
-	fmt.Fprintf(w, "  checkpoints  %d triggered, %d completed, %d failed\n", cp.Triggered, cp.Completed, cp.Failed)
+	fmt.Fprintf(w, "  checkpoints  %d triggered, %d completed, %d failed", cp.Triggered, cp.Completed, cp.Failed)
+	if cp.Lost > 0 {
+		fmt.Fprintf(w, ", %d lost when the job manager crashed", cp.Lost)
+	}
+	if cp.InProgress > 0 {
+		fmt.Fprintf(w, ", %d in progress when the run ended", cp.InProgress)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "    duration   p50 %s ms, p99 %s ms, max %s ms\n", num(cp.DurationMS.P50), num(cp.DurationMS.P99), num(cp.DurationMS.Max))
 	fmt.Fprintf(w, "    alignment  p50 %s ms, max %s ms; start delay p50 %s ms, max %s ms\n",
 		num(cp.AlignmentMS.P50), num(cp.AlignmentMS.Max), num(cp.StartDelayMS.P50), num(cp.StartDelayMS.Max))
