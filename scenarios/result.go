@@ -12,9 +12,9 @@ type Result struct {
 	// WallMS is how long the run took on this machine (reporting only). It is
 	// left out of the files a suite writes, which are reproducible byte for
 	// byte; suite --out keeps it in wall-clock.json.
-	WallMS      float64 `json:"wall_ms,omitempty"`
-	Events      uint64  `json:"events"`
-	Records     int64   `json:"records"`
+	WallMS  float64 `json:"wall_ms,omitempty"`
+	Events  uint64  `json:"events"`
+	Records int64   `json:"records"`
 	// Checkpoints counts every checkpoint the run triggered: triggered =
 	// completed + failed + lost (with a crashed job manager) + in progress at the
 	// end of the run, as the run's trace shows them.
