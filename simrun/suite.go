@@ -117,11 +117,9 @@ when interrupted.`,
 						return err
 					}
 					if intr.interrupted() {
-						table.Reset()
-						fmt.Fprintf(&table, "INTERRUPTED during the report's sweeps (%d of %d written): every scenario run below finished; no index was written\n\n",
+						header := fmt.Sprintf("INTERRUPTED during the report's sweeps (%d of %d written): every scenario run below finished; no index was written\n\n",
 							len(sweeps), len(builtinSweepNames()))
-						writeSummary(&table, results, parallel, wall)
-						if err := writeOut(out, "summary.txt", table.Bytes()); err != nil {
+						if err := writeSuiteResults(out, header, results, parallel, wall); err != nil {
 							return err
 						}
 						return intr.err("during the report's sweeps")
