@@ -36,6 +36,12 @@ const (
 	ActAbort
 	// ActTimer: call Timer at time At.
 	ActTimer
+	// ActAligned: the alignment of checkpoint Checkpoint ended (its last barrier
+	// arrived or its last open channel ended): StartDelay, Alignment and Bytes are
+	// the figures Flink reports for it (checkpointStartDelayNanos, the alignment
+	// duration from the first to the last barrier, and the bytes processed in
+	// between), for aligned and unaligned checkpoints alike.
+	ActAligned
 )
 
 func (k ActionKind) String() string {
@@ -56,6 +62,8 @@ func (k ActionKind) String() string {
 		return "abort"
 	case ActTimer:
 		return "timer"
+	case ActAligned:
+		return "aligned"
 	}
 	return fmt.Sprintf("action(%d)", k)
 }
@@ -70,6 +78,9 @@ type Action struct {
 	// Decline is set on an ActAbort the coordinator must hear of: an end of
 	// partition aborted the checkpoint.
 	Decline bool
+	// StartDelay, Alignment and Bytes are the figures of an ActAligned.
+	StartDelay, Alignment sim.Duration
+	Bytes                 int64
 }
 
 func (a Action) String() string {
@@ -88,6 +99,8 @@ func (a Action) String() string {
 		return fmt.Sprintf("abort %d", a.Checkpoint)
 	case ActTimer:
 		return fmt.Sprintf("timer at %v", a.At)
+	case ActAligned:
+		return fmt.Sprintf("aligned %d start-delay=%v alignment=%v processed=%d B", a.Checkpoint, a.StartDelay, a.Alignment, a.Bytes)
 	}
 	return a.Kind.String()
 }

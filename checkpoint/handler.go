@@ -51,3 +51,11 @@ type BarrierHandler interface {
 	// Pending is the checkpoint the handler is aligning, if any.
 	Pending() (id int64, ok bool)
 }
+
+// AlignmentCounter is implemented by handlers that count the bytes a task
+// processes during an alignment (Flink's CheckpointBarrierHandler.addProcessedBytes),
+// to report them with ActAligned. The engine calls Processed for every data buffer
+// the task takes from channel ch.
+type AlignmentCounter interface {
+	Processed(ch int, bytes int64)
+}

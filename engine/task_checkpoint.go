@@ -41,6 +41,10 @@ type checkpointing struct {
 	alignBytes int64
 	latest     int64 // largest checkpoint id taken
 	scratch    []sim.Msg
+	// counter is the handler, when it counts the bytes processed during an
+	// alignment; fig holds the figures it reported for a checkpoint not taken yet
+	counter checkpoint.AlignmentCounter
+	fig     checkpoint.Action
 }
 
 // CheckpointPhase is a phase of a subtask's checkpoint, as Flink reports them.
@@ -165,6 +169,13 @@ type inflight struct {
 	stats          SubtaskCheckpointStats
 }
 
+// applyFigures takes the alignment figures the handler reported (ActAligned) as
+// the subtask's start delay, alignment duration and bytes processed during
+// alignment, as Flink reports them.
+func (f *inflight) applyFigures(a checkpoint.Action) {
+	f.stats.StartDelay, f.stats.Alignment, f.stats.ProcessedBytes = a.StartDelay, a.Alignment, a.Bytes
+}
+
 func (c *checkpointing) find(id int64) *inflight {
 	for _, f := range c.inflight {
 		if f.id == id {
@@ -228,6 +239,7 @@ func (t *Task) initCheckpointing() {
 	c.upTo = make([]int64, n)
 	c.handler = p.NewHandler(checkpoint.HandlerConfig{Channels: n, Pointwise: pointwise, AlignedTimeout: t.rt.cfg.Checkpoint.AlignedTimeout,
 		AbortOnEndOfPartition: t.rt.cfg.Checkpoint.NoCheckpointsAfterTasksFinish})
+	c.counter, _ = c.handler.(checkpoint.AlignmentCounter)
 	t.ck = c
 }
 
@@ -369,6 +381,12 @@ func (t *Task) execute(acts []checkpoint.Action) {
 			if a.Decline {
 				t.rt.coord.sendMsg(t, &message{kind: msgDecline, task: t.index, sender: t, inc: t.attempt, id: a.Checkpoint,
 					failure: checkpoint.ReasonInputEnded})
+			}
+		case checkpoint.ActAligned:
+			if f := c.find(a.Checkpoint); f != nil {
+				f.applyFigures(a) // unaligned: taken at the first barrier
+			} else {
+				c.fig = a
 			}
 		case checkpoint.ActTimer:
 			at := a.At
@@ -537,6 +555,9 @@ func (t *Task) persistBuffer(ig *inputGate, ch *sim.Channel, m sim.Msg) {
 	if c.aligning {
 		c.alignBytes += int64(b.Bytes)
 	}
+	if c.counter != nil {
+		c.counter.Processed(idx, int64(b.Bytes))
+	}
 	id := c.persisting[idx]
 	if id == 0 {
 		return
@@ -616,6 +637,10 @@ func (t *Task) takeCheckpoint(id int64, unaligned bool, overtakeAt sim.Time) {
 	f := &inflight{id: id, created: created, unaligned: unaligned, snap: snap, overtakeAt: overtakeAt}
 	f.stats = SubtaskCheckpointStats{Task: t.name, Checkpoint: id, StartDelay: first.Sub(created),
 		Alignment: now.Sub(first), Unaligned: unaligned, ProcessedBytes: c.alignBytes}
+	if c.fig.Checkpoint == id {
+		f.applyFigures(c.fig) // the handler's, reported just before
+		c.fig = checkpoint.Action{}
+	}
 	c.inflight = append(c.inflight, f)
 	if t.finished {
 		for oi := range t.outs {

@@ -47,6 +47,13 @@ type driver struct {
 	timers     []sim.Time
 	evaluated  map[int64]bool // completion of the checkpoint was checked
 
+	// alignment figures: when each checkpoint's first barrier came, the bytes
+	// processed by then, the bytes processed so far, the figures reported
+	processed int64
+	firstAt   map[int64]sim.Time
+	bytesAt   map[int64]int64
+	figures   map[int64]checkpoint.Action
+
 	errs []string
 }
 
@@ -76,6 +83,9 @@ func newDriverConfig(proto string, cfg checkpoint.HandlerConfig) (*driver, error
 		unaligned:  map[int64]bool{},
 		aborted:    map[int64]bool{},
 		evaluated:  map[int64]bool{},
+		firstAt:    map[int64]sim.Time{},
+		bytesAt:    map[int64]int64{},
+		figures:    map[int64]checkpoint.Action{},
 	}
 	for i := range d.delivered {
 		d.delivered[i] = map[int64]bool{}
@@ -126,11 +136,27 @@ func (d *driver) barrier(ch int, b checkpoint.BarrierInfo, now sim.Time) []check
 	if b.Savepoint {
 		d.savepoint[b.Checkpoint] = true
 	}
+	if !d.deliveredAny(b.Checkpoint) {
+		d.firstAt[b.Checkpoint], d.bytesAt[b.Checkpoint] = now, d.processed
+	}
 	d.delivered[ch][b.Checkpoint] = true
 	acts := d.h.Barrier(ch, b, now, nil)
 	c := call{kind: "barrier", ch: ch, id: b.Checkpoint}
 	d.apply(c, acts)
 	return acts
+}
+
+// data processes a data buffer of n bytes from channel ch, which must not be
+// blocked (a blocked channel delivers nothing).
+func (d *driver) data(ch int, n int64, now sim.Time) {
+	d.now = now
+	if d.blocked[ch] {
+		d.errorf("data processed from blocked channel %d", ch)
+	}
+	d.processed += n
+	if c, ok := d.h.(checkpoint.AlignmentCounter); ok {
+		c.Processed(ch, n)
+	}
 }
 
 func (d *driver) cancel(ch int, id int64, now sim.Time) []checkpoint.Action {
@@ -326,6 +352,26 @@ func (d *driver) apply(c call, acts []checkpoint.Action) {
 				d.errorf("the tracker aborted checkpoint %d on a barrier", a.Checkpoint)
 			}
 			abortedNow[a.Checkpoint] = true
+		case checkpoint.ActAligned:
+			// the figures Flink reports: start delay = first barrier - creation,
+			// alignment = first to last barrier, bytes processed in between
+			id := a.Checkpoint
+			if _, dup := d.figures[id]; dup {
+				d.errorf("%v: reported twice", a)
+			}
+			d.figures[id] = a
+			if !d.complete(id) {
+				d.errorf("%v before every channel delivered barrier %d or ended", a, id)
+			}
+			if want := max(0, d.firstAt[id].Sub(d.created[id])); a.StartDelay != want {
+				d.errorf("%v: start delay want %v", a, want)
+			}
+			if want := d.now.Sub(d.firstAt[id]); a.Alignment != want {
+				d.errorf("%v: alignment want %v (first barrier at %v)", a, want, d.firstAt[id])
+			}
+			if want := d.processed - d.bytesAt[id]; a.Bytes != want {
+				d.errorf("%v: bytes processed during alignment want %d", a, want)
+			}
 		case checkpoint.ActTimer:
 			if m := d.modeOf(c.id); m != "hybrid" {
 				d.errorf("%s handler asked for a timer", m)
@@ -490,6 +536,8 @@ func (d *driver) describe() string {
 //	eop ch=C now=T
 //	timer now=T
 //	abort id=I now=T
+//	data ch=C bytes=N  (the task processes a data buffer from the unblocked channel C)
+//	figures id=I (the alignment figures reported for checkpoint I)
 //	pending
 //	state      (blocked and persisted channels as the actions left them)
 //
@@ -559,6 +607,19 @@ func runScript(t *testing.T, path string) {
 			var id int64
 			td.ScanArgs(t, "id", &id)
 			acts = d.abort(id, now)
+		case "data":
+			var ch int
+			var n int64
+			td.ScanArgs(t, "ch", &ch)
+			td.ScanArgs(t, "bytes", &n)
+			d.data(ch, n, now)
+		case "figures":
+			var id int64
+			td.ScanArgs(t, "id", &id)
+			if a, ok := d.figures[id]; ok {
+				return a.String() + "\n"
+			}
+			return "none\n"
 		case "pending":
 			if id, ok := d.h.Pending(); ok {
 				return fmt.Sprintf("pending %d\n", id)
@@ -651,6 +712,9 @@ func TestHandlerInvariants(t *testing.T) {
 				at := d.timers[0]
 				d.timers = d.timers[1:]
 				d.timer(max(d.now, at))
+			case choice == 2 && len(ready) > 0:
+				ch := rapid.SampledFrom(ready).Draw(rt, "dataChannel")
+				d.data(ch, int64(rapid.IntRange(1, 4096).Draw(rt, "bytes")), d.now)
 			case choice == 1 && rapid.IntRange(0, 2).Draw(rt, "abort?") == 0:
 				d.abort(int64(rapid.IntRange(1, maxID).Draw(rt, "abortID")), d.now)
 			default:

@@ -27,6 +27,7 @@ type single struct {
 	received  []bool
 	ended     []bool
 	count     int // channels with the barrier or ended
+	alignment     // the figures of the current alignment
 }
 
 func newSingle(cfg checkpoint.HandlerConfig, m mode) *single {
@@ -65,6 +66,7 @@ func (s *single) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []c
 func (s *single) start(ch int, b checkpoint.BarrierInfo, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	s.current, s.highest, s.created = b.Checkpoint, b.Checkpoint, b.Created
 	s.forced = b.Savepoint
+	s.alignment.begin(b.Checkpoint, b.Created, now)
 	s.count = 0
 	for i := range s.received {
 		s.received[i] = false
@@ -131,6 +133,9 @@ func (s *single) maybeComplete(now sim.Time, out []checkpoint.Action) []checkpoi
 	if s.current == 0 || s.count < len(s.received) {
 		return out
 	}
+	// the alignment ends before the checkpoint is taken (Flink marks its end
+	// before the state triggers the checkpoint)
+	out = s.alignment.end(s.current, now, out)
 	if !s.unaligned {
 		cp := checkpoint.Action{Kind: checkpoint.ActCheckpoint, Checkpoint: s.current}
 		if s.switches() {
@@ -144,6 +149,7 @@ func (s *single) maybeComplete(now sim.Time, out []checkpoint.Action) []checkpoi
 }
 
 func (s *single) abort(now sim.Time, out []checkpoint.Action) []checkpoint.Action {
+	s.alignment.reset()
 	out = append(out, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: s.current})
 	if !s.unaligned {
 		out = append(out, checkpoint.Action{Kind: checkpoint.ActResume})
@@ -227,6 +233,7 @@ func (s *single) Abort(id int64, now sim.Time, out []checkpoint.Action) []checkp
 	if s.current == 0 || s.current != id {
 		return out
 	}
+	s.alignment.reset()
 	if !s.unaligned {
 		out = append(out, checkpoint.Action{Kind: checkpoint.ActResume})
 	}

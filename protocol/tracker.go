@@ -12,11 +12,12 @@ const maxPendingTracked = 50
 // tracker is the at-least-once barrier handler: it counts barriers per checkpoint
 // and never blocks a channel.
 type tracker struct {
-	channels int
-	abortEOP bool // an end of partition aborts every pending checkpoint
-	ended    []bool
-	pending  []tracked // ascending checkpoint ids
-	latest   int64     // newest checkpoint seen in a barrier, cancellation or abort
+	channels  int
+	abortEOP  bool // an end of partition aborts every pending checkpoint
+	ended     []bool
+	pending   []tracked // ascending checkpoint ids
+	latest    int64     // newest checkpoint seen in a barrier, cancellation or abort
+	alignment           // the figures of the latest checkpoint's alignment
 }
 
 type tracked struct {
@@ -52,6 +53,7 @@ func (t *tracker) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []
 			return out
 		}
 		t.latest = id
+		t.alignment.begin(id, b.Created, now) // the latest checkpoint is the one measured
 		if len(t.pending) >= maxPendingTracked {
 			t.pending = t.pending[1:] // forgotten silently, as Flink's tracker does
 			i--
@@ -63,14 +65,14 @@ func (t *tracker) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []
 		p.seen[ch] = true
 		p.n++
 	}
-	return t.complete(out)
+	return t.complete(now, out)
 }
 
 // complete takes the newest checkpoint whose barriers all arrived. Older pending
 // ones are subsumed and forgotten silently, as in Flink's CheckpointBarrierTracker:
 // no abort, no cancellation barrier downstream, where a tracker still counting them
 // may yet complete them (their barriers are on their way).
-func (t *tracker) complete(out []checkpoint.Action) []checkpoint.Action {
+func (t *tracker) complete(now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	for i := len(t.pending) - 1; i >= 0; i-- {
 		p := t.pending[i]
 		n := p.n
@@ -82,6 +84,7 @@ func (t *tracker) complete(out []checkpoint.Action) []checkpoint.Action {
 		if n < t.channels {
 			continue
 		}
+		out = t.alignment.end(p.id, now, out) // only the latest checkpoint's is measured
 		out = append(out, checkpoint.Action{Kind: checkpoint.ActCheckpoint, Checkpoint: p.id})
 		t.pending = append(t.pending[:0], t.pending[i+1:]...)
 		return out
@@ -92,6 +95,15 @@ func (t *tracker) complete(out []checkpoint.Action) []checkpoint.Action {
 // Cancel implements checkpoint.BarrierHandler: as Flink's tracker, a cancellation
 // aborts its checkpoint and every older pending one; it is forwarded once.
 func (t *tracker) Cancel(ch int, id int64, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
+	from := len(out)
+	out = t.cancel(id, out)
+	for _, a := range out[from:] {
+		t.alignment.resetFor(a.Checkpoint) // an abort drops its alignment
+	}
+	return out
+}
+
+func (t *tracker) cancel(id int64, out []checkpoint.Action) []checkpoint.Action {
 	for len(t.pending) > 0 && t.pending[0].id < id {
 		out = append(out, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: t.pending[0].id})
 		t.pending = t.pending[1:]
@@ -117,9 +129,10 @@ func (t *tracker) EndOfPartition(ch int, now sim.Time, out []checkpoint.Action) 
 			out = append(out, checkpoint.Action{Kind: checkpoint.ActAbort, Checkpoint: p.id, Decline: true})
 		}
 		t.pending = t.pending[:0]
+		t.alignment.reset()
 		return out
 	}
-	return t.complete(out)
+	return t.complete(now, out)
 }
 
 // Timer implements checkpoint.BarrierHandler; the tracker sets none.

@@ -173,3 +173,15 @@ func (e *earlyRelease) Timer(now sim.Time, out []checkpoint.Action) []checkpoint
 func (e *earlyRelease) Abort(id int64, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	return e.reset(e.BarrierHandler.Abort(id, now, out), len(out))
 }
+
+// Processed implements checkpoint.AlignmentCounter for the wrapped handler.
+func (d *dropping) Processed(ch int, bytes int64) { countProcessed(d.BarrierHandler, ch, bytes) }
+
+// Processed implements checkpoint.AlignmentCounter for the wrapped handler.
+func (e *earlyRelease) Processed(ch int, bytes int64) { countProcessed(e.BarrierHandler, ch, bytes) }
+
+func countProcessed(h checkpoint.BarrierHandler, ch int, bytes int64) {
+	if c, ok := h.(checkpoint.AlignmentCounter); ok {
+		c.Processed(ch, bytes)
+	}
+}
