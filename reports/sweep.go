@@ -342,7 +342,7 @@ func recoveryFigure(path string, rows []SweepRow, ss []series) (bool, error) {
 		return false, nil
 	}
 	rec := sweepPlot(fmt.Sprintf("Recovery against %s — %s", rows[0].Param, rows[0].Scenario), rows,
-		"failure → caught up, p50 (ms)", false)
+		"time from the failure until caught up, p50 (ms)", false)
 	if _, err := addSeries(rec, ss, func(r SweepRow) float64 {
 		if r.Restarts == 0 || r.CatchUpP50MS == 0 {
 			return math.NaN()
