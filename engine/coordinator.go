@@ -64,6 +64,12 @@ type CheckpointStats struct {
 	// Savepoint says whether it is a savepoint, and of which kind.
 	Savepoint SavepointKind
 	Subtasks  []SubtaskCheckpointStats
+	// Task is set for a local protocol's checkpoints: each is one task's own.
+	// Forced says a communication-induced protocol forced it; LogBytes is the
+	// message log it uploaded.
+	Task     string
+	Forced   bool
+	LogBytes int64
 }
 
 // CompletedCheckpoint is a durable restore point: what every task snapshotted.
@@ -162,11 +168,16 @@ type Coordinator struct {
 	stopping   int64
 	stopPoint  *CompletedCheckpoint
 	savepoints []*CompletedCheckpoint
+	// local is the coordinator's side of a local protocol (nil otherwise).
+	local *localCoord
 }
 
 func newCoordinator(rt *Runtime, node *sim.Node) *Coordinator {
 	c := &Coordinator{rt: rt, node: node, cfg: rt.cfg.Checkpoint, nextID: 1, inbox: map[int64]*message{}, finished: map[int]bool{}}
 	node.OnCrash(c.crashed)
+	if rt.local() != nil {
+		c.local = newLocalCoord(c)
+	}
 	node.OnRestart(c.recover)
 	return c
 }
@@ -231,7 +242,7 @@ func (c *Coordinator) enabled() bool { return c.cfg.Interval > 0 && c.rt.cfg.Pro
 
 // start arms the periodic trigger and the heartbeat monitor.
 func (c *Coordinator) start() {
-	if c.enabled() && !c.armed {
+	if c.enabled() && !c.armed && c.local == nil { // local protocols' tasks checkpoint on their own
 		c.armed = true
 		c.node.After(c.cfg.Interval, c, evCoordTrigger, 0, 0)
 	}
@@ -342,6 +353,8 @@ func (c *Coordinator) Handle(ev sim.Event) {
 		c.rt.restart()
 	case evCoordHeartbeat:
 		c.heartbeat()
+	case evCoordLocalLine:
+		c.lineWritten(ev.A, ev.B)
 	case evCoordLost:
 		if n := c.rt.w.Node(sim.NodeID(ev.A)); !n.Up() || n.Incarnation() != uint32(ev.B) {
 			c.rt.failover(fmt.Sprintf("heartbeat of %s timed out", n.Name()), c.rt.lostTasks(n))
@@ -422,6 +435,10 @@ func (c *Coordinator) receive(m *message) {
 	case msgFailed:
 		rt.failover(m.reason, []*Task{m.sender})
 	case msgFinished:
+		if c.local != nil {
+			c.finished[m.task] = true // the final local checkpoint follows
+			return
+		}
 		t := rt.tasks[m.task]
 		// a task that finished still owes the checkpoints it never saw a barrier of
 		for _, p := range c.pending {
@@ -434,6 +451,10 @@ func (c *Coordinator) receive(m *message) {
 			c.trigger() // the final checkpoint commits what the sinks wrote
 		}
 	case msgDecline:
+		if c.local != nil {
+			c.local.localReport(m, false)
+			return
+		}
 		if p := c.find(m.id); p != nil {
 			if m.failure == checkpoint.ReasonInputEnded {
 				c.fail(p, m.failure, "input of "+rt.tasks[m.task].name+" ended")
@@ -442,6 +463,10 @@ func (c *Coordinator) receive(m *message) {
 			}
 		}
 	case msgAck:
+		if c.local != nil {
+			c.local.localReport(m, true)
+			return
+		}
 		p := c.find(m.id)
 		if p == nil || p.acks[m.task] != nil {
 			return
@@ -647,6 +672,11 @@ func (c *Coordinator) recover() {
 	c.finalID = 0
 	c.finished = map[int]bool{}
 	c.completed = nil
+	if c.local != nil {
+		c.local.recoverLocal()
+		c.rt.coordinatorFailover()
+		return
+	}
 	c.stopAborted("job manager failover")
 	c.stopPoint = nil
 	latest := c.rt.restoredFrom // the job's first restore point, kept in its HA data

@@ -54,6 +54,9 @@ func (rt *Runtime) deploy(cp *CompletedCheckpoint) error {
 		}
 	}
 	rt.rescale = map[string]int{}
+	if rescaled && rt.local() != nil {
+		return fmt.Errorf("rescale: %w", ErrLocalRescale)
+	}
 	if rescaled {
 		if err := rt.job.Validate(); err != nil {
 			return fmt.Errorf("rescale: %w", err)

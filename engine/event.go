@@ -46,6 +46,11 @@ type StreamEvent struct {
 	// OvertakeAt is set on aligned barriers that turn unaligned when they are still
 	// queued at that time (the aligned checkpoint timeout).
 	OvertakeAt sim.Time
+	// Seq, Epoch and Stamp are an end of partition's sequence number, sender epoch
+	// and piggybacked information under a local protocol (as Buffer's).
+	Seq   int64
+	Epoch int
+	Stamp []uint64
 }
 
 // eventSize is the modelled wire size of an event.

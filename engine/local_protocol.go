@@ -145,3 +145,8 @@ type RecoveryPlanner interface {
 	// its receiver's processed and its sender's sent sequence numbers at the line.
 	Replay(processed, sent int64) (from, to int64)
 }
+
+// ErrLocalRescale is the refusal to restore a local protocol's checkpoints at a new
+// parallelism: its message logs, sequence numbers and recovery line are per
+// channel between two subtasks, and a rescale changes the channels.
+var ErrLocalRescale = fmt.Errorf("uncoordinated and communication-induced checkpoints cannot be restored at a new parallelism (their message logs and recovery line are per channel between two subtasks)")

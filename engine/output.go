@@ -17,6 +17,7 @@ type output struct {
 	dirty    int       // number of non-nil entries of cur
 	channels []*sim.Channel
 	route    []int32 // key group -> channel, for hash partitioning
+	base     int     // number of the output's first channel across the task's outputs
 }
 
 func (o *output) emit(r *Record) {
@@ -101,7 +102,8 @@ func (o *output) add(i int, r *Record) {
 	b := o.cur[i]
 	if b == nil {
 		// A buffer that was flushed but still waits for credit keeps filling up.
-		if s := o.sent[i]; s != nil && s.Bytes+int(r.Size) <= o.channels[i].BufferSize() &&
+		// (Not under a local protocol: a sent buffer is logged as it was sent.)
+		if s := o.sent[i]; s != nil && o.t.ls == nil && s.Bytes+int(r.Size) <= o.channels[i].BufferSize() &&
 			o.channels[i].GrowQueuedTail(s, r.Size) {
 			s.push(r)
 			return
@@ -127,7 +129,13 @@ func (o *output) send(i int) {
 	o.sent[i] = b
 	o.dirty--
 	o.t.m.BuffersOut++
-	o.channels[i].Send(sim.Msg{Payload: b, Size: int32(b.Bytes)})
+	size := int32(b.Bytes)
+	if t := o.t; t.ls != nil {
+		stamp := t.localSend(o, i, b)
+		t.rt.localStats.ProtocolBytes += int64(stamp)
+		size += stamp
+	}
+	o.channels[i].Send(sim.Msg{Payload: b, Size: size})
 }
 
 // flush sends every partially filled buffer.

@@ -39,6 +39,13 @@ type Buffer struct {
 	Records []Record
 	Bytes   int
 	pos     int // next record to process at the receiver
+
+	// Under a local (uncoordinated or communication-induced) protocol: the
+	// buffer's sequence number on its channel, the recovery epoch (deployment) of
+	// its sender, and the information the protocol piggybacks on it.
+	Seq   int64
+	Epoch int
+	Stamp []uint64
 }
 
 // push appends a copy of r.
@@ -71,5 +78,6 @@ func (p *bufferPool) get() *Buffer {
 func (p *bufferPool) put(b *Buffer) {
 	b.Records = b.Records[:0]
 	b.Bytes, b.pos = 0, 0
+	b.Seq, b.Epoch, b.Stamp = 0, 0, b.Stamp[:0]
 	p.free = append(p.free, b)
 }

@@ -145,6 +145,7 @@ func (rt *Runtime) restartRegions() {
 	regions := rt.pendingRegions
 	rt.pendingRegions = nil
 	cp := rt.coord.restorePoint()
+	plan := rt.localBeforeDeploy()
 	var up []*sim.Node
 	for _, n := range rt.workers {
 		if n.Up() {
@@ -152,6 +153,9 @@ func (rt *Runtime) restartRegions() {
 		}
 	}
 	if len(up) == 0 {
+		if plan != nil {
+			rt.coord.local.plan = plan // kept for the next try
+		}
 		rt.pendingRegions = regions
 		rt.coordNode.After(rt.cfg.Restart.Delay+sim.Second, rt.coord, evCoordRestart, 0, 0)
 		return
@@ -222,6 +226,7 @@ func (rt *Runtime) restartRegions() {
 		}
 		rt.noteRestarted()
 	}
+	rt.localAfterDeploy(plan)
 	rt.w.TraceNote(0x72676e, uint64(rt.attempt), uint64(len(regions)))
 	if h := rt.Hooks.Deployed; h != nil {
 		h(rt.attempt)
@@ -229,6 +234,9 @@ func (rt *Runtime) restartRegions() {
 	for _, nt := range replaced {
 		if nt != nil {
 			nt.m.Started = rt.w.Now()
+			if nt.ls != nil {
+				nt.startLocal()
+			}
 			nt.wake()
 			if nt.src != nil {
 				nt.node.After(nt.src.gen.spec.WatermarkInterval, nt, evSourceWM, 0, 0)

@@ -10,6 +10,7 @@ type replayItem struct {
 	channel int
 	gate    *inputGate
 	recs    []Record
+	logged  *LoggedMessage // a logged message to re-send as it was (local protocols)
 }
 
 // restore loads a task's part of a completed checkpoint, in Flink's order: output
@@ -230,6 +231,10 @@ func (t *Task) gateOfChannel(idx int) *inputGate {
 func (t *Task) nextReplay() {
 	it := t.replay[0]
 	t.replay = t.replay[1:]
+	if it.logged != nil {
+		it.output.resend(it.channel, it.logged)
+		return
+	}
 	if it.output != nil {
 		if it.channel < 0 { // redistributed: route again by the partitioner
 			for i := range it.recs {

@@ -141,6 +141,9 @@ type Recovery struct {
 	// (to within 10 ms; 0 while catching up, or when another failure came first).
 	CaughtUpAt sim.Time
 
+	// Local is set for local protocols: the recovery line and its replay.
+	Local *LocalRecovery
+
 	before map[int32]int64 // source positions at the failure
 }
 
@@ -191,6 +194,11 @@ type Runtime struct {
 	// Hooks are called at moments faults may target.
 	Hooks Hooks
 	inv   invariantState
+
+	// local protocols
+	topo       *localTopo
+	localStats LocalStats
+	localTrace localTrace
 }
 
 // TaskFailure records a task that failed and why.
@@ -245,6 +253,9 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 			rt.sinks[v.Name].clock = w
 		}
 	}
+	if rt.local() != nil && cfg.RestoreFrom != nil {
+		return nil, fmt.Errorf("protocol %s checkpoints each task on its own: a run cannot start from a completed checkpoint", cfg.Protocol.Name())
+	}
 	if cp := cfg.RestoreFrom; cp != nil {
 		rt.coord.completed = []*CompletedCheckpoint{cp}
 		rt.coord.nextID = cp.ID + 1
@@ -253,7 +264,21 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 	if err := rt.deploy(cfg.RestoreFrom); err != nil {
 		return nil, err
 	}
+	if rt.coord.local != nil {
+		rt.coord.local.setup()
+		rt.localTrace.ensure(rt)
+	}
 	return rt, nil
+}
+
+// diskOf is the local disk of a worker node (nil for other nodes).
+func (rt *Runtime) diskOf(n *sim.Node) *sim.Disk {
+	for i, w := range rt.workers {
+		if w == n {
+			return rt.disks[i]
+		}
+	}
+	return nil
 }
 
 // DurableCheckpoint returns a completed checkpoint with its task snapshots as the
@@ -476,6 +501,9 @@ func (rt *Runtime) startTasks() {
 	rt.running = true
 	for _, t := range rt.tasks {
 		t.m.Started = rt.w.Now()
+		if t.ls != nil {
+			t.startLocal()
+		}
 		t.wake()
 		if t.src != nil {
 			t.node.After(t.src.gen.spec.WatermarkInterval, t, evSourceWM, 0, 0)
@@ -509,6 +537,9 @@ func (rt *Runtime) failover(reason string, failed []*Task) {
 	}
 	now := rt.w.Now()
 	rt.coord.abortAll("job failover: " + reason)
+	if lc := rt.coord.local; lc != nil {
+		lc.plan = nil // another failure: the restart plans again
+	}
 	regions := rt.regionsOf(failed)
 	if regions == nil {
 		rt.running = false
@@ -566,6 +597,9 @@ func (rt *Runtime) restart() {
 		rt.coordNode.After(10*sim.Millisecond, rt.coord, evCoordRestart, 0, 0)
 		return
 	}
+	if rt.coord.local != nil && !rt.coord.localReady() {
+		return // the restart goes on once the recovery line's record is durable
+	}
 	if rt.running {
 		if len(rt.pendingRegions) > 0 {
 			rt.restartRegions()
@@ -574,6 +608,7 @@ func (rt *Runtime) restart() {
 	}
 	rt.pendingRegions = nil
 	cp := rt.coord.restorePoint()
+	plan := rt.localBeforeDeploy()
 	if err := rt.deploy(cp); err != nil {
 		if err == errNoWorkers {
 			rt.coordNode.After(rt.cfg.Restart.Delay+sim.Second, rt.coord, evCoordRestart, 0, 0)
@@ -597,6 +632,7 @@ func (rt *Runtime) restart() {
 		}
 		rt.noteRestarted()
 	}
+	rt.localAfterDeploy(plan)
 	rt.startTasks()
 	rt.coord.start()
 }

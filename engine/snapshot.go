@@ -24,6 +24,8 @@ type TaskSnapshot struct {
 	InputGates []int
 	// OutputState holds, per output and channel, the records the barrier overtook.
 	OutputState [][][]Record
+	// Local is a local protocol's part of the snapshot (nil for coordinated ones).
+	Local *LocalSnapshot
 }
 
 // ChannelStateBytes is the size of the persisted in-flight data.
@@ -65,6 +67,9 @@ type SubtaskCheckpointStats struct {
 	// StateBytes is the checkpointed state size (incremental size when
 	// incremental), FullStateBytes the full size.
 	StateBytes, FullStateBytes int64
-	Unaligned                  bool
-	AckAt                      sim.Time
+	// LogBytes is the message log a local checkpoint uploaded (its delta since the
+	// task's previous durable checkpoint).
+	LogBytes  int64
+	Unaligned bool
+	AckAt     sim.Time
 }

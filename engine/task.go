@@ -83,6 +83,7 @@ type Task struct {
 	attempt int  // deployment the task belongs to
 	dead    bool // cancelled or crashed: its events are ignored
 	ck      *checkpointing
+	ls      *localState  // the local protocol's side, when one runs
 	replay  []replayItem // restored channel state still to process
 	// overtaking is set while a queued barrier is being made to overtake data.
 	overtaking bool
@@ -250,6 +251,10 @@ func (t *Task) Handle(ev sim.Event) {
 		return
 	}
 	defer t.recoverIOError()
+	if ev.Kind >= evLocalTimer && t.ls != nil {
+		t.handleLocalEvent(ev)
+		return
+	}
 	if ev.Kind >= evTrigger {
 		t.handleCheckpointEvent(ev)
 		return
@@ -288,13 +293,18 @@ func (t *Task) armFlusher() {
 // the quantum, the input runs dry or the outputs are full, then stays busy for the
 // CPU time it used.
 func (t *Task) run() {
-	if t.finished || t.failed || t.suspended != 0 {
+	if t.failed || t.suspended != 0 || (t.finished && len(t.replay) == 0) {
 		return
 	}
 	now := t.rt.w.Now()
 	t.sliceCost = 0
 	quantum := t.rt.cfg.Quantum
-	for t.sliceCost < quantum && !t.finished && !t.failed {
+	// a task restored finished (local protocols) still re-sends its logged messages
+	for t.sliceCost < quantum && (!t.finished || len(t.replay) > 0) && !t.failed {
+		if t.ls != nil && t.ls.due && t.cur == nil {
+			t.localTimer()
+			continue
+		}
 		if t.cur == nil && len(t.replay) > 0 {
 			if !t.outputsAvailable() {
 				if !t.blocked {
@@ -500,6 +510,11 @@ func (t *Task) onMessage(ig *inputGate, ch *sim.Channel, m sim.Msg) {
 	if !m.Event {
 		b := m.Payload.(*Buffer)
 		t.m.BuffersIn++
+		if t.ls != nil && !t.localReceive(ig, ch, b.Seq, b.Epoch, b.Stamp) {
+			ch.Recycle()
+			t.rt.pool.put(b)
+			return
+		}
 		t.persistBuffer(ig, ch, m)
 		if len(b.Records) == 0 {
 			ch.Recycle()
@@ -517,6 +532,9 @@ func (t *Task) onMessage(ig *inputGate, ch *sim.Channel, m sim.Msg) {
 	case EvCancelBarrier:
 		t.onCancel(ig, ch, ev)
 	case EvEndOfPartition:
+		if t.ls != nil && !t.localReceive(ig, ch, ev.Seq, ev.Epoch, ev.Stamp) {
+			return
+		}
 		if !ig.ended[i] {
 			ig.ended[i] = true
 			ig.nEnded++
@@ -601,15 +619,23 @@ func (t *Task) finish() {
 	for i, op := range t.ops {
 		op.Finish(&t.links[i])
 	}
-	eop := &StreamEvent{Kind: EvEndOfPartition}
-	for _, o := range t.outs {
-		o.broadcastEvent(eop)
+	if t.ls != nil {
+		t.localEndOfPartition()
+	} else {
+		eop := &StreamEvent{Kind: EvEndOfPartition}
+		for _, o := range t.outs {
+			o.broadcastEvent(eop)
+		}
 	}
 	t.finished = true
 	for _, ig := range t.gates {
 		ig.g.Close()
 	}
 	t.m.Ended = t.rt.w.Now()
+	if t.ls != nil {
+		t.ls.acts = t.ls.h.Finished(t.rt.w.Now(), t.ls.acts[:0])
+		t.executeLocal(t.ls.acts)
+	}
 	t.rt.taskFinished(t)
 }
 

@@ -216,6 +216,10 @@ func (t *Task) initCheckpointing() {
 	if p == nil {
 		return
 	}
+	if lp := t.rt.local(); lp != nil {
+		t.initLocal(lp)
+		return
+	}
 	c := &checkpointing{firstAt: map[int64]sim.Time{}, created: map[int64]sim.Time{}}
 	var pointwise []bool
 	for gi, ig := range t.gates {

@@ -11,6 +11,8 @@ func init() {
 	checkpoint.Register(Unaligned{})
 	checkpoint.Register(Hybrid{})
 	checkpoint.Register(AtLeastOnceProtocol{})
+	checkpoint.Register(Uncoordinated{})
+	checkpoint.Register(CIC{})
 }
 
 // Aligned is exactly-once asynchronous barrier snapshotting (Carbone et al. 2015):

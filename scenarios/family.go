@@ -101,6 +101,11 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 	drawn := []string{"aligned", "unaligned", "hybrid", "atleastonce"}[r.IntN(4)] // always drawn: replays keep the draws aligned
 	if protocol == "" {
 		protocol = drawn
+		// a third of the cases take a local family instead; their own stream keeps
+		// every other draw (and every coordinated case) as it was
+		if fam := sim.NewRand(seed, "explore/family"); fam.Chance(1.0 / 3) {
+			protocol = []string{"uncoordinated", "cic"}[fam.IntN(2)]
+		}
 	}
 	cfg := engine.Config{
 		Workers:        2 + r.IntN(2),
@@ -150,6 +155,9 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 		// a failure to restore from, at the new parallelism
 		sched = append(sched, faults.Spec{Kind: faults.CrashTask, Task: targets.Tasks[r.IntN(len(targets.Tasks))],
 			At: sim.Duration(300+r.IntN(1500)) * sim.Millisecond})
+	}
+	if p, err := engine.LookupProtocol(protocol); err == nil && engine.FamilyOf(p) != engine.Coordinated {
+		rescale = nil // local protocols refuse rescaling (engine.ErrLocalRescale); the crash stays
 	}
 	c.Setup = &Setup{Name: "random/" + shape, Seed: seed, NewJob: newJob, Config: cfg, Protocol: protocol,
 		Faults: sched, Limit: 2 * sim.Minute, Expect: OutcomePass, Bounded: true, Rescale: rescale}

@@ -195,7 +195,10 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 		}
 		res.Checks = append(res.Checks, c)
 	}
-	if opts.CheckRestorePoints && ref != nil && p.Guarantee() == checkpoint.ExactlyOnce {
+	if engine.FamilyOf(p) == engine.CommunicationInduced {
+		res.Checks = append(res.Checks, uselessCheck(got))
+	}
+	if opts.CheckRestorePoints && ref != nil && p.Guarantee() == checkpoint.ExactlyOnce && engine.FamilyOf(p) == engine.Coordinated {
 		res.Checks = append(res.Checks, restorePointsCheck(setup, seed, got, ref, opts.MaxRestorePoints))
 	}
 	res.Outcome = outcome(setup, got, res.Checks)
@@ -588,4 +591,19 @@ func summarize(xs []float64) Summary {
 	sort.Float64s(s)
 	q := func(p float64) float64 { return s[int(p*float64(len(s)-1)+0.5)] }
 	return Summary{P50: q(0.5), P99: q(0.99), Max: s[len(s)-1]}
+}
+
+// uselessCheck: a communication-induced protocol never takes a useless checkpoint
+// (one on a Z-cycle, in no consistent global checkpoint). The runtime keeps every
+// checkpoint taken along the execution that survived, checks it at each recovery
+// and at the end of the run.
+func uselessCheck(got *Observation) Check {
+	found, checks := got.Runtime.UselessCheckpoints()
+	c := Check{Name: "no-useless-checkpoints", OK: len(found) == 0}
+	if c.OK {
+		c.Detail = fmt.Sprintf("no checkpoint on a Z-cycle (%d checks)", checks)
+		return c
+	}
+	c.Detail = fmt.Sprintf("%d useless checkpoints, e.g. %s", len(found), strings.Join(first(found, 3), "; "))
+	return c
 }

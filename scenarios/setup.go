@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -49,7 +50,10 @@ type pathError struct {
 	path string
 	key  bool // the key itself is wrong (an unknown configuration key)
 	msg  string
+	err  error // the error it wraps, if any
 }
+
+func (e *pathError) Unwrap() error { return e.err }
 
 func (e *pathError) Error() string {
 	if e.path == "" {
@@ -358,6 +362,11 @@ func (s *Scenario) setup(override string, impl checkpoint.Protocol, fs *fileStat
 	// placed at the job.
 	if err := jp.build().Validate(); err != nil {
 		return nil, perr("job", "%v", err)
+	}
+	if len(jp.rescale) > 0 && engine.FamilyOf(proto) != engine.Coordinated {
+		e := perr("rescale", "protocol %s: %v", protoName, engine.ErrLocalRescale)
+		e.err = engine.ErrLocalRescale
+		return nil, e
 	}
 	if len(jp.rescale) > 0 {
 		j := jp.build()
@@ -1110,4 +1119,13 @@ func (s *Scenario) resolveFaults(jp *jobPlan, workers int, fs *fileState) (fault
 		sched = append(sched, spec)
 	}
 	return sched, nil
+}
+
+// AppliesTo reports whether a scenario can run under a protocol at all: not when
+// the protocol refuses what the scenario does (a rescale on restore under a local
+// protocol, engine.ErrLocalRescale). Other setup errors are the scenario's own and
+// still report when it runs.
+func AppliesTo(s *Scenario, protocol string) bool {
+	_, err := s.Setup(protocol)
+	return !errors.Is(err, engine.ErrLocalRescale)
 }

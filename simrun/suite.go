@@ -205,6 +205,9 @@ func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determini
 	jobs := make([]job, 0, len(scs)*len(protos))
 	for _, sc := range scs {
 		for _, p := range protos {
+			if !scenarios.AppliesTo(sc, p) {
+				continue // e.g. a rescale under a protocol that refuses rescaling
+			}
 			jobs = append(jobs, job{sc, p})
 		}
 	}

@@ -54,7 +54,9 @@ func (h *History) extend(cut []int, i, x int) bool {
 			for y < len(h.Points[c.From]) && h.point(c.From, y).Sent[c.Out] < need {
 				y++
 			}
-			if c.From == i {
+			if c.From == i || h.point(c.From, y).Sent[c.Out] < need {
+				// i itself must move, or the sender's newest state did not send
+				// what was processed (a history that cannot happen)
 				return false
 			}
 			cut[c.From] = y
