@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/ckptsim/ckptsim/checkpoint"
 
 	"github.com/ckptsim/ckptsim/sim"
 )
@@ -55,7 +56,7 @@ func (rt *Runtime) deploy(cp *CompletedCheckpoint) error {
 	}
 	rt.rescale = map[string]int{}
 	if rescaled && rt.local() != nil {
-		return fmt.Errorf("rescale: %w", ErrLocalRescale)
+		return fmt.Errorf("rescale: %w", checkpoint.ErrLocalRescale)
 	}
 	if rescaled {
 		if err := rt.job.Validate(); err != nil {

@@ -3,7 +3,7 @@ package engine
 import (
 	"fmt"
 
-	"github.com/ckptsim/ckptsim/engine/recoveryline"
+	"github.com/ckptsim/ckptsim/checkpoint/recoveryline"
 	"github.com/ckptsim/ckptsim/sim"
 )
 

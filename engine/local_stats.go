@@ -3,7 +3,7 @@ package engine
 import (
 	"fmt"
 
-	"github.com/ckptsim/ckptsim/engine/recoveryline"
+	"github.com/ckptsim/ckptsim/checkpoint/recoveryline"
 )
 
 // LocalStats are the counters of a local protocol over a run.

@@ -2,8 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"github.com/ckptsim/ckptsim/checkpoint"
 
-	"github.com/ckptsim/ckptsim/engine/recoveryline"
+	"github.com/ckptsim/ckptsim/checkpoint/recoveryline"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -23,8 +24,8 @@ const localIDBase = 1_000_000
 // numbers and logs of its output channels, what it processed of its input
 // channels, and the checkpoints it is uploading.
 type localState struct {
-	h      LocalHandler
-	acts   []LocalAction
+	h      checkpoint.LocalHandler
+	acts   []checkpoint.LocalAction
 	outs   []localOut
 	ins    []localIn
 	inBase []int // first input number of each gate
@@ -80,14 +81,14 @@ type LocalSnapshot struct {
 }
 
 // local reports whether the runtime runs a local protocol.
-func (rt *Runtime) local() LocalProtocol {
-	lp, _ := rt.cfg.Protocol.(LocalProtocol)
+func (rt *Runtime) local() checkpoint.LocalProtocol {
+	lp, _ := rt.cfg.Protocol.(checkpoint.LocalProtocol)
 	return lp
 }
 
 // initLocal sets up a task's local protocol state once the job's channels exist,
 // restoring the task's part of the recovery plan when there is one.
-func (t *Task) initLocal(lp LocalProtocol) {
+func (t *Task) initLocal(lp checkpoint.LocalProtocol) {
 	rt := t.rt
 	topo := rt.localTopology()
 	ls := &localState{epoch: rt.attempt}
@@ -111,7 +112,7 @@ func (t *Task) initLocal(lp LocalProtocol) {
 		ins = append(ins, in.from)
 	}
 	ls.durable = make([]int64, len(ls.outs))
-	cfg := LocalConfig{Task: t.index, Tasks: len(rt.tasks), Outputs: outs, Inputs: ins,
+	cfg := checkpoint.LocalConfig{Task: t.index, Tasks: len(rt.tasks), Outputs: outs, Inputs: ins,
 		Interval: rt.cfg.Checkpoint.Interval, Seed: sim.NewRand(rt.w.Seed(), fmt.Sprintf("local/%s/%d", t.name, rt.attempt)).Uint64()}
 	plan := rt.coord.local.plan
 	var rs *localRestore
@@ -234,12 +235,12 @@ func (t *Task) localTimer() {
 	t.executeLocal(ls.acts)
 }
 
-func (t *Task) executeLocal(acts []LocalAction) {
+func (t *Task) executeLocal(acts []checkpoint.LocalAction) {
 	for _, a := range acts {
 		switch a.Kind {
-		case LocalCheckpoint:
+		case checkpoint.LocalCheckpoint:
 			t.localCheckpoint(a.Forced)
-		case LocalTimer:
+		case checkpoint.LocalTimer:
 			at := max(a.At, t.rt.w.Now())
 			t.node.Schedule(at, t, evLocalTimer, 0, 0)
 		}

@@ -1,7 +1,7 @@
 package protocol
 
 import (
-	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -19,19 +19,19 @@ type CIC struct{}
 func (CIC) Name() string { return "cic" }
 
 // Guarantee implements engine.Protocol.
-func (CIC) Guarantee() string { return ExactlyOnce }
+func (CIC) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }
 
 // NewHandler implements engine.Protocol; local protocols have no barrier handler.
-func (CIC) NewHandler(engine.HandlerConfig) engine.BarrierHandler { return nil }
+func (CIC) NewHandler(checkpoint.HandlerConfig) checkpoint.BarrierHandler { return nil }
 
-// Family implements engine.LocalProtocol.
-func (CIC) Family() engine.Family { return engine.CommunicationInduced }
+// Family implements checkpoint.LocalProtocol.
+func (CIC) Family() checkpoint.Family { return checkpoint.CommunicationInduced }
 
-// NewLocal implements engine.LocalProtocol.
-func (CIC) NewLocal(cfg engine.LocalConfig) engine.LocalHandler { return NewHMNR(cfg, true) }
+// NewLocal implements checkpoint.LocalProtocol.
+func (CIC) NewLocal(cfg checkpoint.LocalConfig) checkpoint.LocalHandler { return NewHMNR(cfg, true) }
 
-// Recovery implements engine.LocalProtocol.
-func (CIC) Recovery() engine.RecoveryPlanner { return lineRecovery{} }
+// Recovery implements checkpoint.LocalProtocol.
+func (CIC) Recovery() checkpoint.RecoveryPlanner { return lineRecovery{} }
 
 // HMNR is the state of one task (process i of n) in the HMNR protocol:
 //   - lc, a logical clock that counts checkpoints along causal paths;
@@ -41,7 +41,7 @@ func (CIC) Recovery() engine.RecoveryPlanner { return lineRecovery{} }
 //   - greater[k], that lc is above the clock of task k's latest checkpoint known to i;
 //   - sentTo[k], that i sent to task k since its last checkpoint.
 //
-// It is a pure state machine; the engine calls it through engine.LocalHandler.
+// It is a pure state machine; the engine calls it through checkpoint.LocalHandler.
 type HMNR struct {
 	self, n int
 	outputs []int // the receiving task of each output channel
@@ -68,7 +68,7 @@ type stamp struct {
 
 // NewHMNR returns the HMNR state of one task, restored from cfg.Restored when set.
 // forceTaken false drops the forcing condition on taken[] (a broken variant).
-func NewHMNR(cfg engine.LocalConfig, forceTaken bool) *HMNR {
+func NewHMNR(cfg checkpoint.LocalConfig, forceTaken bool) *HMNR {
 	n := cfg.Tasks
 	h := &HMNR{self: cfg.Task, n: n, outputs: cfg.Outputs, inputs: cfg.Inputs, forceTaken: forceTaken,
 		ckpt: make([]int64, n), taken: make([]bool, n), greater: make([]bool, n), sentTo: make([]bool, n),
@@ -138,24 +138,24 @@ func (h *HMNR) checkpoint(now sim.Time) {
 	h.timer.taken(now)
 }
 
-// Start implements engine.LocalHandler.
-func (h *HMNR) Start(now sim.Time, out []engine.LocalAction) []engine.LocalAction {
+// Start implements checkpoint.LocalHandler.
+func (h *HMNR) Start(now sim.Time, out []checkpoint.LocalAction) []checkpoint.LocalAction {
 	h.timer.last = now
 	return h.timer.arm(out)
 }
 
-// Timer implements engine.LocalHandler: a basic checkpoint once the period since
+// Timer implements checkpoint.LocalHandler: a basic checkpoint once the period since
 // the last checkpoint (basic or forced) has passed.
-func (h *HMNR) Timer(now sim.Time, out []engine.LocalAction) []engine.LocalAction {
+func (h *HMNR) Timer(now sim.Time, out []checkpoint.LocalAction) []checkpoint.LocalAction {
 	if now < h.timer.due() {
 		return h.timer.arm(out) // a forced checkpoint restarted the period
 	}
 	h.checkpoint(now)
-	out = append(out, engine.LocalAction{Kind: engine.LocalCheckpoint})
+	out = append(out, checkpoint.LocalAction{Kind: checkpoint.LocalCheckpoint})
 	return h.timer.arm(out)
 }
 
-// Stamp implements engine.LocalHandler: the message to output channel ch carries
+// Stamp implements checkpoint.LocalHandler: the message to output channel ch carries
 // lc, ckpt[], taken[] and greater[].
 func (h *HMNR) Stamp(ch int, dst []uint64) []uint64 {
 	if ch >= 0 && ch < len(h.outputs) {
@@ -164,20 +164,20 @@ func (h *HMNR) Stamp(ch int, dst []uint64) []uint64 {
 	return encode(dst, h.lc, h.ckpt, h.taken, h.greater)
 }
 
-// Receive implements engine.LocalHandler: force a checkpoint before processing m
+// Receive implements checkpoint.LocalHandler: force a checkpoint before processing m
 // when (C1) i sent to some task k in this interval, m.greater[k] and m.lc > lc: m
 // comes from an interval with a larger clock that k's latest checkpoint may not
 // be ordered before; or when (C2) m.ckpt[i] == ckpt[i] and m.taken[i]: m closes a
 // causal path from i's current interval through a checkpoint back to i. Then merge
 // m's information into the state.
-func (h *HMNR) Receive(ch int, words []uint64, now sim.Time, out []engine.LocalAction) []engine.LocalAction {
+func (h *HMNR) Receive(ch int, words []uint64, now sim.Time, out []checkpoint.LocalAction) []checkpoint.LocalAction {
 	m := &h.m
 	if !decode(words, m, h.n) {
 		return out // no stamp (the engine sends one on every message)
 	}
 	if h.mustForce(m) {
 		h.checkpoint(now)
-		out = append(out, engine.LocalAction{Kind: engine.LocalCheckpoint, Forced: true})
+		out = append(out, checkpoint.LocalAction{Kind: checkpoint.LocalCheckpoint, Forced: true})
 		out = h.timer.arm(out)
 	}
 	h.merge(m)
@@ -226,13 +226,13 @@ func (h *HMNR) merge(m *stamp) {
 	}
 }
 
-// Finished implements engine.LocalHandler: the final checkpoint.
-func (h *HMNR) Finished(now sim.Time, out []engine.LocalAction) []engine.LocalAction {
+// Finished implements checkpoint.LocalHandler: the final checkpoint.
+func (h *HMNR) Finished(now sim.Time, out []checkpoint.LocalAction) []checkpoint.LocalAction {
 	h.checkpoint(now)
-	return append(out, engine.LocalAction{Kind: engine.LocalCheckpoint})
+	return append(out, checkpoint.LocalAction{Kind: checkpoint.LocalCheckpoint})
 }
 
-// Save implements engine.LocalHandler.
+// Save implements checkpoint.LocalHandler.
 func (h *HMNR) Save(dst []uint64) []uint64 { return encode(dst, h.lc, h.ckpt, h.taken, h.greater) }
 
 // String shows the state, for the step-by-step scripts.

@@ -2,9 +2,9 @@ package protocol
 
 import (
 	"fmt"
+	"github.com/ckptsim/ckptsim/checkpoint"
 
-	"github.com/ckptsim/ckptsim/engine"
-	"github.com/ckptsim/ckptsim/engine/recoveryline"
+	"github.com/ckptsim/ckptsim/checkpoint/recoveryline"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -18,7 +18,7 @@ type basicTimer struct {
 	last     sim.Time     // the task's last checkpoint (or start)
 }
 
-func newBasicTimer(cfg engine.LocalConfig) basicTimer {
+func newBasicTimer(cfg checkpoint.LocalConfig) basicTimer {
 	t := basicTimer{interval: cfg.Interval, rnd: sim.NewRand(cfg.Seed, "basic-timer")}
 	t.draw()
 	return t
@@ -38,23 +38,23 @@ func (t *basicTimer) taken(now sim.Time) {
 	t.draw()
 }
 
-func (t *basicTimer) arm(out []engine.LocalAction) []engine.LocalAction {
+func (t *basicTimer) arm(out []checkpoint.LocalAction) []checkpoint.LocalAction {
 	if t.interval <= 0 {
 		return out
 	}
-	return append(out, engine.LocalAction{Kind: engine.LocalTimer, At: t.due()})
+	return append(out, checkpoint.LocalAction{Kind: checkpoint.LocalTimer, At: t.due()})
 }
 
 // lineRecovery is the correct recovery of both local families: the recovery line
 // of the rollback-dependency graph, and every in-transit message replayed.
 type lineRecovery struct{}
 
-// Line implements engine.RecoveryPlanner.
+// Line implements checkpoint.RecoveryPlanner.
 func (lineRecovery) Line(h *recoveryline.History) (recoveryline.Line, error) {
 	return recoveryline.Compute(h)
 }
 
-// Replay implements engine.RecoveryPlanner.
+// Replay implements checkpoint.RecoveryPlanner.
 func (lineRecovery) Replay(processed, sent int64) (int64, int64) {
 	return recoveryline.InTransit(processed, sent)
 }

@@ -2,14 +2,14 @@ package protocol
 
 import (
 	"fmt"
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cockroachdb/datadriven"
 
-	"github.com/ckptsim/ckptsim/engine"
-	"github.com/ckptsim/ckptsim/engine/recoveryline"
+	"github.com/ckptsim/ckptsim/checkpoint/recoveryline"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -22,7 +22,7 @@ import (
 //	recv ch=C now=T [lc=L ckpt=a,b,c taken=011 greater=010]   a message arrives
 //	state | save
 type localDriver struct {
-	h engine.LocalHandler
+	h checkpoint.LocalHandler
 	n int
 }
 
@@ -77,7 +77,7 @@ func (d *localDriver) run(t *testing.T, td *datadriven.TestData) (string, error)
 		if err != nil {
 			return "", err
 		}
-		cfg := engine.LocalConfig{Task: task, Tasks: tasks, Outputs: ints(outs), Inputs: ints(ins), Interval: iv, Seed: seed}
+		cfg := checkpoint.LocalConfig{Task: task, Tasks: tasks, Outputs: ints(outs), Inputs: ints(ins), Interval: iv, Seed: seed}
 		switch proto {
 		case "uncoordinated":
 			d.h = Uncoordinated{}.NewLocal(cfg)
@@ -138,7 +138,7 @@ func bitsOf(s string) []bool {
 	return b
 }
 
-func actions(acts []engine.LocalAction) string {
+func actions(acts []checkpoint.LocalAction) string {
 	if len(acts) == 0 {
 		return "nothing\n"
 	}
@@ -183,7 +183,7 @@ func (e processEvent) String() string { return fmt.Sprintf("%s %d", e.kind, e.ar
 // runProcesses runs events over n processes and channels with the handler newH
 // makes, and returns the checkpoints of each process and its final state: the
 // history a recovery or the useless-checkpoint check sees.
-func runProcesses(n int, chans [][2]int, events []processEvent, newH func(engine.LocalConfig) engine.LocalHandler) *recoveryline.History {
+func runProcesses(n int, chans [][2]int, events []processEvent, newH func(checkpoint.LocalConfig) checkpoint.LocalHandler) *recoveryline.History {
 	h := &recoveryline.History{Points: make([][]recoveryline.Point, n), Current: make([]*recoveryline.Point, n)}
 	outs, ins := make([][]int, n), make([][]int, n) // peer of each output / input channel
 	for _, c := range chans {
@@ -192,18 +192,18 @@ func runProcesses(n int, chans [][2]int, events []processEvent, newH func(engine
 		ins[c[1]] = append(ins[c[1]], c[0])
 	}
 	cur := make([]recoveryline.Point, n)
-	hs := make([]engine.LocalHandler, n)
+	hs := make([]checkpoint.LocalHandler, n)
 	for i := range hs {
 		cur[i] = recoveryline.Point{Sent: make([]int64, len(outs[i])), Processed: make([]int64, len(ins[i]))}
 		h.Points[i] = []recoveryline.Point{clonePoint(cur[i], 0)}
-		hs[i] = newH(engine.LocalConfig{Task: i, Tasks: n, Outputs: outs[i], Inputs: ins[i], Interval: sim.Second, Seed: uint64(i)})
+		hs[i] = newH(checkpoint.LocalConfig{Task: i, Tasks: n, Outputs: outs[i], Inputs: ins[i], Interval: sim.Second, Seed: uint64(i)})
 		hs[i].Start(0, nil)
 	}
 	queues := make([][][]uint64, len(chans))
 	now := sim.Time(0)
-	take := func(i int, acts []engine.LocalAction) {
+	take := func(i int, acts []checkpoint.LocalAction) {
 		for _, a := range acts {
-			if a.Kind == engine.LocalCheckpoint {
+			if a.Kind == checkpoint.LocalCheckpoint {
 				h.Points[i] = append(h.Points[i], clonePoint(cur[i], int64(len(h.Points[i]))))
 			}
 		}
@@ -263,7 +263,7 @@ func randomRun(seed uint64) (int, [][2]int, []processEvent) {
 	return n, chans, evs
 }
 
-func uselessOf(n int, chans [][2]int, evs []processEvent, newH func(engine.LocalConfig) engine.LocalHandler) []recoveryline.Node {
+func uselessOf(n int, chans [][2]int, evs []processEvent, newH func(checkpoint.LocalConfig) checkpoint.LocalHandler) []recoveryline.Node {
 	ns, err := recoveryline.Useless(runProcesses(n, chans, evs, newH))
 	if err != nil {
 		panic(err)
@@ -273,7 +273,7 @@ func uselessOf(n int, chans [][2]int, evs []processEvent, newH func(engine.Local
 
 // shrinkEvents removes events one at a time while the run still has a useless
 // checkpoint.
-func shrinkEvents(n int, chans [][2]int, evs []processEvent, newH func(engine.LocalConfig) engine.LocalHandler) []processEvent {
+func shrinkEvents(n int, chans [][2]int, evs []processEvent, newH func(checkpoint.LocalConfig) checkpoint.LocalHandler) []processEvent {
 	for i := 0; i < len(evs); {
 		cand := append(append([]processEvent(nil), evs[:i]...), evs[i+1:]...)
 		if len(uselessOf(n, chans, cand, newH)) > 0 {
@@ -290,8 +290,8 @@ func shrinkEvents(n int, chans [][2]int, evs []processEvent, newH func(engine.Lo
 // checkpointing, run on the same schedules, must take useless ones (the test would
 // prove nothing otherwise).
 func TestCICNoUselessCheckpoints(t *testing.T) {
-	cic := func(cfg engine.LocalConfig) engine.LocalHandler { return CIC{}.NewLocal(cfg) }
-	unc := func(cfg engine.LocalConfig) engine.LocalHandler { return Uncoordinated{}.NewLocal(cfg) }
+	cic := func(cfg checkpoint.LocalConfig) checkpoint.LocalHandler { return CIC{}.NewLocal(cfg) }
+	unc := func(cfg checkpoint.LocalConfig) checkpoint.LocalHandler { return Uncoordinated{}.NewLocal(cfg) }
 	uncUseless := 0
 	for seed := uint64(1); seed <= 2000; seed++ {
 		n, chans, evs := randomRun(seed)
@@ -313,7 +313,7 @@ func TestCICNoUselessCheckpoints(t *testing.T) {
 // forcing condition (the mutant mutant/cic-skip-forced) takes useless checkpoints,
 // found and shrunk to a short schedule.
 func TestCICSkippingForcedCheckpointIsCaught(t *testing.T) {
-	broken := func(cfg engine.LocalConfig) engine.LocalHandler { return NewHMNR(cfg, false) }
+	broken := func(cfg checkpoint.LocalConfig) checkpoint.LocalHandler { return NewHMNR(cfg, false) }
 	for seed := uint64(1); seed <= 2000; seed++ {
 		n, chans, evs := randomRun(seed)
 		if len(uselessOf(n, chans, evs, broken)) == 0 {

@@ -1,7 +1,7 @@
 package protocol
 
 import (
-	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -18,49 +18,49 @@ type Uncoordinated struct{}
 func (Uncoordinated) Name() string { return "uncoordinated" }
 
 // Guarantee implements engine.Protocol.
-func (Uncoordinated) Guarantee() string { return ExactlyOnce }
+func (Uncoordinated) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }
 
 // NewHandler implements engine.Protocol; local protocols have no barrier handler.
-func (Uncoordinated) NewHandler(engine.HandlerConfig) engine.BarrierHandler { return nil }
+func (Uncoordinated) NewHandler(checkpoint.HandlerConfig) checkpoint.BarrierHandler { return nil }
 
-// Family implements engine.LocalProtocol.
-func (Uncoordinated) Family() engine.Family { return engine.Uncoordinated }
+// Family implements checkpoint.LocalProtocol.
+func (Uncoordinated) Family() checkpoint.Family { return checkpoint.Uncoordinated }
 
-// NewLocal implements engine.LocalProtocol.
-func (Uncoordinated) NewLocal(cfg engine.LocalConfig) engine.LocalHandler {
+// NewLocal implements checkpoint.LocalProtocol.
+func (Uncoordinated) NewLocal(cfg checkpoint.LocalConfig) checkpoint.LocalHandler {
 	return &uncoordinated{timer: newBasicTimer(cfg)}
 }
 
-// Recovery implements engine.LocalProtocol.
-func (Uncoordinated) Recovery() engine.RecoveryPlanner { return lineRecovery{} }
+// Recovery implements checkpoint.LocalProtocol.
+func (Uncoordinated) Recovery() checkpoint.RecoveryPlanner { return lineRecovery{} }
 
 // uncoordinated checkpoints whenever its timer fires, and at the end.
 type uncoordinated struct {
 	timer basicTimer
 }
 
-func (u *uncoordinated) Start(now sim.Time, out []engine.LocalAction) []engine.LocalAction {
+func (u *uncoordinated) Start(now sim.Time, out []checkpoint.LocalAction) []checkpoint.LocalAction {
 	u.timer.taken(now)
 	return u.timer.arm(out)
 }
 
-func (u *uncoordinated) Timer(now sim.Time, out []engine.LocalAction) []engine.LocalAction {
+func (u *uncoordinated) Timer(now sim.Time, out []checkpoint.LocalAction) []checkpoint.LocalAction {
 	if now < u.timer.due() {
 		return u.timer.arm(out) // a timer of an earlier period
 	}
 	u.timer.taken(now)
-	out = append(out, engine.LocalAction{Kind: engine.LocalCheckpoint})
+	out = append(out, checkpoint.LocalAction{Kind: checkpoint.LocalCheckpoint})
 	return u.timer.arm(out)
 }
 
 func (u *uncoordinated) Stamp(_ int, dst []uint64) []uint64 { return dst }
 
-func (u *uncoordinated) Receive(_ int, _ []uint64, _ sim.Time, out []engine.LocalAction) []engine.LocalAction {
+func (u *uncoordinated) Receive(_ int, _ []uint64, _ sim.Time, out []checkpoint.LocalAction) []checkpoint.LocalAction {
 	return out
 }
 
-func (u *uncoordinated) Finished(now sim.Time, out []engine.LocalAction) []engine.LocalAction {
-	return append(out, engine.LocalAction{Kind: engine.LocalCheckpoint})
+func (u *uncoordinated) Finished(now sim.Time, out []checkpoint.LocalAction) []checkpoint.LocalAction {
+	return append(out, checkpoint.LocalAction{Kind: checkpoint.LocalCheckpoint})
 }
 
 func (u *uncoordinated) Save(dst []uint64) []uint64 { return dst }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/ckptsim/ckptsim/checkpoint"
 
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/faults"
@@ -156,8 +157,8 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 		sched = append(sched, faults.Spec{Kind: faults.CrashTask, Task: targets.Tasks[r.IntN(len(targets.Tasks))],
 			At: sim.Duration(300+r.IntN(1500)) * sim.Millisecond})
 	}
-	if p, err := engine.LookupProtocol(protocol); err == nil && engine.FamilyOf(p) != engine.Coordinated {
-		rescale = nil // local protocols refuse rescaling (engine.ErrLocalRescale); the crash stays
+	if p, err := engine.LookupProtocol(protocol); err == nil && checkpoint.FamilyOf(p) != checkpoint.Coordinated {
+		rescale = nil // local protocols refuse rescaling (checkpoint.ErrLocalRescale); the crash stays
 	}
 	c.Setup = &Setup{Name: "random/" + shape, Seed: seed, NewJob: newJob, Config: cfg, Protocol: protocol,
 		Faults: sched, Limit: 2 * sim.Minute, Expect: OutcomePass, Bounded: true, Rescale: rescale}

@@ -195,10 +195,10 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 		}
 		res.Checks = append(res.Checks, c)
 	}
-	if engine.FamilyOf(p) == engine.CommunicationInduced {
+	if checkpoint.FamilyOf(p) == checkpoint.CommunicationInduced {
 		res.Checks = append(res.Checks, uselessCheck(got))
 	}
-	if opts.CheckRestorePoints && ref != nil && p.Guarantee() == checkpoint.ExactlyOnce && engine.FamilyOf(p) == engine.Coordinated {
+	if opts.CheckRestorePoints && ref != nil && p.Guarantee() == checkpoint.ExactlyOnce && checkpoint.FamilyOf(p) == checkpoint.Coordinated {
 		res.Checks = append(res.Checks, restorePointsCheck(setup, seed, got, ref, opts.MaxRestorePoints))
 	}
 	res.Outcome = outcome(setup, got, res.Checks)

@@ -363,9 +363,9 @@ func (s *Scenario) setup(override string, impl checkpoint.Protocol, fs *fileStat
 	if err := jp.build().Validate(); err != nil {
 		return nil, perr("job", "%v", err)
 	}
-	if len(jp.rescale) > 0 && engine.FamilyOf(proto) != engine.Coordinated {
-		e := perr("rescale", "protocol %s: %v", protoName, engine.ErrLocalRescale)
-		e.err = engine.ErrLocalRescale
+	if len(jp.rescale) > 0 && checkpoint.FamilyOf(proto) != checkpoint.Coordinated {
+		e := perr("rescale", "protocol %s: %v", protoName, checkpoint.ErrLocalRescale)
+		e.err = checkpoint.ErrLocalRescale
 		return nil, e
 	}
 	if len(jp.rescale) > 0 {
@@ -1123,9 +1123,9 @@ func (s *Scenario) resolveFaults(jp *jobPlan, workers int, fs *fileState) (fault
 
 // AppliesTo reports whether a scenario can run under a protocol at all: not when
 // the protocol refuses what the scenario does (a rescale on restore under a local
-// protocol, engine.ErrLocalRescale). Other setup errors are the scenario's own and
+// protocol, checkpoint.ErrLocalRescale). Other setup errors are the scenario's own and
 // still report when it runs.
 func AppliesTo(s *Scenario, protocol string) bool {
 	_, err := s.Setup(protocol)
-	return !errors.Is(err, engine.ErrLocalRescale)
+	return !errors.Is(err, checkpoint.ErrLocalRescale)
 }

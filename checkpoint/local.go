@@ -1,9 +1,9 @@
-package engine
+package checkpoint
 
 import (
 	"fmt"
 
-	"github.com/ckptsim/ckptsim/engine/recoveryline"
+	"github.com/ckptsim/ckptsim/checkpoint/recoveryline"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
