@@ -293,6 +293,14 @@ func (t *Task) restoreLocal(rs *localRestore) {
 		}
 		copy(ls.durable, p.Sent)
 		ls.durableID = rs.id
+		for oi, o := range t.outs {
+			if oi < len(s.Local.Routing) {
+				o.rr = s.Local.Routing[oi]
+			}
+		}
+		if t.src != nil && s.Local.SourceNext < len(t.src.splits) {
+			t.src.rr = s.Local.SourceNext
+		}
 		for gi, ig := range t.gates {
 			for i := range ig.ended {
 				if k := ls.inBase[gi] + i; k < len(s.Local.Ended) && s.Local.Ended[k] && !ig.ended[i] {

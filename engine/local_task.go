@@ -78,6 +78,11 @@ type LocalSnapshot struct {
 	Forced   bool
 	// Ended marks the input channels whose end of partition was processed.
 	Ended []bool
+	// Routing is each output's round-robin position (rebalance) and SourceNext a
+	// source's next split to read: the task resumes routing as it left off, so
+	// the messages it sends after a recovery go where its logged ones went.
+	Routing    []int
+	SourceNext int
 }
 
 // local reports whether the runtime runs a local protocol.
@@ -282,6 +287,12 @@ func (t *Task) localCheckpoint(forced bool) {
 		Log: make([][]LoggedMessage, len(ls.outs))}
 	for _, ig := range t.gates {
 		snap.Local.Ended = append(snap.Local.Ended, ig.ended...)
+	}
+	for _, o := range t.outs {
+		snap.Local.Routing = append(snap.Local.Routing, o.rr)
+	}
+	if t.src != nil {
+		snap.Local.SourceNext = t.src.rr
 	}
 	up := &localUpload{id: id, snap: snap, start: start}
 	up.stats = SubtaskCheckpointStats{Task: t.name, Checkpoint: id}
