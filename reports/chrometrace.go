@@ -669,28 +669,45 @@ func (c *ChromeTrace) Encode() ([]byte, error) {
 
 	// checkpoints: async slices on the job manager
 	coordTid := tidOf(coordKey, 0)
-	stats := map[int64]engine.CheckpointStats{}
-	var ids []int64
+	// a local protocol's checkpoints are each one task's own: the same id repeats
+	// across tasks, so they are told apart by task
+	type ckey struct {
+		task string
+		id   int64
+	}
+	stats := map[ckey]engine.CheckpointStats{}
+	var ids []ckey
 	for _, st := range c.rt.Coordinator().Stats() {
-		if _, ok := stats[st.ID]; !ok {
-			stats[st.ID] = st
-			ids = append(ids, st.ID)
+		k := ckey{st.Task, st.ID}
+		if _, ok := stats[k]; !ok {
+			stats[k] = st
+			ids = append(ids, k)
 		}
 	}
 	triggerAt := map[int64]sim.Time{}
 	for _, tr := range c.triggers {
 		if _, ok := triggerAt[tr.id]; !ok {
 			triggerAt[tr.id] = tr.at
-			if _, ok := stats[tr.id]; !ok {
-				ids = append(ids, tr.id)
+			if _, ok := stats[ckey{"", tr.id}]; !ok {
+				ids = append(ids, ckey{"", tr.id})
 			}
 		}
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
+	sort.Slice(ids, func(i, j int) bool {
+		if ids[i].id != ids[j].id {
+			return ids[i].id < ids[j].id
+		}
+		return ids[i].task < ids[j].task
+	})
+	for n, k := range ids {
+		id := k.id
 		name := fmt.Sprintf("checkpoint %d", id)
-		st, ok := stats[id]
-		begin := triggerAt[id]
+		if k.task != "" {
+			name += " of " + k.task
+			id = int64(1<<40) + int64(n) // an async slice id of its own
+		}
+		st, ok := stats[k]
+		begin := triggerAt[k.id]
 		if ok {
 			begin = st.TriggerAt
 		}
@@ -703,6 +720,9 @@ func (c *ChromeTrace) Encode() ([]byte, error) {
 				{"checkpointed_bytes", st.StateSize}, {"full_bytes", st.FullSize},
 				{"processed_inflight_bytes", st.ProcessedData}, {"persisted_inflight_bytes", st.PersistedData},
 				{"unaligned", st.Unaligned}}
+			if k.task != "" {
+				endArgs = append(endArgs, targ{"task", k.task}, targ{"forced", st.Forced}, targ{"log_bytes", st.LogBytes})
+			}
 		} else {
 			end = now
 			status, reason := string(engine.StatusInProgress), "the run ended"
@@ -715,7 +735,7 @@ func (c *ChromeTrace) Encode() ([]byte, error) {
 			endArgs = []targ{{"status", status}, {"reason", reason}}
 		}
 		add(tev{ph: 'b', name: name, cat: "checkpoint", pid: jmPid, tid: coordTid, ts: begin, id: id, hasID: true,
-			args: []targ{{"checkpoint", id}}})
+			args: []targ{{"checkpoint", k.id}}})
 		add(tev{ph: 'e', name: name, cat: "checkpoint", pid: jmPid, tid: coordTid, ts: end, id: id, hasID: true, args: endArgs})
 	}
 
