@@ -37,6 +37,9 @@ type Error struct {
 	// Source is the offending line of the file with a caret under the column, for
 	// display; it may be empty.
 	Source string
+	// More lists the file's further problems found in the same pass, in file
+	// order, one line each ("file:line:column: message").
+	More []string
 }
 
 // Error formats the problem as "file:line:column: message", followed by the
@@ -45,6 +48,9 @@ func (e *Error) Error() string {
 	s := fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
 	if e.Source != "" {
 		s += "\n" + e.Source
+	}
+	for _, m := range e.More {
+		s += "\n  " + m
 	}
 	return s
 }
@@ -81,20 +87,19 @@ func Parse(data []byte, filename string) (sc *Scenario, err error) {
 	if len(data) > MaxFileSize {
 		return nil, p.errAt(1, 1, "", fmt.Sprintf("file is larger than %d bytes", MaxFileSize))
 	}
-	if !utf8.Valid(data) {
-		off := 0
-		for off < len(data) {
-			r, n := utf8.DecodeRune(data[off:])
-			if r == utf8.RuneError && n <= 1 {
-				break
-			}
-			off += n
-		}
+	data = bytes.TrimPrefix(data, []byte("\ufeff")) // a byte order mark starts some editors' UTF-8
+	p.data = data
+	if off, what := notText(data); off >= 0 {
+		// no excerpt: the bytes of a binary file would garble the terminal
 		line, col := lineCol(data, off)
-		return nil, p.errAt(line, col, "", "file is not valid UTF-8")
+		return nil, &Error{File: p.file, Line: line, Column: col,
+			Msg: fmt.Sprintf("not a scenario file: %s (a scenario is YAML text)", what)}
 	}
 	if d, line, col := flowDepth(data); d > maxDepth {
 		return nil, p.errAt(line, col, "", fmt.Sprintf("nesting deeper than %d levels", maxDepth))
+	}
+	if err := p.precheck(); err != nil {
+		return nil, err
 	}
 	f, perr := parser.ParseBytes(data, 0)
 	if perr != nil {
@@ -158,6 +163,23 @@ type fileState struct {
 
 // explicitZero reports whether the integer at path was written as 0.
 func (p *fileState) explicitZero(path string) bool { return p != nil && p.zero[path] }
+
+// notText finds the first byte that makes data something other than UTF-8 text:
+// invalid UTF-8, or a control character other than tab, line feed and carriage
+// return. It returns -1 for text.
+func notText(data []byte) (int, string) {
+	for off := 0; off < len(data); {
+		r, n := utf8.DecodeRune(data[off:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			return off, "it is not valid UTF-8 text"
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f:
+			return off, fmt.Sprintf("it holds the control character %U, as binary files do", r)
+		}
+		off += n
+	}
+	return -1, ""
+}
 
 func lineCol(data []byte, off int) (int, int) {
 	line, col := 1, 1
@@ -441,7 +463,7 @@ func (p *fileState) walk(n ast.Node, t reflect.Type, path string) error {
 			if t.Kind() == reflect.Struct {
 				f, ok := fieldByTag(t, key)
 				if !ok {
-					return p.nodeErr(e.Key, sub, fmt.Sprintf("unknown field %q", key))
+					return p.nodeErr(e.Key, sub, fmt.Sprintf("unknown key %q in %s (it takes %s)", key, orScenario(path), takes(t)))
 				}
 				vt = f.Type
 			} else {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -141,6 +142,28 @@ func badInputs() []badInput {
 				}
 			}},
 
+		// Scenario files: every unknown key at once, in file order; the project's
+		// words; a byte order mark; binary files not echoed.
+		{name: "unknown keys in file order", args: []string{"run", "--file", "DIR/keys.yaml"},
+			prepare: writeFile("keys.yaml", smallJob+"owner: me\ncolour: blue\ncluster: {workerz: 2}\n"),
+			code:    2, stderr: "DIR/keys.yaml:9:1: unknown key \"owner\" in the scenario", quick: true,
+		},
+		{name: "60000 unknown keys, fast", args: []string{"run", "--file", "DIR/big.yaml"},
+			prepare: writeFile("big.yaml", smallJob+manyKeys(60000)),
+			code:    2, stderr: "and 59999 more problems:\n  DIR/big.yaml:10:1: unknown key \"k1\" in the scenario", quick: true},
+		{name: "a string for the job", args: []string{"run", "--file", "DIR/job.yaml"},
+			prepare: writeFile("job.yaml", "name: x\njob: \"x\"\n"),
+			code:    2, stderr: `DIR/job.yaml:2:6: job must be a mapping (max-parallelism, sources, operators), got the string "x"`, quick: true},
+		{name: "a string for a number", args: []string{"run", "--file", "DIR/n.yaml"},
+			prepare: writeFile("n.yaml", strings.Replace(smallJob, "records: 10", "records: ten", 1)),
+			code:    2, stderr: `records must be a whole number, got the string "ten"`, quick: true},
+		{name: "a byte order mark", args: []string{"run", "--file", "DIR/bom.yaml"},
+			prepare: writeFile("bom.yaml", "\ufeff"+smallJob), code: 0},
+		{name: "a binary file", args: []string{"run", "--file", "DIR/a.out"},
+			prepare: writeFile("a.out", "\x7fELF\x02\x01\x01\x00\x00\x00\x00name: x\n"),
+			code:    2, stderr: "DIR/a.out:1:1: not a scenario file: it holds the control character U+007F, as binary files do (a scenario is YAML text)", quick: true,
+		},
+
 		// Limits: named, before any work.
 		{name: "a billion seeds", args: []string{"sweep", "steady", "--param", "execution.checkpointing.interval=1 s,2 s", "--seeds", "1000000000"},
 			code: 2, stderr: "6000000000 runs (2 values of execution.checkpointing.interval × 3 protocols × 1000000000 seeds), more than the limit of 100000 runs", quick: true},
@@ -167,7 +190,8 @@ func badInputs() []badInput {
 }
 
 // errorLines counts the lines of an error, without the excerpt of a scenario file
-// that follows a file:line:column error.
+// and the list of its further problems (indented) that follow a file:line:column
+// error.
 func errorLines(s string) int {
 	n := 0
 	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
@@ -178,7 +202,7 @@ func errorLines(s string) int {
 	return n
 }
 
-var excerpt = regexp.MustCompile(`^ +(\d+ )?\| `)
+var excerpt = regexp.MustCompile(`^ +((\d+ )?\| |\S)`)
 
 // wideJob is an all-to-all exchange of 1024 × 1024 subtasks.
 const wideJob = `name: wide
@@ -193,6 +217,35 @@ job:
       parallelism: 1024
       records: 10
 `
+
+// smallJob is a valid scenario file of a few runs' milliseconds.
+const smallJob = `name: small
+job:
+  sources:
+    - name: src
+      records: 10
+  operators:
+    - {name: agg, type: sum, input: src}
+    - {name: out, type: sink, input: agg}
+`
+
+// manyKeys is n unknown top-level keys, k0 to k(n-1).
+func manyKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "k%d: 1\n", i)
+	}
+	return b.String()
+}
+
+// writeFile prepares DIR/name with content.
+func writeFile(name, content string) func(*testing.T, string) {
+	return func(t *testing.T, dir string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
 
 // values is "1,2,...,n".
 func values(n int) string {
@@ -246,6 +299,9 @@ func TestBadInput(t *testing.T) {
 			}
 			if s := out.String() + errb.String(); strings.Contains(s, "panic") || regexp.MustCompile(`goroutine \d+ \[`).MatchString(s) {
 				t.Errorf("output looks like a crash:\n%s", s)
+			}
+			if s := errb.String(); strings.Contains(s, "Go struct") || strings.Contains(s, "unmarshal") || strings.ContainsAny(s, "\x00\x01\x02\x7f\ufeff") {
+				t.Errorf("the error leaks the decoder's wording or the file's bytes:\n%q", s)
 			}
 			if c.after != nil {
 				c.after(t, dir)
