@@ -28,6 +28,7 @@ func exploreCmd() *cobra.Command {
 		caseSeed    uint64
 		noShrink    bool
 		hashes      string
+		exhaustive  exhaustiveFlags
 	)
 	c := &cobra.Command{
 		Use:   "explore",
@@ -40,9 +41,28 @@ schedule and a replay command.
 
 --shard i/n (or --shards n with the index from JOB_COMPLETION_INDEX, as in a
 Kubernetes Indexed Job) runs case k when k mod n == i: the union of all shards
-is the unsharded run, and results merge by seed.`,
+is the unsharded run, and results merge by seed.
+
+--exhaustive SCENARIO searches systematically instead: it runs the scenario once
+without faults and lists every point at which a crash could change the outcome
+(each checkpoint trigger, barrier a task takes, snapshot, durable upload,
+acknowledgement, completion and notification), and, when the scenario has faults
+of its own, every point from the first restore they cause on (deployments,
+restores, then the recovered run's checkpoints). It then runs one case per
+(point, target) — a crash of each worker, of the coordinator (jobmanager) and of
+the checkpoint store — under every oracle, and names the first failing point
+with its replay command (--point N). --list prints the cases without running
+them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if exhaustive.scenario != "" {
+				return runExhaustive(cmd, &exhaustive, protocol, seed, parallel, determinism, asJSON)
+			}
+			for _, name := range exhaustiveOnly {
+				if cmd.Flags().Changed(name) {
+					return usageErr("--%s needs --exhaustive SCENARIO", name)
+				}
+			}
 			opts := scenarios.ExploreOptions{Runs: runs, Seed: seed, Parallel: parallel,
 				CheckDeterminism: determinism, TimeBudget: budget, Shrink: !noShrink, RecordCases: hashes != ""}
 			if runs < 0 || parallel < 0 || budget < 0 {
@@ -111,6 +131,7 @@ is the unsharded run, and results merge by seed.`,
 	f.Uint64Var(&caseSeed, "case", 0, "replay exactly one case by its seed (from a failure's replay command)")
 	f.BoolVar(&noShrink, "no-shrink", false, "do not shrink the fault schedules of failures")
 	f.StringVar(&hashes, "hashes", "", "also write FILE: one line per case run, in case order: seed, protocol, scenario, trace hash (diff two to prove a change alters no run)")
+	exhaustive.add(c)
 	return c
 }
 
