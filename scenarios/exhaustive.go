@@ -273,9 +273,9 @@ func runCrashCase(setup *Setup, seed uint64, c CrashCase, opts ExhaustiveOptions
 		return &CrashFailure{Case: c.N, Point: c.Point.String(), Target: c.Target, Fault: c.Faults[len(c.Faults)-1].String(),
 			Check: check, Detail: detail, Replay: ExhaustiveReplay(setup.Name, setup.Protocol, seed, c.N)}
 	}
-	res, err := Run(&try, RunOptions{Seed: seed, CheckDeterminism: opts.CheckDeterminism})
+	res, err := RunRecovered(&try, RunOptions{Seed: seed, CheckDeterminism: opts.CheckDeterminism})
 	if err != nil {
-		return fail("run", err.Error()), false
+		return fail(errCheck(err), err.Error()), false
 	}
 	mismatch := false
 	for _, ch := range res.Checks {
@@ -296,25 +296,27 @@ func runCrashCase(setup *Setup, seed uint64, c CrashCase, opts ExhaustiveOptions
 
 // SmallCrashScenario is a job small enough that every crash point runs in
 // seconds, and busy enough for every class of protocol bug to show: a fast and a
-// slow source feed a keyed sum that cannot keep up, so barriers of the slow
-// input arrive long before those of the backlogged one (alignment under
-// backpressure) and unaligned barriers overtake queued buffers. check.Protocol
-// searches its crash points by default. It is not in the registry.
+// slow source feed a union that cannot keep up, so the barriers of the slow
+// channels arrive long before those of the backlogged ones (alignment under
+// backpressure, over four channels) and unaligned barriers overtake queued
+// buffers. check.Protocol searches its crash points by default. It is not in the
+// registry.
 func SmallCrashScenario() *Scenario {
 	return &Scenario{
 		Name: "small-crash-points",
-		Description: "A fast source (2 splits at 400/s) and a slow one (50/s) → union → keyed sum costing 3 ms " +
-			"per record (backpressured) → sink, on two workers; a worker crashes right after checkpoint 1 completes, so the job restores it.",
+		Description: "A fast source (2 splits at 400/s) and a slow one (2 at 50/s) → a union costing 3 ms per record " +
+			"(backpressured, aligning four channels) → keyed sum → sink, on two workers; a worker crashes right after " +
+			"checkpoint 1 completes, so the job restores it.",
 		Seed:     5,
 		Duration: "1 min",
 		Job: JobSpec{
 			Sources: []SourceSpec{
-				{Name: "orders", Splits: 2, Rate: "400/s", Records: 200, Keys: &KeySpec{Count: 50}, RecordSize: "64 B"},
-				{Name: "refunds", Splits: 1, Rate: "50/s", Records: 25, Keys: &KeySpec{Count: 50}, RecordSize: "64 B"},
+				{Name: "orders", Splits: 2, Parallelism: 2, Rate: "400/s", Records: 200, Keys: &KeySpec{Count: 50}, RecordSize: "64 B"},
+				{Name: "refunds", Splits: 2, Parallelism: 2, Rate: "50/s", Records: 25, Keys: &KeySpec{Count: 50}, RecordSize: "64 B"},
 			},
 			Operators: []OperatorSpec{
-				{Name: "all", Type: "union", Inputs: []string{"orders", "refunds"}},
-				{Name: "totals", Type: "sum", Input: "all", KeyBy: "key", Parallelism: 2, Cost: "3 ms"},
+				{Name: "all", Type: "union", Inputs: []string{"orders", "refunds"}, Partitioning: "rebalance", Parallelism: 2, Cost: "3 ms"},
+				{Name: "totals", Type: "sum", Input: "all", KeyBy: "key", Parallelism: 2, Cost: "50 us"},
 				{Name: "out", Type: "sink", Input: "totals", Parallelism: 1, Cost: "100 us"},
 			},
 		},

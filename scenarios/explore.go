@@ -194,7 +194,7 @@ func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []stri
 		c.Setup = c.Setup.WithProtocol(opts.Impl)
 	}
 	run.Protocol, run.Scenario = c.Setup.Protocol, c.Setup.Name
-	res, err := Run(c.Setup, RunOptions{CheckDeterminism: opts.CheckDeterminism, CheckRestorePoints: true, MaxRestorePoints: 2})
+	res, err := RunRecovered(c.Setup, RunOptions{CheckDeterminism: opts.CheckDeterminism, CheckRestorePoints: true, MaxRestorePoints: 2})
 	fail := func(check, detail string) *ExploreFailure {
 		f := &ExploreFailure{Seed: seed, Protocol: c.Setup.Protocol, Scenario: c.Setup.Name, Check: check, Detail: detail,
 			Replay: ExploreReplay(seed, c.Setup.Protocol), Swarm: c.Swarm.String()}
@@ -204,7 +204,7 @@ func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []stri
 		return f
 	}
 	if err != nil {
-		return fail("run", err.Error()), false, nil, run
+		return fail(errCheck(err), err.Error()), false, nil, run
 	}
 	run.TraceHash = res.TraceHash
 	mismatch := false
@@ -232,7 +232,7 @@ func shrink(setup *Setup, check string) []string {
 	fails := func(s faults.Schedule) bool {
 		try := *setup
 		try.Faults = s
-		res, err := Run(&try, RunOptions{})
+		res, err := RunRecovered(&try, RunOptions{})
 		if err != nil {
 			return false
 		}

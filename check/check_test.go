@@ -1,0 +1,57 @@
+package check
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ckptsim/ckptsim/checkpoint"
+	"github.com/ckptsim/ckptsim/protocol"
+	"github.com/ckptsim/ckptsim/protocol/mutant"
+)
+
+// TestBuiltinProtocols: the battery passes for every correct built-in protocol,
+// given as a value (nothing is looked up by name).
+func TestBuiltinProtocols(t *testing.T) {
+	for _, p := range []checkpoint.Protocol{protocol.Aligned{}, protocol.Unaligned{}, protocol.Hybrid{}, protocol.AtLeastOnceProtocol{}} {
+		t.Run(p.Name(), func(t *testing.T) {
+			// the whole battery under aligned; a smaller one under the others (make
+			// test stays fast; scenarios and explore cover them at length)
+			opts := []Option{Budget(8)}
+			if p.Name() != "aligned" {
+				opts = []Option{Budget(4), Scenarios("crash-during-alignment", "coordinator-crash", "overtaken-output-under-backpressure")}
+			}
+			if p.Name() == "hybrid" || p.Name() == "atleastonce" {
+				opts = append(opts, CrashPoints(""))
+			}
+			Protocol(t, p, opts...)
+		})
+	}
+}
+
+// TestMutantsAreCaught: the battery catches every built-in mutant, and the case a
+// failure names fails the same check when replayed alone.
+func TestMutantsAreCaught(t *testing.T) {
+	for _, m := range mutant.All {
+		t.Run(m.Name(), func(t *testing.T) {
+			rep, err := Run(m, FailFast(), Scenarios(), Budget(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() {
+				t.Fatalf("%s survived: %s", m.Name(), rep.Summary())
+			}
+			f := rep.Failures[0]
+			if !strings.Contains(f.Replay, "-ckptsim.replay="+f.Case) {
+				t.Fatalf("replay %q does not name case %q", f.Replay, f.Case)
+			}
+			again, err := Run(m, Replay(f.Case))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(again.Failures) != 1 || again.Failures[0].Check != f.Check {
+				t.Fatalf("case %s failed %s; replayed alone: %+v", f.Case, f.Check, again.Failures)
+			}
+			t.Logf("caught: %s", f)
+		})
+	}
+}
