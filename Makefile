@@ -16,18 +16,21 @@ flink-benchmark:
 test: vet
 	@unformatted=$$(gofmt -l . ); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) test -count=1 -timeout 14m $(PKGS)
+	cd examples/myprotocol && $(GO) test -count=1 -timeout 5m ./...
 
 vet:
 	$(GO) vet $(PKGS)
+	cd examples/myprotocol && $(GO) vet ./...
 
 # Benchmarks: medians of several runs; compare with benchstat.
 bench:
 	mkdir -p out && $(GO) test -run '^$$' -bench . -benchmem -count 6 ./sim/ ./engine/ | tee out/bench.txt
 
-# Fuzzing of the loaders and kernel inputs, a few minutes each.
+# Fuzzing of the loaders and kernel inputs, and coverage-guided search of fault schedules (FuzzSchedule), a few minutes each.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDuration$$' -fuzztime 2m ./sim/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 2m ./scenarios/
+	$(GO) test -run '^$$' -fuzz '^FuzzSchedule$$' -fuzztime 5m ./check/
 
 # Long property runs: many more rapid checks than CI.
 check-long:
