@@ -410,9 +410,7 @@ func (c *Coordinator) begin(kind SavepointKind) int64 {
 	p.stats = CheckpointStats{ID: id, Status: StatusInProgress, TriggerAt: now, Total: len(rt.tasks), Savepoint: kind}
 	c.pending = append(c.pending, p)
 	rt.w.TraceNote(0x747267, uint64(id), 0)
-	if h := rt.Hooks.CheckpointTriggered; h != nil {
-		h(id)
-	}
+	rt.Hooks.fireCheckpointTriggered(id)
 	for _, t := range rt.tasks {
 		if t.src != nil || t.finished {
 			c.tell(t, evTrigger, id, int64(now))
@@ -473,9 +471,7 @@ func (c *Coordinator) receive(m *message) {
 		}
 		p.acks[m.task] = m.snap
 		p.acked++
-		if h := rt.Hooks.AckReceived; h != nil {
-			h(m.sender, m.id)
-		}
+		rt.Hooks.fireAckReceived(m.sender, m.id)
 		st := p.stats
 		st.Acknowledged = p.acked
 		if m.stats != nil {
@@ -512,9 +508,7 @@ func (c *Coordinator) writeMetadata(p *pendingCheckpoint) {
 		}
 	}
 	c.rt.store.Put(c.node, c.rt.metadataName(p.id), sim.Blob{Size: 1024, Data: cp}, c, evCoordMetadata, p.id)
-	if h := c.rt.Hooks.MetadataWriting; h != nil {
-		h(p.id)
-	}
+	c.rt.Hooks.fireMetadataWriting(p.id)
 	if c.rt.mutation().NotifyBeforeMetadata {
 		for _, t := range c.rt.tasks { // mutant: completion announced before it is durable
 			c.tell(t, evNotify, p.id, 0)
@@ -558,7 +552,7 @@ func (c *Coordinator) metadataWritten(id int64, status int64) {
 	sort.Slice(st.Subtasks, func(i, j int) bool { return st.Subtasks[i].Task < st.Subtasks[j].Task })
 	c.stats = append(c.stats, st)
 	c.rt.w.TraceNote(0x636d706c, uint64(id), uint64(st.StateSize))
-	if h := c.rt.Hooks.CheckpointCompleted; h != nil && h(cp) {
+	if c.rt.Hooks.fireCheckpointCompleted(cp) {
 		return // a fault swallowed the notifications
 	}
 	for _, t := range c.rt.tasks {

@@ -112,9 +112,7 @@ func (rt *Runtime) deploy(cp *CompletedCheckpoint) error {
 		}
 	}
 	rt.w.TraceNote(0x6465706c, uint64(rt.attempt), uint64(len(rt.tasks)))
-	if h := rt.Hooks.Deployed; h != nil {
-		h(rt.attempt)
-	}
+	rt.Hooks.fireDeployed(rt.attempt)
 	return nil
 }
 

@@ -228,9 +228,7 @@ func (rt *Runtime) restartRegions() {
 	}
 	rt.localAfterDeploy(plan)
 	rt.w.TraceNote(0x72676e, uint64(rt.attempt), uint64(len(regions)))
-	if h := rt.Hooks.Deployed; h != nil {
-		h(rt.attempt)
-	}
+	rt.Hooks.fireDeployed(rt.attempt)
 	for _, nt := range replaced {
 		if nt != nil {
 			nt.m.Started = rt.w.Now()

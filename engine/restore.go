@@ -59,12 +59,12 @@ func (t *Task) restore(cp *CompletedCheckpoint) error {
 	if err := t.restoreInputs(cp, mine, rescaled); err != nil {
 		return err
 	}
-	if h := t.rt.Hooks.Restored; h != nil {
+	if t.rt.Hooks.observesRestores() {
 		n := 0
 		for _, it := range t.replay {
 			n += len(it.recs)
 		}
-		h(t, cp.ID, n)
+		t.rt.Hooks.fireRestored(t, cp.ID, n)
 	}
 	return nil
 }

@@ -432,9 +432,7 @@ func (rt *Runtime) mutation() checkpoint.Mutation {
 
 // noteSnapshot runs the SnapshotTaken hook.
 func (rt *Runtime) noteSnapshot(t *Task, id int64) {
-	if h := rt.Hooks.SnapshotTaken; h != nil {
-		h(t, id)
-	}
+	rt.Hooks.fireSnapshotTaken(t, id)
 }
 
 // workerCrashed runs when a worker dies: its tasks are gone; the coordinator

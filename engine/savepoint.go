@@ -169,7 +169,7 @@ func (c *Coordinator) savepointCompleted(p *pendingCheckpoint, cp *CompletedChec
 		rt.noteSavepoint(SavepointResult{ID: p.id, Kind: p.savepoint, Reason: "job failover before the job stopped"})
 		return
 	}
-	if rt.Hooks.CheckpointCompleted != nil && rt.Hooks.CheckpointCompleted(cp) {
+	if rt.Hooks.fireCheckpointCompleted(cp) {
 		return // a fault swallowed the notifications
 	}
 	for _, t := range rt.tasks {

@@ -75,7 +75,7 @@ func (p CheckpointPhase) String() string {
 }
 
 // PhaseSpan is one phase of one subtask's checkpoint, for observers
-// (Hooks.PhaseEnded, Task.OpenCheckpointPhases).
+// (Hooks.OnPhaseEnded, Task.OpenCheckpointPhases).
 type PhaseSpan struct {
 	Task       *Task
 	Checkpoint int64
@@ -92,9 +92,9 @@ type PhaseSpan struct {
 }
 
 func (t *Task) notePhase(p PhaseSpan) {
-	if h := t.rt.Hooks.PhaseEnded; h != nil {
+	if t.rt.Hooks.observesPhases() {
 		p.Task = t
-		h(p)
+		t.rt.Hooks.firePhaseEnded(p)
 	}
 }
 
@@ -254,9 +254,7 @@ func (t *Task) onBarrier(ig *inputGate, ch *sim.Channel, m sim.Msg, ev *StreamEv
 		return
 	}
 	idx := t.channelIndex(ig, ch)
-	if h := t.rt.Hooks.BarrierReceived; h != nil {
-		h(t, ch, ev.Checkpoint)
-	}
+	t.rt.Hooks.fireBarrierReceived(t, ch, ev.Checkpoint)
 	if m.Blocking {
 		c.blocking[idx] = true
 	}
@@ -276,8 +274,8 @@ func (t *Task) onBarrier(ig *inputGate, ch *sim.Channel, m sim.Msg, ev *StreamEv
 	if _, seen := c.firstAt[ev.Checkpoint]; !seen && ev.Checkpoint > c.latest {
 		c.firstAt[ev.Checkpoint] = now
 		c.created[ev.Checkpoint] = ev.Time
-		if h := t.rt.Hooks.FirstBarrier; h != nil && len(c.chans) > 1 {
-			defer h(t, ev.Checkpoint)
+		if len(c.chans) > 1 {
+			defer t.rt.Hooks.fireFirstBarrier(t, ev.Checkpoint)
 		}
 	}
 	if ev.OvertakenUpTo > 0 {
@@ -631,7 +629,7 @@ func (t *Task) takeCheckpoint(id int64, unaligned bool, overtakeAt sim.Time) {
 	}
 	delete(c.firstAt, id)
 	delete(c.created, id)
-	if first < now && t.rt.Hooks.PhaseEnded != nil {
+	if first < now && t.rt.Hooks.observesPhases() {
 		t.notePhase(PhaseSpan{Checkpoint: id, Phase: PhaseAlignment, Start: first, End: now, Unaligned: unaligned,
 			ProcessedBytes: c.alignBytes})
 	}
@@ -689,7 +687,7 @@ func (t *Task) takeCheckpoint(id int64, unaligned bool, overtakeAt sim.Time) {
 	t.sliceCost += sync
 	f.stats.Sync = sync
 	f.syncEnd = now.Add(t.scaled(t.sliceCost))
-	if t.rt.Hooks.PhaseEnded != nil {
+	if t.rt.Hooks.observesPhases() {
 		start := min(now.Add(t.scaled(t.sliceCost-sync)), f.syncEnd)
 		t.notePhase(PhaseSpan{Checkpoint: id, Phase: PhaseSync, Start: start, End: f.syncEnd, Unaligned: unaligned,
 			StateBytes: f.stats.StateBytes})
@@ -711,9 +709,7 @@ func (t *Task) forwardBarrier(f *inflight) {
 		for i, ch := range o.channels {
 			ev := &StreamEvent{Kind: EvBarrier, Checkpoint: f.id, Time: f.created, Unaligned: f.unaligned, OvertakeAt: f.overtakeAt}
 			o.sent[i] = nil
-			if h := t.rt.Hooks.BarrierSent; h != nil {
-				h(t, ch, f.id)
-			}
+			t.rt.Hooks.fireBarrierSent(t, ch, f.id)
 			if f.unaligned && o.mode != Forward && o.mode != Broadcast {
 				t.ck.scratch = ch.SendPriority(sim.Msg{Payload: ev, Size: eventSize}, t.ck.scratch[:0])
 				if len(t.ck.scratch) > 0 {
@@ -768,7 +764,7 @@ func (t *Task) ackNow(f *inflight) {
 	}
 	f.stats.Async = now.Sub(start)
 	f.stats.AckAt = now
-	if t.rt.Hooks.PhaseEnded != nil {
+	if t.rt.Hooks.observesPhases() {
 		t.notePhase(PhaseSpan{Checkpoint: f.id, Phase: PhaseAsync, Start: start, End: now, Unaligned: f.unaligned,
 			PersistedBytes: f.stats.PersistedBytes, StateBytes: f.stats.StateBytes})
 	}
@@ -785,7 +781,7 @@ func (t *Task) uploaded(id int64, status int64) {
 		return
 	}
 	if status != sim.StoreOK {
-		if t.rt.Hooks.PhaseEnded != nil {
+		if t.rt.Hooks.observesPhases() {
 			now := t.rt.w.Now()
 			t.notePhase(PhaseSpan{Checkpoint: id, Phase: PhaseAsync, Start: min(f.syncEnd, now), End: now,
 				Unaligned: f.unaligned, PersistedBytes: f.stats.PersistedBytes, StateBytes: f.stats.StateBytes,
@@ -802,7 +798,7 @@ func (t *Task) uploaded(id int64, status int64) {
 // barrier downstream.
 func (t *Task) abortLocal(id int64, forward bool) {
 	c := t.ck
-	if t.rt.Hooks.PhaseEnded != nil {
+	if t.rt.Hooks.observesPhases() {
 		t.noteAborted(id)
 	}
 	if f := c.find(id); f != nil {
@@ -914,9 +910,7 @@ func (t *Task) notifyComplete(id int64) {
 			}
 		}
 	}
-	if h := t.rt.Hooks.Notified; h != nil {
-		h(t, id)
-	}
+	t.rt.Hooks.fireNotified(t, id)
 	if id == t.rt.coord.finalID {
 		t.rt.coord.committedFinal(t)
 	}

@@ -108,78 +108,54 @@ func (in *Injector) checkTargets(s *Spec) error {
 	return nil
 }
 
-// hook registers the event triggers with the runtime. The step triggers chain
-// onto hooks already set, and only observe unless a fault of theirs fires.
+// hook subscribes the event triggers to the runtime's hooks. The step triggers
+// subscribe only when a fault waits for one, and act only when it fires.
 func (in *Injector) hook() {
 	h := &in.rt.Hooks
-	h.FirstBarrier = func(t *engine.Task, id int64) {
+	h.OnFirstBarrier(func(t *engine.Task, id int64) {
 		in.Reached["alignment"]++
 		in.trigger(PhaseAlignment, id, t, 0)
-	}
-	h.SnapshotTaken = func(t *engine.Task, id int64) {
+	})
+	h.OnSnapshotTaken(func(t *engine.Task, id int64) {
 		in.trigger(PhaseAfterSync, id, t, 0)
 		if t.HasTwoPhaseSink() {
 			in.Reached["pre-commit"]++
 			in.trigger(PhasePreCommit, id, t, 0)
 		}
-	}
-	h.CheckpointCompleted = func(cp *engine.CompletedCheckpoint) bool {
+	})
+	h.OnCheckpointCompleted(func(cp *engine.CompletedCheckpoint) bool {
 		in.trigger(PhaseAfterComplete, cp.ID, nil, 0)
 		return false
-	}
-	h.Deployed = func(attempt int) {
+	})
+	h.OnDeployed(func(attempt int) {
 		if attempt > 1 {
 			in.Reached["recovery"]++
 			in.trigger(PhaseRecovery, 0, nil, attempt)
 		}
-	}
+	})
 	if !in.steps() {
 		return
 	}
-	prevTriggered := h.CheckpointTriggered
-	h.CheckpointTriggered = func(id int64) {
-		if prevTriggered != nil {
-			prevTriggered(id)
-		}
+	h.OnCheckpointTriggered(func(id int64) {
 		in.trigger(StepTriggered, id, nil, 0)
-	}
-	prevBarrier := h.BarrierReceived
-	h.BarrierReceived = func(t *engine.Task, ch *sim.Channel, id int64) {
-		if prevBarrier != nil {
-			prevBarrier(t, ch, id)
-		}
+	})
+	h.OnBarrierReceived(func(t *engine.Task, ch *sim.Channel, id int64) {
 		in.trigger(StepBarrier, id, t, 0)
-	}
-	prevPhase := h.PhaseEnded
-	h.PhaseEnded = func(p engine.PhaseSpan) {
-		if prevPhase != nil {
-			prevPhase(p)
-		}
+	})
+	h.OnPhaseEnded(func(p engine.PhaseSpan) {
 		if p.Phase == engine.PhaseAsync && p.Outcome == "" {
 			in.trigger(StepUploaded, p.Checkpoint, p.Task, 0)
 		}
-	}
-	prevAck := h.AckReceived
-	h.AckReceived = func(t *engine.Task, id int64) {
-		if prevAck != nil {
-			prevAck(t, id)
-		}
+	})
+	h.OnAckReceived(func(t *engine.Task, id int64) {
 		in.trigger(StepAcknowledged, id, t, 0)
-	}
-	prevNotified := h.Notified
-	h.Notified = func(t *engine.Task, id int64) {
-		if prevNotified != nil {
-			prevNotified(t, id)
-		}
+	})
+	h.OnNotified(func(t *engine.Task, id int64) {
 		in.trigger(StepNotified, id, t, 0)
-	}
-	prevRestored := h.Restored
-	h.Restored = func(t *engine.Task, id int64, records int) {
-		if prevRestored != nil {
-			prevRestored(t, id, records)
-		}
+	})
+	h.OnRestored(func(t *engine.Task, id int64, records int) {
 		in.trigger(StepRestored, id, t, 0)
-	}
+	})
 }
 
 // steps reports whether a fault of the schedule waits for a step trigger.

@@ -64,77 +64,43 @@ type pointKey struct {
 	task  string
 }
 
-// Record attaches a recorder to a runtime before it starts. It chains onto hooks
-// already set (a fault injector's, a trace's).
+// Record attaches a recorder to a runtime before it starts, beside whatever else
+// subscribed to its hooks (a fault injector, a trace).
 func Record(rt *engine.Runtime) *Recorder {
 	r := &Recorder{w: rt.World(), counts: map[pointKey]int{}}
 	h := &rt.Hooks
-	prevTriggered := h.CheckpointTriggered
-	h.CheckpointTriggered = func(id int64) {
-		if prevTriggered != nil {
-			prevTriggered(id)
-		}
+	h.OnCheckpointTriggered(func(id int64) {
 		r.add(StepTriggered, id, nil, 0)
-	}
-	prevBarrier := h.BarrierReceived
-	h.BarrierReceived = func(t *engine.Task, ch *sim.Channel, id int64) {
-		if prevBarrier != nil {
-			prevBarrier(t, ch, id)
-		}
+	})
+	h.OnBarrierReceived(func(t *engine.Task, ch *sim.Channel, id int64) {
 		r.add(StepBarrier, id, t, 0)
-	}
-	prevSnapshot := h.SnapshotTaken
-	h.SnapshotTaken = func(t *engine.Task, id int64) {
-		if prevSnapshot != nil {
-			prevSnapshot(t, id)
-		}
+	})
+	h.OnSnapshotTaken(func(t *engine.Task, id int64) {
 		r.add(PhaseAfterSync, id, t, 0)
-	}
-	prevPhase := h.PhaseEnded
-	h.PhaseEnded = func(p engine.PhaseSpan) {
-		if prevPhase != nil {
-			prevPhase(p)
-		}
+	})
+	h.OnPhaseEnded(func(p engine.PhaseSpan) {
 		if p.Phase == engine.PhaseAsync && p.Outcome == "" {
 			r.add(StepUploaded, p.Checkpoint, p.Task, 0)
 		}
-	}
-	prevAck := h.AckReceived
-	h.AckReceived = func(t *engine.Task, id int64) {
-		if prevAck != nil {
-			prevAck(t, id)
-		}
+	})
+	h.OnAckReceived(func(t *engine.Task, id int64) {
 		r.add(StepAcknowledged, id, t, 0)
-	}
-	prevCompleted := h.CheckpointCompleted
-	h.CheckpointCompleted = func(cp *engine.CompletedCheckpoint) bool {
-		swallow := prevCompleted != nil && prevCompleted(cp)
+	})
+	h.OnCheckpointCompleted(func(cp *engine.CompletedCheckpoint) bool {
 		r.add(PhaseAfterComplete, cp.ID, nil, 0)
-		return swallow
-	}
-	prevNotified := h.Notified
-	h.Notified = func(t *engine.Task, id int64) {
-		if prevNotified != nil {
-			prevNotified(t, id)
-		}
+		return false
+	})
+	h.OnNotified(func(t *engine.Task, id int64) {
 		r.add(StepNotified, id, t, 0)
-	}
-	prevRestored := h.Restored
-	h.Restored = func(t *engine.Task, id int64, records int) {
-		if prevRestored != nil {
-			prevRestored(t, id, records)
-		}
+	})
+	h.OnRestored(func(t *engine.Task, id int64, records int) {
 		r.add(StepRestored, id, t, 0)
-	}
-	prevDeployed := h.Deployed
-	h.Deployed = func(attempt int) {
-		if prevDeployed != nil {
-			prevDeployed(attempt)
-		}
+	})
+	h.OnDeployed(func(attempt int) {
 		if attempt > 1 {
 			r.add(PhaseRecovery, 0, nil, attempt)
 		}
-	}
+	})
 	return r
 }
 

@@ -95,7 +95,7 @@ func orderedJob(records int64, rate float64, sinkCost sim.Duration) func() *engi
 // restarts it a second later.
 func crashEveryThird(rt *engine.Runtime) {
 	crashes := 0
-	rt.Hooks.CheckpointCompleted = func(cp *engine.CompletedCheckpoint) bool {
+	rt.Hooks.OnCheckpointCompleted(func(cp *engine.CompletedCheckpoint) bool {
 		if cp.ID%3 != 0 || crashes >= 3 {
 			return false
 		}
@@ -104,7 +104,7 @@ func crashEveryThird(rt *engine.Runtime) {
 		rt.World().After(150*sim.Millisecond, crashFault{n}, 1, 0, 0)
 		rt.World().After(1150*sim.Millisecond, crashFault{n}, 2, 0, 0)
 		return false
-	}
+	})
 }
 
 type crashFault struct{ n *sim.Node }
@@ -221,14 +221,14 @@ func TestCoordinatorCrashMidCheckpoint(t *testing.T) {
 			sc := recoveryScenario(p, "heap")
 			sc.faults = func(rt *engine.Runtime) {
 				crashed := false
-				rt.Hooks.FirstBarrier = func(task *engine.Task, id int64) {
+				rt.Hooks.OnFirstBarrier(func(task *engine.Task, id int64) {
 					if id == 2 && !crashed { // the coordinator dies while checkpoint 2 is being taken
 						crashed = true
 						jm := rt.CoordinatorNode()
 						jm.Crash()
 						rt.World().After(500*sim.Millisecond, atFunc(jm.Restart), 0, 0, 0)
 					}
-				}
+				})
 			}
 			if got := checkExactlyOnce(t, sc, p); got.Restarts == 0 {
 				t.Fatal("the coordinator crash did not restart the job")
@@ -244,7 +244,7 @@ func TestCrashDuringRecovery(t *testing.T) {
 			sc := recoveryScenario(p, "heap")
 			sc.faults = func(rt *engine.Runtime) {
 				first := true
-				rt.Hooks.CheckpointCompleted = func(cp *engine.CompletedCheckpoint) bool {
+				rt.Hooks.OnCheckpointCompleted(func(cp *engine.CompletedCheckpoint) bool {
 					if cp.ID == 3 && first {
 						first = false
 						w := rt.Workers()[1]
@@ -252,14 +252,14 @@ func TestCrashDuringRecovery(t *testing.T) {
 						rt.World().After(800*sim.Millisecond, atFunc(w.Restart), 0, 0, 0)
 					}
 					return false
-				}
-				rt.Hooks.Deployed = func(attempt int) {
+				})
+				rt.Hooks.OnDeployed(func(attempt int) {
 					if attempt == 2 { // crash again before the restored channel state is replayed
 						w := rt.Workers()[0]
 						rt.World().After(0, atFunc(w.Crash), 0, 0, 0)
 						rt.World().After(700*sim.Millisecond, atFunc(w.Restart), 0, 0, 0)
 					}
-				}
+				})
 			}
 			got := checkExactlyOnce(t, sc, p)
 			if got.Restarts < 2 {
@@ -281,14 +281,14 @@ func TestRescaleOnRestore(t *testing.T) {
 					r.Rescale("sum", par) // applied at the first restore (sum and its chained sink)
 					r.Rescale("out", par)
 					done := false
-					r.Hooks.CheckpointCompleted = func(cp *engine.CompletedCheckpoint) bool {
+					r.Hooks.OnCheckpointCompleted(func(cp *engine.CompletedCheckpoint) bool {
 						if !done && cp.ID >= 2 {
 							done = true
 							task, _ := r.Task("map[0]")
 							r.World().After(10*sim.Millisecond, atFunc(func() { r.FailTask(task, "injected") }), 0, 0, 0)
 						}
 						return false
-					}
+					})
 				}
 				got := checkExactlyOnce(t, sc, p)
 				if got.Restarts == 0 {
@@ -354,7 +354,7 @@ func TestRegionFailover(t *testing.T) {
 			sc.faults = func(r *engine.Runtime) {
 				rt = r
 				done := false
-				r.Hooks.CheckpointCompleted = func(cp *engine.CompletedCheckpoint) bool {
+				r.Hooks.OnCheckpointCompleted(func(cp *engine.CompletedCheckpoint) bool {
 					if !done && cp.ID == 2 {
 						done = true
 						victim, _ := r.Task("map[1]")
@@ -362,7 +362,7 @@ func TestRegionFailover(t *testing.T) {
 						r.World().After(30*sim.Millisecond, atFunc(func() { r.FailTask(victim, "injected") }), 0, 0, 0)
 					}
 					return false
-				}
+				})
 			}
 			got := checkExactlyOnce(t, sc, p)
 			if got.Restarts != 1 {

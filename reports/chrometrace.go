@@ -159,55 +159,27 @@ func (c *ChromeTrace) Attach(rt *engine.Runtime) {
 		c.task(t).seen = true
 	}
 	h := &rt.Hooks
-	prevDeployed := h.Deployed
-	h.Deployed = func(attempt int) {
-		if prevDeployed != nil {
-			prevDeployed(attempt)
-		}
-		c.deployed(attempt)
-	}
-	prevTriggered := h.CheckpointTriggered
-	h.CheckpointTriggered = func(id int64) {
-		if prevTriggered != nil {
-			prevTriggered(id)
-		}
+	h.OnDeployed(c.deployed)
+	h.OnCheckpointTriggered(func(id int64) {
 		c.triggers = append(c.triggers, trigger{id: id, at: c.w.Now()})
-	}
-	prevSent := h.BarrierSent
-	h.BarrierSent = func(t *engine.Task, ch *sim.Channel, id int64) {
-		if prevSent != nil {
-			prevSent(t, ch, id)
-		}
+	})
+	h.OnBarrierSent(func(t *engine.Task, ch *sim.Channel, id int64) {
 		c.seq++
 		c.sends[barrierKey{ch, id}] = barrierSend{task: c.task(t), at: c.w.Now(), seq: c.seq}
-	}
-	prevReceived := h.BarrierReceived
-	h.BarrierReceived = func(t *engine.Task, ch *sim.Channel, id int64) {
-		if prevReceived != nil {
-			prevReceived(t, ch, id)
-		}
+	})
+	h.OnBarrierReceived(func(t *engine.Task, ch *sim.Channel, id int64) {
 		k := barrierKey{ch, id}
 		if s, ok := c.sends[k]; ok {
 			delete(c.sends, k)
 			c.flows = append(c.flows, barrierFlow{from: s.task, to: c.task(t), sentAt: s.at, recvAt: c.w.Now(),
 				checkpoint: id, seq: s.seq})
 		}
-	}
-	prevPhase := h.PhaseEnded
-	h.PhaseEnded = func(p engine.PhaseSpan) {
-		if prevPhase != nil {
-			prevPhase(p)
-		}
-		c.addPhase(c.task(p.Task), p)
-	}
-	prevRestored := h.Restored
-	h.Restored = func(t *engine.Task, id int64, records int) {
-		if prevRestored != nil {
-			prevRestored(t, id, records)
-		}
+	})
+	h.OnPhaseEnded(func(p engine.PhaseSpan) { c.addPhase(c.task(p.Task), p) })
+	h.OnRestored(func(t *engine.Task, id int64, records int) {
 		tt := c.task(t)
 		tt.restoredCP, tt.restoredRecords = id, records
-	}
+	})
 	c.sampler = c.w.AddSampler(sim.Millisecond, c.sample)
 }
 

@@ -42,17 +42,17 @@ func verdict(t *testing.T, p checkpoint.Protocol, seed uint64) string {
 		if faulty {
 			r := w.Rand("mutant-faults")
 			crashes := 0
-			rt.Hooks.SnapshotTaken = func(task *engine.Task, id int64) {
+			rt.Hooks.OnSnapshotTaken(func(task *engine.Task, id int64) {
 				if crashes < 2 && id >= 2 && r.Chance(0.05) {
 					crashes++
 					n := task.Node()
 					w.After(sim.Duration(r.Int64N(int64(30*sim.Millisecond))), fn(n.Crash), 0, 0, 0)
 					w.After(800*sim.Millisecond, fn(n.Restart), 0, 0, 0)
 				}
-			}
+			})
 			// the job manager crashes now and then while a checkpoint's metadata is
 			// being written: that checkpoint never completes
-			rt.Hooks.MetadataWriting = func(id int64) {
+			rt.Hooks.OnMetadataWriting(func(id int64) {
 				if crashes < 2 && id >= 2 && r.Chance(0.2) {
 					crashes++
 					jm, err := rt.Node("jobmanager")
@@ -62,7 +62,7 @@ func verdict(t *testing.T, p checkpoint.Protocol, seed uint64) string {
 					w.After(sim.Millisecond, fn(jm.Crash), 0, 0, 0)
 					w.After(500*sim.Millisecond, fn(jm.Restart), 0, 0, 0)
 				}
-			}
+			})
 		}
 		ok := rt.RunToCompletion(sim.Time(5 * sim.Minute))
 		state := map[uint64]int64{}
