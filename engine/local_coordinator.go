@@ -228,7 +228,7 @@ func (lc *localCoord) advance(force bool) {
 		c.finalDone = true
 		c.committed = map[int]bool{}
 	}
-	if h := rt.Hooks.CheckpointCompleted; h != nil && h(&CompletedCheckpoint{ID: lc.version, TriggerAt: rt.w.Now()}) {
+	if rt.Hooks.fireCheckpointCompleted(&CompletedCheckpoint{ID: lc.version, TriggerAt: rt.w.Now()}) {
 		return // a fault swallowed the notifications
 	}
 	for _, t := range rt.tasks {

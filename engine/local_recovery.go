@@ -327,9 +327,7 @@ func (t *Task) restoreLocal(rs *localRestore) {
 		ls.final = rs.id
 		ls.committed = rs.id
 	}
-	if h := t.rt.Hooks.Restored; h != nil {
-		h(t, rs.id, n)
-	}
+	t.rt.Hooks.fireRestored(t, rs.id, n)
 }
 
 // resend re-sends a logged message on its channel with its sequence number and
