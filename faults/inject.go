@@ -133,6 +133,9 @@ func (in *Injector) hook() {
 			in.trigger(PhaseRecovery, 0, nil, attempt)
 		}
 	})
+	h.OnMetadataWriting(func(id int64) {
+		in.trigger(PhaseMetadata, id, nil, 0)
+	})
 	if !in.steps() {
 		return
 	}

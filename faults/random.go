@@ -80,6 +80,10 @@ func Random(r *sim.Rand, t Targets) (Swarm, Schedule) {
 		ph := Phases[r.IntN(len(Phases))]
 		s := Spec{Kind: CrashWorker, When: &When{Checkpoint: int64(1 + r.IntN(4)), Phase: ph},
 			RestartAfter: 100*sim.Millisecond + sim.Duration(r.Int64N(int64(sim.Second)))}
+		if ph == PhaseMetadata {
+			sw.Rates["triggered-"+Kind(ph)] = 1
+			return sw, append(sched, metadataCrash(r, t, s.When.Checkpoint, s.RestartAfter)...)
+		}
 		switch ph {
 		case PhaseAlignment, PhaseAfterSync, PhasePreCommit:
 			s.When.Task = t.Tasks[r.IntN(len(t.Tasks))]
@@ -96,7 +100,25 @@ func Random(r *sim.Rand, t Targets) (Swarm, Schedule) {
 		sw.Rates["triggered-"+Kind(ph)] = 1
 		sched = append(sched, s)
 	}
+	// a store crash while a checkpoint's metadata is written, drawn on its own:
+	// the moment between the last acknowledgement and a durable checkpoint
+	if len(t.Workers) > 0 && r.Chance(0.25) {
+		sw.Rates["triggered-"+Kind(PhaseMetadata)] = 1
+		sched = append(sched, metadataCrash(r, t, int64(1+r.IntN(4)), 100*sim.Millisecond+sim.Duration(r.Int64N(int64(sim.Second))))...)
+	}
 	return sw, sched
+}
+
+// metadataCrash is a store crash while checkpoint id's metadata is written (the
+// checkpoint fails although every task acknowledged it), then a worker crash once
+// a task snapshotted the next checkpoint, so that the job restores an older one.
+func metadataCrash(r *sim.Rand, t Targets, id int64, restartAfter sim.Duration) []Spec {
+	return []Spec{
+		{Kind: CrashStore, When: &When{Checkpoint: id, Phase: PhaseMetadata},
+			For: 100*sim.Millisecond + sim.Duration(r.Int64N(int64(900*sim.Millisecond)))},
+		{Kind: CrashWorker, When: &When{Checkpoint: id + 1, Phase: PhaseAfterSync},
+			Worker: t.Workers[r.IntN(len(t.Workers))], RestartAfter: restartAfter},
+	}
 }
 
 // fill chooses a fault's target and parameters; false when it has none to aim at.

@@ -53,6 +53,10 @@ const (
 	PhaseRecovery Phase = "recovery"
 	// PhaseAfterComplete: the checkpoint completed; the tasks were not notified yet.
 	PhaseAfterComplete Phase = "after-complete"
+	// PhaseMetadata: every task acknowledged the checkpoint and the coordinator is
+	// writing its metadata to the checkpoint store; it completes when the write is
+	// durable (a store crash now fails it).
+	PhaseMetadata Phase = "metadata"
 )
 
 // Steps of a checkpoint's life, one event each: the crash points an exhaustive
@@ -77,7 +81,7 @@ const (
 )
 
 // Phases lists the checkpoint-phase triggers; random schedules draw from them.
-var Phases = []Phase{PhaseAlignment, PhaseAfterSync, PhasePreCommit, PhaseRecovery, PhaseAfterComplete}
+var Phases = []Phase{PhaseAlignment, PhaseAfterSync, PhasePreCommit, PhaseRecovery, PhaseAfterComplete, PhaseMetadata}
 
 // Steps lists the step triggers; with Phases they are every phase a When may name.
 var Steps = []Phase{StepTriggered, StepBarrier, StepUploaded, StepAcknowledged, StepNotified, StepRestored}

@@ -88,5 +88,24 @@ func protocolScenarios() []*Scenario {
 				{When: &WhenSpec{Checkpoint: 3, Phase: "after-complete"}, Kind: "crash-worker", Worker: "worker-1", RestartAfter: "500 ms"},
 			},
 		},
+		{
+			Name: "metadata-store-crash",
+			Description: "The checkpoint store crashes while the coordinator writes checkpoint 3's metadata: every task " +
+				"acknowledged it, yet it never completes, so its sink transactions must not be committed. A worker " +
+				"crashes while checkpoint 4 aligns and the job restores checkpoint 2.",
+			Seed:     73,
+			Duration: "1 min",
+			Job: func() JobSpec {
+				j := ordersJob(3000, "1000/s")
+				j.Operators[2].Sink = "two-phase-commit"
+				return j
+			}(),
+			Cluster: cluster3(),
+			Config:  config("execution.checkpointing.tolerable-failed-checkpoints", "10"),
+			Faults: []FaultSpec{
+				{When: &WhenSpec{Checkpoint: 3, Phase: "metadata"}, Kind: "crash-store", For: "300 ms"},
+				{When: &WhenSpec{Checkpoint: 4, Phase: "alignment"}, Kind: "crash-worker", Worker: "worker-1", RestartAfter: "500 ms"},
+			},
+		},
 	}
 }

@@ -10,6 +10,7 @@ var classMutants = map[string][]string{
 	"overtaken-output-under-backpressure": {"mutant/unaligned-drop-output-state", "mutant/unaligned-overtaken-drop-last"},
 	"early-release-fan-in":                {"mutant/aligned-early-release", "mutant/aligned-no-block"},
 	"late-acknowledgement":                {"mutant/complete-without-all-acks"},
+	"metadata-store-crash":                {"mutant/notify-before-metadata"},
 }
 
 // TestClassScenariosCatchTheirMutants runs each bug-class scenario under the

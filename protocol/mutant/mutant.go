@@ -64,6 +64,8 @@ var All = []*Mutant{
 		base: protocol.Aligned{}, mut: checkpoint.Mutation{CompleteWithoutAllAcks: true}},
 	{name: "unaligned-overtaken-drop-last", Doc: "a barrier that overtakes output buffers at its sender persists all of them but the last",
 		base: protocol.Unaligned{}, mut: checkpoint.Mutation{OvertakenDropLast: true}},
+	{name: "notify-before-metadata", Doc: "the coordinator notifies completion once every task acknowledged, before the checkpoint's metadata is durable",
+		base: protocol.Aligned{}, mut: checkpoint.Mutation{NotifyBeforeMetadata: true}},
 	{name: "aligned-early-release", Doc: "aligned checkpoints that let a blocked channel go when the next channel's barrier arrives",
 		base: protocol.Aligned{}, wrap: func(h checkpoint.BarrierHandler) checkpoint.BarrierHandler { return &earlyRelease{BarrierHandler: h} }},
 }

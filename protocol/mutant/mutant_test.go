@@ -26,7 +26,7 @@ func job() *engine.Job {
 }
 
 // verdict runs the job with worker crashes shortly after some checkpoints (and
-// job manager crashes while some checkpoints' metadata is written) and
+// store crashes while some checkpoints' metadata is written) and
 // reports whether an exactly-once oracle failed: state differs from the fault-free
 // run, or the verifying sink saw duplicates, losses or reordering.
 func verdict(t *testing.T, p checkpoint.Protocol, seed uint64) string {
@@ -50,17 +50,18 @@ func verdict(t *testing.T, p checkpoint.Protocol, seed uint64) string {
 					w.After(800*sim.Millisecond, fn(n.Restart), 0, 0, 0)
 				}
 			})
-			// the job manager crashes now and then while a checkpoint's metadata is
-			// being written: that checkpoint never completes
+			// now and then the checkpoint store crashes while a checkpoint's
+			// metadata is written (that checkpoint never completes) and a worker
+			// crashes soon after, so the job restores an older checkpoint
 			rt.Hooks.OnMetadataWriting(func(id int64) {
 				if crashes < 2 && id >= 2 && r.Chance(0.2) {
 					crashes++
-					jm, err := rt.Node("jobmanager")
-					if err != nil {
-						t.Fatal(err)
-					}
-					w.After(sim.Millisecond, fn(jm.Crash), 0, 0, 0)
-					w.After(500*sim.Millisecond, fn(jm.Restart), 0, 0, 0)
+					st := rt.Store()
+					st.Crash()
+					w.After(200*sim.Millisecond, fn(func() { st.SetOutage(false) }), 0, 0, 0)
+					n := rt.Workers()[r.IntN(len(rt.Workers()))]
+					w.After(300*sim.Millisecond, fn(n.Crash), 0, 0, 0)
+					w.After(1100*sim.Millisecond, fn(n.Restart), 0, 0, 0)
 				}
 			})
 		}
