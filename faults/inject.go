@@ -336,6 +336,9 @@ func (in *Injector) start(i int, s *Spec) {
 	case CrashStore:
 		n := rt.Store().Crash()
 		in.note(s, "checkpoint store crashed, %d operations in flight failed", n)
+		if s.When != nil && s.When.Phase == PhaseMetadata && n > 0 {
+			in.Reached["store-crash-during-metadata-write"]++
+		}
 		in.lasting(i, s, DefaultFor)
 	case StorageSlow:
 		f := s.Factor

@@ -35,7 +35,7 @@ func TestExploreCorrectProtocols(t *testing.T) {
 	t.Logf("%d runs, coverage %v", rep.Runs, rep.Coverage)
 	// "sometimes" assertions: the default budget must reach each situation
 	for _, name := range []string{"crash-during-alignment", "crash-between-precommit-and-commit", "restore",
-		"restore-with-channel-state", "rescale", "checkpoint-timeout", "subsumed-checkpoint", "coordinator-failover"} {
+		"restore-with-channel-state", "rescale", "checkpoint-timeout", "subsumed-checkpoint", "coordinator-failover", "store-crash-during-metadata-write"} {
 		if rep.Coverage[name] == 0 && !testing.Short() {
 			t.Errorf("coverage: %q never reached in %d runs", name, rep.Runs)
 		}

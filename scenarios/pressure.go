@@ -38,7 +38,7 @@ func drawPressure(seed uint64) pressure {
 	if r.Chance(0.4) {
 		p.capacity = 0.3 + 0.6*r.Float64()
 	}
-	if r.Chance(0.2) {
+	if r.Chance(0.35) {
 		p.concurrent = 2 + r.IntN(3)
 	}
 	return p
