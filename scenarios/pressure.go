@@ -20,8 +20,10 @@ type pressure struct {
 	// backpressure: the sink's capacity as a fraction of the sources' rate (0:
 	// the sink cost drawn with the job).
 	capacity float64
-	// concurrent checkpoints (0: as drawn with the job).
+	// concurrent checkpoints (0: as drawn with the job), triggered at most this
+	// far apart so that they do overlap
 	concurrent int
+	interval   sim.Duration
 }
 
 // drawPressure draws a case's pressure from its own stream.
@@ -40,6 +42,7 @@ func drawPressure(seed uint64) pressure {
 	}
 	if r.Chance(0.35) {
 		p.concurrent = 2 + r.IntN(3)
+		p.interval = sim.Duration(50+r.IntN(100)) * sim.Millisecond
 	}
 	return p
 }
@@ -61,6 +64,7 @@ func (p pressure) apply(cfg *engine.Config, sinkCost *sim.Duration, rate float64
 	}
 	if p.concurrent > 0 {
 		cfg.Checkpoint.MaxConcurrent = p.concurrent
+		cfg.Checkpoint.Interval = min(cfg.Checkpoint.Interval, p.interval)
 	}
 }
 
