@@ -405,6 +405,7 @@ func (c *Coordinator) begin(kind SavepointKind) int64 {
 	}
 	if kind != NoSavepoint {
 		rt.savepointKinds[id] = kind
+		rt.savepointOrder = append(rt.savepointOrder, id)
 	}
 	p := &pendingCheckpoint{id: id, triggerAt: now, acks: make([]*TaskSnapshot, len(rt.tasks)), savepoint: kind}
 	p.stats = CheckpointStats{ID: id, Status: StatusInProgress, TriggerAt: now, Total: len(rt.tasks), Savepoint: kind}

@@ -105,6 +105,17 @@ func (rt *Runtime) TriggerSavepoint(kind SavepointKind) (int64, error) {
 	return c.begin(kind), nil
 }
 
+// SavepointOrdinal is the place of savepoint id among the savepoints triggered
+// (1 for the first), 0 for a checkpoint.
+func (rt *Runtime) SavepointOrdinal(id int64) int {
+	for i, sp := range rt.savepointOrder {
+		if sp == id {
+			return i + 1
+		}
+	}
+	return 0
+}
+
 // IsSavepoint reports the savepoint kind of checkpoint id (NoSavepoint for a
 // checkpoint): what its trigger and its barriers carry.
 func (rt *Runtime) IsSavepoint(id int64) SavepointKind { return rt.savepointKinds[id] }
@@ -156,6 +167,9 @@ func (c *Coordinator) savepointCompleted(p *pendingCheckpoint, cp *CompletedChec
 	c.stats = append(c.stats, st)
 	rt.w.TraceNote(0x7370636d, uint64(p.id), uint64(st.StateSize))
 	if !p.savepoint.stops() {
+		if h := rt.Hooks.CheckpointCompleted; h != nil {
+			h(cp) // observers only: an intermediate savepoint notifies no task
+		}
 		rt.noteSavepoint(SavepointResult{ID: p.id, Kind: p.savepoint, OK: true})
 		return
 	}

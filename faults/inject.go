@@ -183,6 +183,9 @@ func (in *Injector) trigger(p Phase, id int64, t *engine.Task, attempt int) {
 		if w.Checkpoint != 0 && p != PhaseRecovery && w.Checkpoint != id {
 			continue
 		}
+		if w.Savepoint != 0 && (p == PhaseRecovery || in.rt.SavepointOrdinal(id) != w.Savepoint) {
+			continue
+		}
 		if w.Task != "" {
 			target, err := in.rt.Task(w.Task)
 			if err != nil || target != t {

@@ -164,7 +164,11 @@ func fill(r *sim.Rand, s *Spec, t Targets) bool {
 func (s Spec) String() string {
 	var b strings.Builder
 	if s.When != nil {
-		fmt.Fprintf(&b, "when checkpoint %d reaches %s", s.When.Checkpoint, s.When.Phase)
+		if s.When.Savepoint != 0 {
+			fmt.Fprintf(&b, "when savepoint #%d reaches %s", s.When.Savepoint, s.When.Phase)
+		} else {
+			fmt.Fprintf(&b, "when checkpoint %d reaches %s", s.When.Checkpoint, s.When.Phase)
+		}
 		if s.When.Task != "" {
 			fmt.Fprintf(&b, " at %s", s.When.Task)
 		}

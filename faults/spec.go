@@ -91,9 +91,12 @@ func AllPhases() []Phase { return append(append([]Phase(nil), Phases...), Steps.
 
 // When triggers a fault on an event of the run instead of at a time.
 type When struct {
-	Checkpoint int64  // the checkpoint id (0: the first one that reaches the phase)
-	Phase      Phase  // the moment
-	Task       string // the task that must reach it, e.g. "totals[1]" (empty: any)
+	Checkpoint int64 // the checkpoint id (0: the first one that reaches the phase)
+	// Savepoint, when set, targets the Nth savepoint triggered (1: the first)
+	// instead of a checkpoint id.
+	Savepoint int
+	Phase     Phase  // the moment
+	Task      string // the task that must reach it, e.g. "totals[1]" (empty: any)
 	// Attempt restricts recovery triggers to one deployment (0: the first restart).
 	Attempt int
 	// Nth fires the fault at the Nth event that matches (0 and 1: the first), e.g.
@@ -155,8 +158,11 @@ func (s *Spec) Validate() error {
 		if !ok {
 			return fmt.Errorf("%s: unknown trigger phase %q (known: %v)", s.Kind, s.When.Phase, AllPhases())
 		}
-		if s.When.Checkpoint < 0 {
-			return fmt.Errorf("%s: checkpoint must not be negative", s.Kind)
+		if s.When.Checkpoint < 0 || s.When.Savepoint < 0 {
+			return fmt.Errorf("%s: checkpoint and savepoint must not be negative", s.Kind)
+		}
+		if s.When.Checkpoint != 0 && s.When.Savepoint != 0 {
+			return fmt.Errorf("%s: a trigger names a checkpoint or a savepoint, not both", s.Kind)
 		}
 		if s.When.Nth < 0 {
 			return fmt.Errorf("%s: nth must not be negative", s.Kind)

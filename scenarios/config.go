@@ -190,6 +190,16 @@ var configKeys = map[string]configKey{
 		func(c *confState, n int) { c.cfg.Checkpoint.TolerableFailures = n }),
 	"execution.checkpointing.checkpoints-after-tasks-finish": boolKey("true", "checkpoints go on once some tasks finished (FLIP-147); false: an end of partition during a pending checkpoint aborts it, and no checkpoint is triggered while only some tasks finished",
 		func(c *confState, b bool) { c.cfg.Checkpoint.NoCheckpointsAfterTasksFinish = !b }),
+	"execution.checkpointing.externalized-checkpoint-retention": {def: "NO_EXTERNALIZED_CHECKPOINTS",
+		doc: "which checkpoint outlives the job for a restore action from: checkpoint: RETAIN_ON_CANCELLATION (after a cancel or a failure), DELETE_ON_CANCELLATION (after a failure only) or NO_EXTERNALIZED_CHECKPOINTS",
+		set: func(c *confState, v string) error {
+			switch r := engine.Retention(strings.ToUpper(strings.TrimSpace(v))); r {
+			case engine.RetainOnCancellation, engine.DeleteOnCancellation, engine.NoExternalizedCheckpoints:
+				c.cfg.Checkpoint.Retention = r
+				return nil
+			}
+			return fmt.Errorf("want RETAIN_ON_CANCELLATION, DELETE_ON_CANCELLATION or NO_EXTERNALIZED_CHECKPOINTS, got %q", v)
+		}},
 	"execution.checkpointing.incremental": boolKey("false", "incremental checkpoints (pebble backend)",
 		func(c *confState, b bool) { c.cfg.Checkpoint.Incremental = b }),
 	"execution.buffer-timeout": durKey("100 ms", "a partially filled network buffer is sent after this long; 0 flushes after every record", false,
@@ -302,6 +312,7 @@ var configAliases = map[string]string{
 	"execution.buffer-timeout.interval": "execution.buffer-timeout",
 	"ckptsim.heartbeat.timeout":         "heartbeat.timeout",
 	"execution.checkpointing.checkpoints-after-tasks-finish.enabled": "execution.checkpointing.checkpoints-after-tasks-finish",
+	"execution.checkpointing.externalized-checkpoint.retention":      "execution.checkpointing.externalized-checkpoint-retention",
 }
 
 // notModelled are Flink keys ckptsim knows but does not model.
@@ -309,7 +320,7 @@ var notModelled = []string{
 	"execution.checkpointing.num-retained", "state.checkpoints.num-retained",
 	"restart-strategy.failure-rate.", "restart-strategy.exponential-delay.reset-backoff-threshold",
 	"restart-strategy.exponential-delay.attempts-before-reset-backoff",
-	"execution.checkpointing.externalized-checkpoint-retention", "execution.checkpointing.force-unaligned",
+	"execution.checkpointing.force-unaligned",
 	"execution.checkpointing.unaligned.max-subtasks-per-channel-state-file",
 	"execution.checkpointing.unaligned.interruptible-timers.enabled",
 	"state.backend.changelog.",

@@ -31,6 +31,7 @@ var flowTypes = map[reflect.Type]bool{
 	reflect.TypeFor[LinkSpec]():     true,
 	reflect.TypeFor[StorageSpec]():  true,
 	reflect.TypeFor[WhenSpec]():     true,
+	reflect.TypeFor[ActionSpec]():   true,
 }
 
 type emitter struct {

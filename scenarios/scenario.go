@@ -11,6 +11,7 @@
 package scenarios
 
 import (
+	"github.com/ckptsim/ckptsim/actions"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/faults"
 	"github.com/ckptsim/ckptsim/sim"
@@ -56,6 +57,10 @@ type Scenario struct {
 	Rescale map[string]int `yaml:"rescale,omitempty"`
 	// Faults are injected in the order written, by time or on an event.
 	Faults []FaultSpec `yaml:"faults,omitempty"`
+	// Actions are what the job's operator does during the run, in the order
+	// written: savepoints, stop-with-savepoint, cancel, restore (see
+	// docs/savepoints.md).
+	Actions []ActionSpec `yaml:"actions,omitempty"`
 	// Expect is the expected outcome (default pass).
 	Expect ExpectSpec `yaml:"expect,omitempty"`
 }
@@ -191,12 +196,37 @@ type FaultSpec struct {
 
 // WhenSpec triggers a fault on an event.
 type WhenSpec struct {
-	Checkpoint int64  `yaml:"checkpoint,omitempty"`
-	Phase      string `yaml:"phase"`
-	Task       string `yaml:"task,omitempty"`
-	Attempt    int    `yaml:"attempt,omitempty"`
+	Checkpoint int64 `yaml:"checkpoint,omitempty"`
+	// Savepoint targets the Nth savepoint the run triggers (1: the first).
+	Savepoint int    `yaml:"savepoint,omitempty"`
+	Phase     string `yaml:"phase"`
+	Task      string `yaml:"task,omitempty"`
+	Attempt   int    `yaml:"attempt,omitempty"`
 	// Nth: the Nth matching event (default the first), e.g. the 3rd barrier.
 	Nth int `yaml:"nth,omitempty"`
+}
+
+// ActionSpec is one action on the job as written. It starts once the one before
+// it finished, not before At, After the delay written, and once AfterCheckpoints
+// more checkpoints completed.
+type ActionSpec struct {
+	At               string `yaml:"at,omitempty"`
+	After            string `yaml:"after,omitempty"`
+	AfterCheckpoints int    `yaml:"after-checkpoints,omitempty"`
+	// Kind is savepoint, stop-with-savepoint, cancel or restore.
+	Kind string `yaml:"kind"`
+	// Drain (stop-with-savepoint) emits the final watermark before the
+	// savepoint: every window fires, the job is over for good.
+	Drain bool `yaml:"drain,omitempty"`
+	// Restore fields: From is savepoint (the latest, default) or checkpoint (the
+	// latest retained one, after a cancel under RETAIN_ON_CANCELLATION);
+	// Parallelism sets operators' parallelism by name; MaxParallelism, when
+	// written, must equal the job's (Flink refuses a change: the job fails);
+	// StateBackend (heap or pebble) replaces the state backend.
+	From           string         `yaml:"from,omitempty"`
+	Parallelism    map[string]int `yaml:"parallelism,omitempty"`
+	MaxParallelism int            `yaml:"max-parallelism,omitempty"`
+	StateBackend   string         `yaml:"state-backend,omitempty"`
 }
 
 // ExpectSpec is the expected outcome.
@@ -225,4 +255,6 @@ type Setup struct {
 	Rescale map[string]int
 	// Bounded is true when every source is bounded (the job must finish).
 	Bounded bool
+	// Actions are what the job's operator does during the run with faults.
+	Actions actions.Schedule
 }

@@ -210,6 +210,7 @@ type jobPlan struct {
 	vertices []*vertexPlan
 	byName   map[string]*vertexPlan
 	rescale  map[string]int // by vertex name, including generated key-by-split maps
+	peak     map[string]int // the largest parallelism a restore action sets, by vertex name
 }
 
 // splitMapName names the chained map that keys input i of v by split.
@@ -299,10 +300,14 @@ func (jp *jobPlan) build() *engine.Job {
 
 // effPar is the largest parallelism a vertex runs at (before or after rescale).
 func (jp *jobPlan) effPar(v *vertexPlan) int {
-	if r, ok := jp.rescale[v.name]; ok && r > v.par {
-		return r
+	p := v.par
+	if r, ok := jp.rescale[v.name]; ok && r > p {
+		p = r
 	}
-	return v.par
+	if r, ok := jp.peak[v.name]; ok && r > p {
+		p = r
+	}
+	return p
 }
 
 // setup resolves the scenario; override, when not empty, names the protocol, and
@@ -351,6 +356,10 @@ func (s *Scenario) setup(override string, impl checkpoint.Protocol, fs *fileStat
 		return nil, err
 	}
 	cfg := conf.cfg
+	acts, err := s.resolveActions(jp, cfg, fs)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.resolveCluster(&cfg, jp, fs); err != nil {
 		return nil, err
 	}
@@ -403,6 +412,7 @@ func (s *Scenario) setup(override string, impl checkpoint.Protocol, fs *fileStat
 		Expect:   expect,
 		Rescale:  rescale,
 		Bounded:  bounded,
+		Actions:  acts,
 	}, nil
 }
 
@@ -547,12 +557,7 @@ func (s *Scenario) planJob(conf *confState, fs *fileState, guarantee checkpoint.
 	}
 	// Rescaled parallelism decides default partitioning (forward only when the
 	// parallelism matches before and after a rescale); it is checked below.
-	rescaled := func(name string, par int) int {
-		if r, ok := s.Rescale[name]; ok && r > 0 {
-			return r
-		}
-		return par
-	}
+	phases := s.parallelismPhases()
 	opNames := map[string]bool{}
 	for _, op := range s.Job.Operators {
 		opNames[op.Name] = true
@@ -672,7 +677,7 @@ func (s *Scenario) planJob(conf *confState, fs *fileState, guarantee checkpoint.
 			for j, in := range ins {
 				switch op.Partitioning {
 				case "":
-					if in.par == v.par && rescaled(in.name, in.par) == rescaled(v.name, v.par) {
+					if samePhases(phases, in.name, in.par, v.name, v.par) {
 						v.parts[j] = engine.Forward
 					} else {
 						v.parts[j] = engine.Rebalance
@@ -1040,6 +1045,12 @@ func (s *Scenario) resolveFaults(jp *jobPlan, workers int, fs *fileState) (fault
 			if w.Checkpoint < 0 {
 				return nil, perr(wp+".checkpoint", "checkpoint must not be negative, got %d", w.Checkpoint)
 			}
+			if w.Savepoint < 0 {
+				return nil, perr(wp+".savepoint", "savepoint must not be negative, got %d", w.Savepoint)
+			}
+			if w.Savepoint != 0 && w.Checkpoint != 0 {
+				return nil, perr(wp+".savepoint", "when names a checkpoint or a savepoint, not both")
+			}
 			if w.Attempt < 0 {
 				return nil, perr(wp+".attempt", "attempt must not be negative, got %d", w.Attempt)
 			}
@@ -1048,10 +1059,14 @@ func (s *Scenario) resolveFaults(jp *jobPlan, workers int, fs *fileState) (fault
 					return nil, err
 				}
 			}
+<<<<<<< HEAD
 			if w.Nth < 0 {
 				return nil, perr(wp+".nth", "nth must not be negative, got %d", w.Nth)
 			}
 			spec.When = &faults.When{Checkpoint: w.Checkpoint, Phase: faults.Phase(w.Phase), Task: w.Task, Attempt: w.Attempt, Nth: w.Nth}
+=======
+			spec.When = &faults.When{Checkpoint: w.Checkpoint, Savepoint: w.Savepoint, Phase: faults.Phase(w.Phase), Task: w.Task, Attempt: w.Attempt}
+>>>>>>> e26ee5b (scenarios: actions in the YAML format (kind, at/after/after-checkpoints, drain, from, parallelism, max-parallelism, state-backend), checked in order; default forward edges only where parallelism stays equal in every restore phase; externalized-checkpoint-retention key; faults: when.savepoint targets the Nth savepoint)
 		}
 		if f.Task != "" {
 			if err := jp.checkTask(path+".task", f.Task); err != nil {
