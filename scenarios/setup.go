@@ -1059,14 +1059,11 @@ func (s *Scenario) resolveFaults(jp *jobPlan, workers int, fs *fileState) (fault
 					return nil, err
 				}
 			}
-<<<<<<< HEAD
 			if w.Nth < 0 {
 				return nil, perr(wp+".nth", "nth must not be negative, got %d", w.Nth)
 			}
-			spec.When = &faults.When{Checkpoint: w.Checkpoint, Phase: faults.Phase(w.Phase), Task: w.Task, Attempt: w.Attempt, Nth: w.Nth}
-=======
-			spec.When = &faults.When{Checkpoint: w.Checkpoint, Savepoint: w.Savepoint, Phase: faults.Phase(w.Phase), Task: w.Task, Attempt: w.Attempt}
->>>>>>> e26ee5b (scenarios: actions in the YAML format (kind, at/after/after-checkpoints, drain, from, parallelism, max-parallelism, state-backend), checked in order; default forward edges only where parallelism stays equal in every restore phase; externalized-checkpoint-retention key; faults: when.savepoint targets the Nth savepoint)
+			spec.When = &faults.When{Checkpoint: w.Checkpoint, Savepoint: w.Savepoint, Phase: faults.Phase(w.Phase), Task: w.Task,
+				Attempt: w.Attempt, Nth: w.Nth}
 		}
 		if f.Task != "" {
 			if err := jp.checkTask(path+".task", f.Task); err != nil {
