@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 
@@ -73,14 +74,13 @@ func Install(rt *engine.Runtime, sched Schedule) (*Driver, error) {
 		}
 	}
 	d := &Driver{rt: rt, w: rt.World(), sched: sched}
-	rt.OnSavepoint(d.onSavepoint)
-	prev := rt.Hooks.CheckpointCompleted
-	rt.Hooks.CheckpointCompleted = func(cp *engine.CompletedCheckpoint) bool {
+	rt.Hooks.OnSavepoint(d.onSavepoint)
+	rt.Hooks.OnCheckpointCompleted(func(cp *engine.CompletedCheckpoint) bool {
 		if cp.Savepoint == engine.NoSavepoint {
 			d.onCheckpoint()
 		}
-		return prev != nil && prev(cp)
-	}
+		return false
+	})
 	if len(sched) > 0 {
 		d.arm()
 	}
@@ -204,6 +204,10 @@ func (d *Driver) restore(s Spec) {
 	cp = d.rt.DurableCheckpoint(cp)
 	d.cur().Restored = cp.ID
 	err := d.rt.Resubmit(cp, engine.ResubmitOptions{Parallelism: s.Parallelism, MaxParallelism: s.MaxParallelism, StateBackend: s.StateBackend})
+	if errors.Is(err, engine.ErrNoWorkers) {
+		d.w.Schedule(d.w.Now().Add(RetryDelay), d, evFire, int64(d.next), 0)
+		return
+	}
 	if err != nil {
 		d.fail(fmt.Sprintf("restore from %s %d: %v", s.from(), cp.ID, err))
 		return
@@ -220,14 +224,27 @@ func (d *Driver) onSavepoint(r engine.SavepointResult) {
 		d.retry(fmt.Sprintf("%v %d failed: %s", r.Kind, r.ID, r.Reason))
 		return
 	}
-	d.finish(fmt.Sprintf("%v %d", r.Kind, r.ID))
+	what := fmt.Sprintf("savepoint %d", r.ID)
+	if r.Kind != engine.IntermediateSavepoint {
+		what = fmt.Sprintf("stopped with savepoint %d", r.ID)
+	}
+	d.finish(what)
 }
 
 // retry asks again after RetryDelay, unless the job is over.
 func (d *Driver) retry(why string) {
-	d.cur().Detail = why
+	cur := d.cur()
+	cur.Detail = why
 	if d.rt.Ended() {
 		d.skipRest()
+		return
+	}
+	if cur.Tries >= MaxTries {
+		cur.End, cur.Detail = d.w.Now(), fmt.Sprintf("%s: given up after %d tries", GaveUp, cur.Tries)
+		for i := d.next + 1; i < len(d.sched); i++ {
+			d.log = append(d.log, Done{Index: i, Spec: d.sched[i], Start: d.w.Now(), End: d.w.Now(), Detail: "skipped: an earlier action was given up"})
+		}
+		d.stopped = true
 		return
 	}
 	d.w.Schedule(d.w.Now().Add(RetryDelay), d, evFire, int64(d.next), 0)
@@ -236,7 +253,7 @@ func (d *Driver) retry(why string) {
 func (d *Driver) finish(what string) {
 	cur := d.cur()
 	cur.End, cur.OK = d.w.Now(), true
-	cur.Detail = ""
+	cur.Detail = what
 	if cur.Tries > 1 {
 		cur.Detail = fmt.Sprintf("%s after %d tries", what, cur.Tries)
 	}

@@ -8,8 +8,8 @@
 // was deployed), not before its At time, After its delay, and once AfterCheckpoints
 // more checkpoints completed. A savepoint or stop that fails (a crash during its
 // alignment, the store down while it uploads) is tried again after RetryDelay, as
-// an operator would; once the job finished on its own, the remaining actions are
-// skipped.
+// an operator would, up to MaxTries; once the job finished on its own, the
+// remaining actions are skipped.
 package actions
 
 import (
@@ -39,8 +39,17 @@ const (
 	FromCheckpoint = "checkpoint" // the latest retained checkpoint of the ended job
 )
 
-// RetryDelay is the pause before a failed savepoint or stop is asked again.
-const RetryDelay = sim.Second
+// RetryDelay is the pause before a failed savepoint or stop is asked again, and
+// MaxTries how often it is asked before the operator gives up (the job runs on;
+// the later actions are skipped). A drained stop that keeps failing would
+// otherwise fail the job over forever.
+const (
+	RetryDelay = sim.Second
+	MaxTries   = 5
+)
+
+// GaveUp starts the detail of an action given up after MaxTries.
+const GaveUp = "gave up"
 
 // Spec is one action.
 type Spec struct {

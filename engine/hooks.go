@@ -23,6 +23,7 @@ type Hooks struct {
 	barrierReceived     []func(t *Task, ch *sim.Channel, checkpoint int64)
 	phaseEnded          []func(p PhaseSpan)
 	restored            []func(t *Task, checkpoint int64, channelRecords int)
+	savepoint           []func(r SavepointResult)
 	ackReceived         []func(t *Task, checkpoint int64)
 	notified            []func(t *Task, checkpoint int64)
 }
@@ -179,5 +180,17 @@ func (h *Hooks) fireAckReceived(t *Task, id int64) {
 func (h *Hooks) fireNotified(t *Task, id int64) {
 	for _, fn := range h.notified {
 		fn(t, id)
+	}
+}
+
+// OnSavepoint subscribes fn to the outcome of every savepoint: an intermediate
+// one completed or failed, a stop ended the job or failed (the actions driver
+// waits for it). fn may act (trigger the next savepoint, resubmit the job) but
+// only from a later event.
+func (h *Hooks) OnSavepoint(fn func(r SavepointResult)) { h.savepoint = append(h.savepoint, fn) }
+
+func (h *Hooks) fireSavepoint(r SavepointResult) {
+	for _, fn := range h.savepoint {
+		fn(r)
 	}
 }

@@ -167,6 +167,9 @@ func (rt *Runtime) Resubmit(cp *CompletedCheckpoint, o ResubmitOptions) error {
 	if err := rt.checkResubmit(cp, o); err != nil {
 		return err
 	}
+	if !rt.anyWorkerUp() {
+		return ErrNoWorkers // the job stays ended: ask again once a worker is back
+	}
 	if o.MaxParallelism != 0 && o.MaxParallelism != cp.MaxParallelism {
 		err := fmt.Errorf("the maximum parallelism (%d) with which the latest checkpoint of the execution job vertex has been taken "+
 			"and the current maximum parallelism (%d) changed; this is currently not supported", cp.MaxParallelism, o.MaxParallelism)
@@ -244,6 +247,18 @@ func (rt *Runtime) newJob(cp *CompletedCheckpoint) {
 	rt.pendingRegions = nil
 	rt.backoff = 0
 	rt.life = lifecycle{restartBase: rt.restarts, resubmissions: rt.life.resubmissions, endedAt: rt.life.endedAt}
+}
+
+// ErrNoWorkers is returned by Resubmit when no worker is up to run the new job.
+var ErrNoWorkers = errNoWorkers
+
+func (rt *Runtime) anyWorkerUp() bool {
+	for _, n := range rt.workers {
+		if n.Up() {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedNames(m map[string]int) []string {

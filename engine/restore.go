@@ -261,7 +261,7 @@ func (t *Task) nextReplay() {
 // checkpoint store has them: a snapshot whose upload never became durable is
 // missing, and its task restores empty.
 func (rt *Runtime) loadSnapshots(cp *CompletedCheckpoint) *CompletedCheckpoint {
-	out := &CompletedCheckpoint{ID: cp.ID, TriggerAt: cp.TriggerAt}
+	out := &CompletedCheckpoint{ID: cp.ID, TriggerAt: cp.TriggerAt, Savepoint: cp.Savepoint, MaxParallelism: cp.MaxParallelism}
 	for _, s := range cp.Tasks {
 		if b, ok := rt.store.Lookup(rt.snapshotName(cp.ID, s.Task)); ok {
 			if ts, ok := b.Data.(*TaskSnapshot); ok {

@@ -142,7 +142,6 @@ type Runtime struct {
 	// savepoint: what its trigger and its barriers carry.
 	savepointKinds map[int64]SavepointKind
 	savepointOrder []int64 // savepoint ids in trigger order
-	onSavepoint    []func(SavepointResult)
 	// The current job's high-availability data: the checkpoint it was started
 	// from, and the first checkpoint id it took (see lifecycle.go).
 	restoredFrom *CompletedCheckpoint

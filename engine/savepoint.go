@@ -68,15 +68,13 @@ type SavepointResult struct {
 	Reason string // why it failed
 }
 
-// OnSavepoint subscribes fn to the outcome of every savepoint (the actions driver
-// waits for it). fn only observes.
-func (rt *Runtime) OnSavepoint(fn func(SavepointResult)) { rt.onSavepoint = append(rt.onSavepoint, fn) }
-
 func (rt *Runtime) noteSavepoint(r SavepointResult) {
-	rt.w.TraceNote(0x73617670, uint64(r.ID), map[bool]uint64{false: 0, true: 1}[r.OK])
-	for _, fn := range rt.onSavepoint {
-		fn(r)
+	ok := uint64(0)
+	if r.OK {
+		ok = 1
 	}
+	rt.w.TraceNote(0x73617670, uint64(r.ID), ok)
+	rt.Hooks.fireSavepoint(r)
 }
 
 // ErrNotRunning is returned for a savepoint or a cancel asked of a job that is
@@ -167,9 +165,7 @@ func (c *Coordinator) savepointCompleted(p *pendingCheckpoint, cp *CompletedChec
 	c.stats = append(c.stats, st)
 	rt.w.TraceNote(0x7370636d, uint64(p.id), uint64(st.StateSize))
 	if !p.savepoint.stops() {
-		if h := rt.Hooks.CheckpointCompleted; h != nil {
-			h(cp) // observers only: an intermediate savepoint notifies no task
-		}
+		rt.Hooks.fireCheckpointCompleted(cp) // observers only: an intermediate savepoint notifies no task
 		rt.noteSavepoint(SavepointResult{ID: p.id, Kind: p.savepoint, OK: true})
 		return
 	}

@@ -89,7 +89,7 @@ func stopAndRestore(t *testing.T, cfg engine.Config, kind engine.SavepointKind, 
 		t.Fatal(err)
 	}
 	var results []engine.SavepointResult
-	rt.OnSavepoint(func(r engine.SavepointResult) { results = append(results, r) })
+	rt.Hooks.OnSavepoint(func(r engine.SavepointResult) { results = append(results, r) })
 	rt.Start()
 	rt.RunUntil(stopAt)
 	id, err := rt.TriggerSavepoint(kind)
@@ -265,7 +265,7 @@ func TestIntermediateSavepoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	var results []engine.SavepointResult
-	rt.OnSavepoint(func(r engine.SavepointResult) { results = append(results, r) })
+	rt.Hooks.OnSavepoint(func(r engine.SavepointResult) { results = append(results, r) })
 	rt.Start()
 	rt.RunUntil(sim.Time(600 * sim.Millisecond))
 	id, err := rt.TriggerSavepoint(engine.IntermediateSavepoint)
@@ -317,7 +317,7 @@ func TestFailedSavepointKeepsThePrevious(t *testing.T) {
 		t.Fatal(err)
 	}
 	var results []engine.SavepointResult
-	rt.OnSavepoint(func(r engine.SavepointResult) { results = append(results, r) })
+	rt.Hooks.OnSavepoint(func(r engine.SavepointResult) { results = append(results, r) })
 	rt.Start()
 	rt.RunUntil(sim.Time(300 * sim.Millisecond))
 	first, _ := rt.TriggerSavepoint(engine.IntermediateSavepoint)

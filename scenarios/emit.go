@@ -205,6 +205,23 @@ func (e *emitter) flowValue(v reflect.Value) {
 			e.flowValue(v.Index(i))
 		}
 		e.buf.WriteString("]")
+	case reflect.Map:
+		// a flow mapping with sorted keys: {enrich: 3, totals: 3}
+		names := make([]string, 0, v.Len())
+		for _, k := range v.MapKeys() {
+			names = append(names, k.String())
+		}
+		slices.Sort(names)
+		e.buf.WriteString("{")
+		for i, k := range names {
+			if i > 0 {
+				e.buf.WriteString(", ")
+			}
+			e.buf.WriteString(scalar(k, true, true))
+			e.buf.WriteString(": ")
+			e.buf.WriteString(e.scalarValue(v.MapIndex(reflect.ValueOf(k)), true))
+		}
+		e.buf.WriteString("}")
 	default:
 		e.buf.WriteString(e.scalarValue(v, true))
 	}

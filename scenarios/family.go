@@ -143,6 +143,7 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 		p := midPar%4 + 1 // always a different parallelism
 		rescale = map[string]int{"sum": p, "out": p}
 	}
+	acts := drawActions(seed, newJob, &cfg)
 	c := &RandomCase{Seed: seed, Shape: shape, Pressure: press.String()}
 	targets, err := faultTargets(newJob, cfg)
 	if err != nil {
@@ -161,7 +162,7 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 		rescale = nil // local protocols refuse rescaling (checkpoint.ErrLocalRescale); the crash stays
 	}
 	c.Setup = &Setup{Name: "random/" + shape, Seed: seed, NewJob: newJob, Config: cfg, Protocol: protocol,
-		Faults: sched, Limit: 2 * sim.Minute, Expect: OutcomePass, Bounded: true, Rescale: rescale}
+		Faults: sched, Limit: 2 * sim.Minute, Expect: OutcomePass, Bounded: true, Rescale: rescale, Actions: acts}
 	return c, nil
 }
 

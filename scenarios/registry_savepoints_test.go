@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -27,6 +28,19 @@ func TestSavepointScenariosPass(t *testing.T) {
 						}
 					}
 					t.Fatalf("outcome %s:%s\n  replay: %s", res.Outcome, msg, res.Replay)
+				}
+				for _, a := range res.Actions {
+					if !strings.Contains(a, ", done ") || strings.Contains(a, "skipped") {
+						t.Errorf("action did not run to its end: %s", a)
+					}
+				}
+				if sc.Name == "savepoint-during-backpressure" && proto == "unaligned" {
+					// the point of the scenario: the aligned savepoint waits for the
+					// in-flight data the unaligned checkpoints overtake
+					sp, ck := res.Savepoints.DurationMS.P50, res.Checkpoints.DurationMS.P50
+					if sp < 20*ck || res.Savepoints.Completed < 2 {
+						t.Errorf("savepoint p50 %.1f ms, checkpoint p50 %.1f ms; %d savepoints", sp, ck, res.Savepoints.Completed)
+					}
 				}
 			})
 		}

@@ -55,6 +55,11 @@ type Result struct {
 	Replay  string `json:"replay"`
 	// Faults lists the faults injected, in order, one line each.
 	Faults []string `json:"faults,omitempty"`
+	// Savepoints summarises the savepoints the run's actions took (also counted
+	// among the checkpoints; their durations only here).
+	Savepoints *SavepointSummary `json:"savepoints,omitempty"`
+	// Actions lists the actions carried out, in order, one line each.
+	Actions []string `json:"actions,omitempty"`
 	// Coverage names the interesting situations the run reached.
 	Coverage []string `json:"coverage,omitempty"`
 }
@@ -71,4 +76,16 @@ type Check struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail,omitempty"`
+}
+
+// SavepointSummary is what the savepoints of a run took: counts, end-to-end
+// duration and alignment per subtask, and the restores from savepoints and
+// retained checkpoints.
+type SavepointSummary struct {
+	Triggered   int     `json:"triggered"`
+	Completed   int     `json:"completed"`
+	Failed      int     `json:"failed"`
+	DurationMS  Summary `json:"duration_ms"`
+	AlignmentMS Summary `json:"alignment_ms"`
+	Restores    int     `json:"restores"`
 }

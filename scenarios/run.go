@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ckptsim/ckptsim/actions"
 	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/faults"
@@ -52,6 +53,7 @@ func ReplayCommand(scenario, protocol string, seed uint64, hash string) string {
 type Observation struct {
 	Runtime  *engine.Runtime
 	Injector *faults.Injector
+	Actions  *actions.Driver // nil without actions
 	State    map[string][]engine.StateEntry
 	Output   map[string]map[engine.Record]int
 	Verify   map[string]engine.Verifier
@@ -90,15 +92,29 @@ func execute(setup *Setup, seed uint64, withFaults bool, attach func(*engine.Run
 		for v, par := range setup.Rescale {
 			rt.Rescale(v, par)
 		}
+		if len(setup.Actions) > 0 {
+			if o.Actions, err = actions.Install(rt, setup.Actions); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if attach != nil {
 		attach(rt)
 	}
-	o.Finished = rt.RunToCompletion(sim.Time(setup.Limit))
+	runJob(rt, o.Actions, sim.Time(setup.Limit))
+	o.Finished = rt.Finished()
 	o.Failed, o.Reason = rt.Failed()
 	o.Hash = w.TraceHash()
 	o.State = map[string][]engine.StateEntry{}
+	if st, err := stoppedState(rt); err != nil {
+		return nil, err
+	} else if st != nil {
+		o.State = st
+	}
 	for _, v := range rt.Job().Vertices {
+		if rt.StoppedWith() != nil || rt.Status() == engine.JobCancelled {
+			break // the tasks are gone: a stopped job's state is its savepoint's
+		}
 		var entries []engine.StateEntry
 		for _, t := range rt.TasksOf(v.Name) {
 			if st := t.State(); st != nil && t.Chain[0] == v {
@@ -174,16 +190,22 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	if opts.ObserveFaults != nil && got.Injector != nil {
 		opts.ObserveFaults(got.Injector.Log())
 	}
-	var ref *Observation
+	var ref, full *Observation
 	if setup.Bounded {
-		if ref, err = Execute(setup, seed, false); err != nil {
+		if ref, err = reference(setup, seed, got); err != nil {
 			return nil, err
+		}
+		full = ref
+		if stopKind(got) == "drained" {
+			if full, err = Execute(setup, seed, false); err != nil {
+				return nil, err
+			}
 		}
 	}
 	res := &Result{Scenario: setup.Name, Protocol: setup.Protocol, Seed: seed, Expected: setup.Expect,
 		TraceHash: fmt.Sprintf("%016x", got.Hash)}
 	fill(res, got)
-	res.Checks = checks(setup, p.Guarantee(), got, ref)
+	res.Checks = checks(setup, seed, p.Guarantee(), got, ref)
 	if opts.CheckDeterminism {
 		again, err := Execute(setup, seed, true)
 		if err != nil {
@@ -199,7 +221,7 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 		res.Checks = append(res.Checks, uselessCheck(got))
 	}
 	if opts.CheckRestorePoints && ref != nil && p.Guarantee() == checkpoint.ExactlyOnce && checkpoint.FamilyOf(p) == checkpoint.Coordinated {
-		res.Checks = append(res.Checks, restorePointsCheck(setup, seed, got, ref, opts.MaxRestorePoints))
+		res.Checks = append(res.Checks, restorePointsCheck(setup, seed, got, full, opts.MaxRestorePoints))
 	}
 	res.Outcome = outcome(setup, got, res.Checks)
 	res.OK = res.Outcome == setup.Expect
@@ -227,9 +249,8 @@ func restorePointsCheck(setup *Setup, seed uint64, got, ref *Observation, max in
 	n := 0
 	for i := len(cps) - 1; i >= 0; i -= step {
 		cp := got.Runtime.DurableCheckpoint(cps[i])
-		fork := *setup
-		fork.Config.RestoreFrom = cp
-		o, err := Execute(&fork, seed, false)
+		// at the parallelism it was taken at: a checkpoint of a rescaled job
+		o, err := Execute(forkWith(setup, cp, parallelismOf(setup, cp)), seed, false)
 		n++
 		if err != nil {
 			c.OK, c.Detail = false, fmt.Sprintf("restore from checkpoint %d: %v", cp.ID, err)
@@ -270,7 +291,7 @@ func outcome(setup *Setup, got *Observation, cs []Check) string {
 // output equal the reference, no duplicate, loss or reordering beyond the
 // reference's. At-least-once: output is a superset of the reference. Always:
 // liveness (a bounded job finishes; a checkpoint completes after the faults heal).
-func checks(setup *Setup, guarantee checkpoint.Guarantee, got, ref *Observation) []Check {
+func checks(setup *Setup, seed uint64, guarantee checkpoint.Guarantee, got, ref *Observation) []Check {
 	var cs []Check
 	if setup.Expect == OutcomeJobFails {
 		c := Check{Name: "job-fails", OK: got.Failed, Detail: got.Reason}
@@ -279,26 +300,35 @@ func checks(setup *Setup, guarantee checkpoint.Guarantee, got, ref *Observation)
 		}
 		return append(cs, c)
 	}
-	live := Check{Name: "liveness", OK: !got.Failed && (!setup.Bounded || got.Finished)}
+	ended := stopKind(got) // the job ended as its actions said
+	live := Check{Name: "liveness", OK: !got.Failed && (!setup.Bounded || got.Finished || ended != "")}
 	switch {
 	case got.Failed:
 		live.Detail = "job failed: " + got.Reason
+	case ended != "":
+		live.Detail = "the job ended " + ended + " by its actions"
 	case setup.Bounded && !got.Finished:
 		live.Detail = fmt.Sprintf("bounded job did not finish within %v", setup.Limit)
 	}
 	cs = append(cs, live)
+	if got.Actions != nil {
+		cs = append(cs, actionsCheck(got))
+	}
 	if c, ok := checkpointAfterHeal(setup, got); ok {
 		cs = append(cs, c)
 	}
 	if ref == nil {
 		return cs
 	}
+	if ended == "stopped" || ended == "cancelled" {
+		return append(cs, stoppedChecks(setup, seed, guarantee, got, ref)...)
+	}
 	if guarantee == checkpoint.ExactlyOnce {
 		cs = append(cs, stateCheck(ref, got), outputCheck(ref, got, false))
 	} else {
 		cs = append(cs, outputCheck(ref, got, true))
 	}
-	cs = append(cs, verifierCheck(guarantee, ref, got, len(setup.Rescale) == 0))
+	cs = append(cs, verifierCheck(guarantee, ref, got, len(setup.Rescale) == 0 && len(got.Runtime.Resubmissions()) == 0))
 	return cs
 }
 
@@ -309,6 +339,9 @@ func checkpointAfterHeal(setup *Setup, got *Observation) (Check, bool) {
 	if got.Finished {
 		// a finished job completed its final checkpoint after its last fault
 		return Check{Name: "checkpoint-after-heal", OK: true, Detail: "the job finished"}, true
+	}
+	if k := stopKind(got); k != "" {
+		return Check{Name: "checkpoint-after-heal", OK: true, Detail: "the job ended " + k + " by its actions"}, true
 	}
 	healed := got.Injector.HealedAt()
 	for _, st := range got.Runtime.Coordinator().Stats() {
@@ -499,6 +532,9 @@ func fill(res *Result, o *Observation) {
 			continue
 		}
 		res.Checkpoints.Completed++
+		if st.Savepoint != engine.NoSavepoint {
+			continue // savepoints are summarised apart (fillSavepoints)
+		}
 		dur = append(dur, st.Duration.Milliseconds())
 		size = append(size, float64(st.StateSize))
 		full = append(full, float64(st.FullSize))
@@ -508,6 +544,7 @@ func fill(res *Result, o *Observation) {
 			delay = append(delay, sub.StartDelay.Milliseconds())
 		}
 	}
+	fillSavepoints(res, o)
 	c := &res.Checkpoints
 	c.DurationMS, c.AlignmentMS, c.StartDelayMS = summarize(dur), summarize(align), summarize(delay)
 	c.CheckpointedBytes, c.FullBytes, c.PersistedInflightBytes = summarize(size), summarize(full), summarize(persisted)

@@ -1,0 +1,83 @@
+package scenarios
+
+import (
+	"sort"
+
+	"github.com/ckptsim/ckptsim/actions"
+	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/sim"
+)
+
+// drawActions gives about a third of explore's cases operator actions, drawn
+// from a stream of their own (the other cases keep every draw): a stop with a
+// savepoint and a restore at new parallelism, a savepoint and then that stop, a
+// drained stop that ends the job, or a cancel and a restore from the retained
+// checkpoint (the case's configuration then retains it). Restore parallelism is
+// drawn per group of vertices joined by forward edges, so every edge stays valid.
+func drawActions(seed uint64, newJob func() *engine.Job, cfg *engine.Config) actions.Schedule {
+	r := sim.NewRand(seed, "explore/actions")
+	if !r.Chance(0.35) {
+		return nil
+	}
+	at := func(lo, hi int) sim.Duration { return sim.Duration(lo+r.IntN(hi-lo)) * sim.Millisecond }
+	stop := actions.Spec{Kind: actions.StopWithSavepoint, At: at(100, 1200)}
+	restore := actions.Spec{Kind: actions.Restore, After: at(20, 500), Parallelism: drawParallelism(r, newJob())}
+	if r.Chance(0.3) {
+		restore.StateBackend = []string{"heap", "pebble"}[r.IntN(2)]
+	}
+	switch r.IntN(4) {
+	case 0:
+		return actions.Schedule{stop, restore}
+	case 1:
+		return actions.Schedule{{Kind: actions.Savepoint, At: at(50, 600)}, {Kind: actions.StopWithSavepoint, After: at(50, 600)}, restore}
+	case 2:
+		stop.Drain = true
+		return actions.Schedule{stop}
+	}
+	cfg.Checkpoint.Retention = engine.RetainOnCancellation
+	restore.From = actions.FromCheckpoint
+	return actions.Schedule{{Kind: actions.Cancel, AfterCheckpoints: 1 + r.IntN(3)}, restore}
+}
+
+// drawParallelism draws a new parallelism (1–4) for about two thirds of the groups
+// of vertices that forward edges join (a group must keep one parallelism).
+func drawParallelism(r *sim.Rand, j *engine.Job) map[string]int {
+	group := map[int]int{} // vertex id -> representative
+	var find func(int) int
+	find = func(v int) int {
+		if p, ok := group[v]; ok && p != v {
+			root := find(p)
+			group[v] = root
+			return root
+		}
+		return v
+	}
+	for _, v := range j.Vertices {
+		for _, e := range v.Inputs {
+			if e.Part == engine.Forward {
+				group[find(v.ID)] = find(e.From.ID)
+			}
+		}
+	}
+	members := map[int][]string{}
+	var roots []int
+	for _, v := range j.Vertices {
+		root := find(v.ID)
+		if _, ok := members[root]; !ok {
+			roots = append(roots, root)
+		}
+		members[root] = append(members[root], v.Name)
+	}
+	sort.Ints(roots)
+	out := map[string]int{}
+	for _, root := range roots {
+		if !r.Chance(0.65) {
+			continue
+		}
+		p := 1 + r.IntN(4)
+		for _, name := range members[root] {
+			out[name] = p
+		}
+	}
+	return out
+}
