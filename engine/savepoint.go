@@ -77,6 +77,13 @@ func (rt *Runtime) noteSavepoint(r SavepointResult) {
 	rt.Hooks.fireSavepoint(r)
 }
 
+// ErrLocalSavepoint refuses a savepoint under a protocol whose tasks checkpoint
+// on their own (uncoordinated, communication-induced): no barrier aligns them, so
+// there is no consistent cut to take on demand, stop at or restore at another
+// parallelism.
+var ErrLocalSavepoint = errors.New("savepoints need a coordinated protocol (aligned, unaligned, hybrid, atleastonce): " +
+	"uncoordinated and communication-induced tasks checkpoint on their own, and no barrier aligns them into a savepoint")
+
 // ErrNotRunning is returned for a savepoint or a cancel asked of a job that is
 // not running (restarting, finished, stopped, cancelled or failed).
 var ErrNotRunning = errors.New("the job is not running")
@@ -93,6 +100,8 @@ func (rt *Runtime) TriggerSavepoint(kind SavepointKind) (int64, error) {
 		return 0, fmt.Errorf("not a savepoint kind: %v", kind)
 	case rt.cfg.Protocol == nil:
 		return 0, errors.New("savepoints need a checkpoint protocol; checkpointing is not configured")
+	case checkpoint.FamilyOf(rt.cfg.Protocol) != checkpoint.Coordinated:
+		return 0, ErrLocalSavepoint
 	case !rt.running || rt.jobDone || rt.jobFailed:
 		return 0, ErrNotRunning
 	case !c.node.Up():

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ckptsim/ckptsim/actions"
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/sim"
 )
@@ -75,6 +76,11 @@ func samePhases(phases []map[string]int, a string, ap int, b string, bp int) boo
 // checkpoint only under RETAIN_ON_CANCELLATION.
 func (s *Scenario) resolveActions(jp *jobPlan, cfg engine.Config, fs *fileState) (actions.Schedule, error) {
 	jp.peak = map[string]int{}
+	if len(s.Actions) > 0 && checkpoint.FamilyOf(cfg.Protocol) != checkpoint.Coordinated {
+		e := perr("actions", "protocol %s: %v", cfg.Protocol.Name(), engine.ErrLocalSavepoint)
+		e.err = engine.ErrLocalSavepoint
+		return nil, e
+	}
 	var sched actions.Schedule
 	kinds := make([]string, len(actions.Kinds))
 	for i, k := range actions.Kinds {

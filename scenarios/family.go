@@ -160,6 +160,7 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 	}
 	if p, err := engine.LookupProtocol(protocol); err == nil && checkpoint.FamilyOf(p) != checkpoint.Coordinated {
 		rescale = nil // local protocols refuse rescaling (checkpoint.ErrLocalRescale); the crash stays
+		acts = nil    // and take no savepoints (engine.ErrLocalSavepoint)
 	}
 	c.Setup = &Setup{Name: "random/" + shape, Seed: seed, NewJob: newJob, Config: cfg, Protocol: protocol,
 		Faults: sched, Limit: 2 * sim.Minute, Expect: OutcomePass, Bounded: true, Rescale: rescale, Actions: acts}

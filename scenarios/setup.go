@@ -1134,10 +1134,11 @@ func (s *Scenario) resolveFaults(jp *jobPlan, workers int, fs *fileState) (fault
 }
 
 // AppliesTo reports whether a scenario can run under a protocol at all: not when
-// the protocol refuses what the scenario does (a rescale on restore under a local
-// protocol, checkpoint.ErrLocalRescale). Other setup errors are the scenario's own and
+// the protocol refuses what the scenario does (a rescale on restore or savepoint
+// actions under a local protocol: checkpoint.ErrLocalRescale,
+// engine.ErrLocalSavepoint). Other setup errors are the scenario's own and
 // still report when it runs.
 func AppliesTo(s *Scenario, protocol string) bool {
 	_, err := s.Setup(protocol)
-	return !errors.Is(err, checkpoint.ErrLocalRescale)
+	return !errors.Is(err, checkpoint.ErrLocalRescale) && !errors.Is(err, engine.ErrLocalSavepoint)
 }
