@@ -77,6 +77,7 @@ func DecodeSchedule(data []byte, p checkpoint.Protocol) (*ScheduleCase, error) {
 	}
 	try := *setup
 	try.Faults = sched
+	try.Actions = nil // the bytes choose the faults; savepoint actions are explore's (they would move the moments)
 	return &ScheduleCase{Seed: seed, Setup: &try}, nil
 }
 
