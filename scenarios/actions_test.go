@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -155,5 +156,36 @@ func TestActionsBadInput(t *testing.T) {
 				t.Errorf("error %q, want it at %s saying %q", first, c.pos, c.msg)
 			}
 		})
+	}
+}
+
+// TestSavepointsDocExample: the full scenario of docs/savepoints.md loads and
+// passes.
+func TestSavepointsDocExample(t *testing.T) {
+	data, err := os.ReadFile("../docs/savepoints.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	i := strings.Index(doc, "```yaml\nname: ")
+	if i < 0 {
+		t.Fatal("docs/savepoints.md has no full scenario")
+	}
+	block := doc[i+len("```yaml\n"):]
+	block = block[:strings.Index(block, "```")]
+	sc, err := Parse([]byte(block), "docs/savepoints.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sc.Setup("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(st, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK || res.Savepoints.Restores != 2 {
+		t.Fatalf("ok %v, actions %v, checks %+v", res.OK, res.Actions, res.Checks)
 	}
 }

@@ -67,8 +67,9 @@ func savepointScenarios() []*Scenario {
 			Description: "Flink's checkpointing benchmark job (source → map → sink at 1 ms per record, backpressured) " +
 				"with unaligned checkpoints every second: the checkpoints take milliseconds, but the savepoint taken at " +
 				"3 s is aligned (Flink never takes savepoints unaligned) and waits for the in-flight buffers to drain " +
-				"through the slow sink: its duration is in the run's savepoints summary. A later savepoint survives a " +
-				"worker crash during its alignment by being asked again.",
+				"through the slow sink: its duration is in the run's savepoints summary. Its first try fails (the " +
+				"checkpoint store is down while it uploads) and the second savepoint's second try loses a worker during " +
+				"its alignment: both are asked again, and every completed savepoint is a valid restore point.",
 			Seed:     101,
 			Duration: "1 min",
 			Job:      benchmarkJob(12000, "1 kb", "1 ms"),
@@ -82,7 +83,8 @@ func savepointScenarios() []*Scenario {
 				{After: "1 s", Kind: "savepoint"},
 			},
 			Faults: []FaultSpec{
-				{When: &WhenSpec{Savepoint: 2, Phase: "alignment", Task: "sink[1]"}, Kind: "crash-worker", RestartAfter: "500 ms"},
+				{When: &WhenSpec{Savepoint: 1, Phase: "after-sync", Task: "sink[0]"}, Kind: "storage-outage", For: "300 ms"},
+				{When: &WhenSpec{Savepoint: 3, Phase: "alignment", Task: "sink[1]"}, Kind: "crash-worker", RestartAfter: "500 ms"},
 			},
 		},
 		{

@@ -238,7 +238,7 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 // fault-free run started from it reaches the reference's keyed state.
 func restorePointsCheck(setup *Setup, seed uint64, got, ref *Observation, max int) Check {
 	c := Check{Name: "restore-points", OK: true}
-	cps := got.Runtime.Coordinator().Completed()
+	cps := restoreCandidates(got.Runtime)
 	if max <= 0 {
 		max = 3
 	}
@@ -266,7 +266,7 @@ func restorePointsCheck(setup *Setup, seed uint64, got, ref *Observation, max in
 			return c
 		}
 	}
-	c.Detail = fmt.Sprintf("%d of %d completed checkpoints restored and reached the reference", n, len(cps))
+	c.Detail = fmt.Sprintf("%d of %d completed checkpoints and savepoints restored and reached the reference", n, len(cps))
 	return c
 }
 

@@ -289,6 +289,16 @@ func printResult(w io.Writer, r *scenarios.Result) {
 		r.Failures, r.Restarts, num(r.RecoveryMS.P50), num(r.RecoveryMS.Max), num(r.CatchUpMS.P50), num(r.CatchUpMS.Max),
 		r.ReprocessedRecords)
 	fmt.Fprintf(w, "  latency      p50 %s ms, p99 %s ms\n", num(r.LatencyMS.P50), num(r.LatencyMS.P99))
+	if sp := r.Savepoints; sp != nil {
+		fmt.Fprintf(w, "  savepoints   %d triggered, %d completed, %d failed; duration p50 %s ms, max %s ms; alignment max %s ms; %d restores\n",
+			sp.Triggered, sp.Completed, sp.Failed, num(sp.DurationMS.P50), num(sp.DurationMS.Max), num(sp.AlignmentMS.Max), sp.Restores)
+	}
+	if len(r.Actions) > 0 {
+		fmt.Fprintln(w, "actions")
+		for _, a := range r.Actions {
+			fmt.Fprintln(w, "  "+a)
+		}
+	}
 	if len(r.Faults) > 0 {
 		fmt.Fprintln(w, "faults")
 		for _, f := range r.Faults {
