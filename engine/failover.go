@@ -77,8 +77,10 @@ func (rt *Runtime) cancelAttempt() {
 	}
 }
 
-// restart deploys a new attempt restored from the latest completed checkpoint: the
-// whole job, or only the pipelined regions that failed.
+// restart deploys a new attempt restored from the latest completed checkpoint:
+// the whole job when a full failover stopped it, or only the pipelined regions
+// that failed while the rest of the job runs on. Both paths restore the same way
+// and record the restart the same way (noteRestart).
 func (rt *Runtime) restart() {
 	if rt.jobDone || rt.jobFailed {
 		return
@@ -91,41 +93,88 @@ func (rt *Runtime) restart() {
 	if rt.coord.local != nil && !rt.coord.localReady() {
 		return // the restart goes on once the recovery line's record is durable
 	}
-	if rt.running {
-		if len(rt.pendingRegions) > 0 {
-			rt.restartRegions()
-		}
-		return
+	full := !rt.running
+	regions := rt.pendingRegions
+	if !full && len(regions) == 0 {
+		return // the job runs and no region waits for its restart
 	}
 	rt.pendingRegions = nil
 	cp := rt.coord.restorePoint()
 	plan := rt.localBeforeDeploy()
-	if err := rt.deploy(cp); err != nil {
-		if err == errNoWorkers {
-			rt.coordNode.After(rt.cfg.Restart.Delay+sim.Second, rt.coord, evCoordRestart, 0, 0)
-			return
+	var started []*Task
+	var err error
+	if full {
+		err = rt.deploy(cp)
+		started = rt.tasks
+	} else {
+		started, err = rt.redeployRegions(regions, cp)
+	}
+	if err == errNoWorkers {
+		if !full {
+			rt.pendingRegions = regions
 		}
-		rt.jobFailed = true
-		rt.failReason = err.Error()
+		rt.coordNode.After(rt.cfg.Restart.Delay+sim.Second, rt.coord, evCoordRestart, 0, 0)
 		return
 	}
+	if err != nil {
+		rt.jobFailed, rt.failReason = true, err.Error()
+		return
+	}
+	rt.noteRestart(cp, started)
+	rt.localAfterDeploy(plan)
+	if full {
+		rt.startTasks()
+		rt.coord.start()
+		return
+	}
+	rt.w.TraceNote(0x72676e, uint64(rt.attempt), uint64(len(regions)))
+	rt.Hooks.fireDeployed(rt.attempt)
+	for _, t := range started {
+		t.m.Started = rt.w.Now()
+		if t.ls != nil {
+			t.startLocal()
+		}
+		t.wake()
+		if t.src != nil {
+			t.node.After(t.src.gen.spec.WatermarkInterval, t, evSourceWM, 0, 0)
+		}
+	}
+}
+
+// noteRestart counts a restart and completes the record of its recovery: when
+// the job restarted, from which checkpoint, and whether a restored task has
+// channel state to replay (after a full or a region restart alike).
+func (rt *Runtime) noteRestart(cp *CompletedCheckpoint, restored []*Task) {
 	rt.restarts++
-	if n := len(rt.recoveries); n > 0 {
-		r := &rt.recoveries[n-1]
-		r.RestartedAt = rt.w.Now()
-		if cp != nil {
-			r.FromCheckpoint = cp.ID
-			for _, s := range cp.Tasks {
-				if s.HasChannelState() {
-					r.WithChannelState = true
-				}
+	n := len(rt.recoveries)
+	if n == 0 {
+		return
+	}
+	r := &rt.recoveries[n-1]
+	r.RestartedAt = rt.w.Now()
+	if cp != nil {
+		r.FromCheckpoint = cp.ID
+		r.WithChannelState = restoresChannelState(cp, restored)
+	}
+	rt.noteRestarted()
+}
+
+// restoresChannelState reports whether cp holds in-flight data for one of the
+// restored tasks: a snapshot of the same subtask, or of the task's chain at
+// another parallelism (its data is redistributed). After a full restart every
+// snapshot of cp counts.
+func restoresChannelState(cp *CompletedCheckpoint, restored []*Task) bool {
+	for _, s := range cp.Tasks {
+		if !s.HasChannelState() {
+			continue
+		}
+		for _, t := range restored {
+			if s.Chain == chainName(t.Chain) && (s.Subtask == t.Subtask || s.Parallelism != t.Chain[0].Parallelism) {
+				return true
 			}
 		}
-		rt.noteRestarted()
 	}
-	rt.localAfterDeploy(plan)
-	rt.startTasks()
-	rt.coord.start()
+	return false
 }
 
 var errNoWorkers = fmt.Errorf("no worker is up")
@@ -215,15 +264,12 @@ func (rt *Runtime) cancelTask(t *Task) {
 	}
 }
 
-// restartRegions redeploys the failed regions from the latest completed checkpoint
-// while the rest of the job runs on. Their sources rewind to the checkpoint's
-// offsets and their sinks' pending transactions are committed or aborted as in a
-// full restart, for the sink subtasks of the regions only.
-func (rt *Runtime) restartRegions() {
-	regions := rt.pendingRegions
-	rt.pendingRegions = nil
-	cp := rt.coord.restorePoint()
-	plan := rt.localBeforeDeploy()
+// redeployRegions replaces the tasks of the failed regions with new ones
+// restored from cp, while the rest of the job runs on, and returns them (not yet
+// started). Their sources rewind to the checkpoint's offsets and their sinks'
+// pending transactions are committed or aborted as in a full restart, for the
+// sink subtasks of the regions only.
+func (rt *Runtime) redeployRegions(regions []int, cp *CompletedCheckpoint) ([]*Task, error) {
 	var up []*sim.Node
 	for _, n := range rt.workers {
 		if n.Up() {
@@ -231,12 +277,7 @@ func (rt *Runtime) restartRegions() {
 		}
 	}
 	if len(up) == 0 {
-		if plan != nil {
-			rt.coord.local.plan = plan // kept for the next try
-		}
-		rt.pendingRegions = regions
-		rt.coordNode.After(rt.cfg.Restart.Delay+sim.Second, rt.coord, evCoordRestart, 0, 0)
-		return
+		return nil, errNoWorkers
 	}
 	rt.attempt++
 	old := map[*Task]bool{}
@@ -247,8 +288,7 @@ func (rt *Runtime) restartRegions() {
 		}
 		nt, err := rt.newTask(t.Chain, t.Subtask, up[t.Subtask%len(up)])
 		if err != nil {
-			rt.jobFailed, rt.failReason = true, err.Error()
-			return
+			return nil, err
 		}
 		nt.index, nt.region = t.index, t.region
 		replaced[i] = nt
@@ -283,6 +323,7 @@ func (rt *Runtime) restartRegions() {
 	if cp != nil {
 		rt.commitRestoredTransactionsOf(cp, replaced)
 	}
+	var started []*Task
 	for _, nt := range replaced {
 		if nt == nil {
 			continue
@@ -290,33 +331,10 @@ func (rt *Runtime) restartRegions() {
 		nt.initCheckpointing()
 		if cp != nil {
 			if err := nt.restore(cp); err != nil {
-				rt.jobFailed, rt.failReason = true, err.Error()
-				return
+				return nil, err
 			}
 		}
+		started = append(started, nt)
 	}
-	rt.restarts++
-	if n := len(rt.recoveries); n > 0 {
-		r := &rt.recoveries[n-1]
-		r.RestartedAt = rt.w.Now()
-		if cp != nil {
-			r.FromCheckpoint = cp.ID
-		}
-		rt.noteRestarted()
-	}
-	rt.localAfterDeploy(plan)
-	rt.w.TraceNote(0x72676e, uint64(rt.attempt), uint64(len(regions)))
-	rt.Hooks.fireDeployed(rt.attempt)
-	for _, nt := range replaced {
-		if nt != nil {
-			nt.m.Started = rt.w.Now()
-			if nt.ls != nil {
-				nt.startLocal()
-			}
-			nt.wake()
-			if nt.src != nil {
-				nt.node.After(nt.src.gen.spec.WatermarkInterval, nt, evSourceWM, 0, 0)
-			}
-		}
-	}
+	return started, nil
 }
