@@ -141,9 +141,10 @@ type RecoveryPlanner interface {
 	// Line is the recovery line of h: what each task restores after the failure
 	// of every task whose current state is nil.
 	Line(h *recoveryline.History) (recoveryline.Line, error)
-	// Replay is the range (from, to] of one channel's messages to re-send, given
-	// its receiver's processed and its sender's sent sequence numbers at the line.
-	Replay(processed, sent int64) (from, to int64)
+	// Replays lists, per channel whose sender restores a checkpoint of line l,
+	// the range of logged messages to re-send (correct: every message sent and
+	// not processed at the line, recoveryline.Line.Replays with InTransit).
+	Replays(h *recoveryline.History, l recoveryline.Line) []recoveryline.Replay
 }
 
 // ErrLocalRescale is the refusal to restore a local protocol's checkpoints at a new

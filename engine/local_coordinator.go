@@ -109,6 +109,9 @@ func (lc *localCoord) logFrom(task, out int) int64 {
 // tasks that keep running, their current counters.
 func (lc *localCoord) history(running []bool) *recoveryline.History {
 	h := &recoveryline.History{Channels: lc.chans, Points: make([][]recoveryline.Point, len(lc.hist))}
+	for _, t := range lc.c.rt.tasks {
+		h.Nodes = append(h.Nodes, int(t.node.ID()))
+	}
 	for i, ps := range lc.hist {
 		for _, p := range ps {
 			h.Points[i] = append(h.Points[i], p.Point)

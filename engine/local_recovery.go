@@ -154,7 +154,7 @@ func (lc *localCoord) makePlan(restart []bool) (*localPlan, error) {
 		plan.tasks[i] = rs
 		plan.rec.Line[i] = p.ID
 	}
-	for _, r := range line.Replays(h, planner.Replay) {
+	for _, r := range planner.Replays(h, line) {
 		ch := lc.chans[r.Channel]
 		plan.tasks[ch.From].replay[ch.Out] = [2]int64{r.From, r.To}
 		if rs := plan.tasks[ch.To]; rs != nil {

@@ -54,9 +54,9 @@ func (lineRecovery) Line(h *recoveryline.History) (recoveryline.Line, error) {
 	return recoveryline.Compute(h)
 }
 
-// Replay implements checkpoint.RecoveryPlanner.
-func (lineRecovery) Replay(processed, sent int64) (int64, int64) {
-	return recoveryline.InTransit(processed, sent)
+// Replays implements checkpoint.RecoveryPlanner.
+func (lineRecovery) Replays(h *recoveryline.History, l recoveryline.Line) []recoveryline.Replay {
+	return l.Replays(h, recoveryline.InTransit)
 }
 
 func fmtState(lc int64, ckpt []int64, taken, greater, sentTo string) string {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 
-	"github.com/ckptsim/ckptsim/checkpoint/recoveryline"
+	"github.com/ckptsim/ckptsim/protocol/localcheck"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -170,121 +170,6 @@ func describeStamp(words []uint64, n int) string {
 	return fmt.Sprintf("stamp lc=%d ckpt=%v taken=%s greater=%s (%d bytes)\n", s.lc, s.ckpt, bits(s.taken), bits(s.greater), 8*len(words))
 }
 
-// processEvent is one step of a run of a few processes exchanging messages over
-// FIFO channels: send on a channel, deliver a channel's oldest message, or fire a
-// process's timer.
-type processEvent struct {
-	kind string // send, deliver, timer
-	arg  int    // channel or process
-}
-
-func (e processEvent) String() string { return fmt.Sprintf("%s %d", e.kind, e.arg) }
-
-// runProcesses runs events over n processes and channels with the handler newH
-// makes, and returns the checkpoints of each process and its final state: the
-// history a recovery or the useless-checkpoint check sees.
-func runProcesses(n int, chans [][2]int, events []processEvent, newH func(checkpoint.LocalConfig) checkpoint.LocalHandler) *recoveryline.History {
-	h := &recoveryline.History{Points: make([][]recoveryline.Point, n), Current: make([]*recoveryline.Point, n)}
-	outs, ins := make([][]int, n), make([][]int, n) // peer of each output / input channel
-	for _, c := range chans {
-		h.Channels = append(h.Channels, recoveryline.Channel{From: c[0], Out: len(outs[c[0]]), To: c[1], In: len(ins[c[1]])})
-		outs[c[0]] = append(outs[c[0]], c[1])
-		ins[c[1]] = append(ins[c[1]], c[0])
-	}
-	cur := make([]recoveryline.Point, n)
-	hs := make([]checkpoint.LocalHandler, n)
-	for i := range hs {
-		cur[i] = recoveryline.Point{Sent: make([]int64, len(outs[i])), Processed: make([]int64, len(ins[i]))}
-		h.Points[i] = []recoveryline.Point{clonePoint(cur[i], 0)}
-		hs[i] = newH(checkpoint.LocalConfig{Task: i, Tasks: n, Outputs: outs[i], Inputs: ins[i], Interval: sim.Second, Seed: uint64(i)})
-		hs[i].Start(0, nil)
-	}
-	queues := make([][][]uint64, len(chans))
-	now := sim.Time(0)
-	take := func(i int, acts []checkpoint.LocalAction) {
-		for _, a := range acts {
-			if a.Kind == checkpoint.LocalCheckpoint {
-				h.Points[i] = append(h.Points[i], clonePoint(cur[i], int64(len(h.Points[i]))))
-			}
-		}
-	}
-	for _, e := range events {
-		now = now.Add(10 * sim.Second) // every timer is due
-		switch e.kind {
-		case "send":
-			c := h.Channels[e.arg%len(chans)]
-			queues[e.arg%len(chans)] = append(queues[e.arg%len(chans)], hs[c.From].Stamp(c.Out, nil))
-			cur[c.From].Sent[c.Out]++
-		case "deliver":
-			ci := e.arg % len(chans)
-			if len(queues[ci]) == 0 {
-				continue
-			}
-			c := h.Channels[ci]
-			m := queues[ci][0]
-			queues[ci] = queues[ci][1:]
-			take(c.To, hs[c.To].Receive(c.In, m, now, nil))
-			cur[c.To].Processed[c.In]++
-		case "timer":
-			i := e.arg % n
-			take(i, hs[i].Timer(now, nil))
-		}
-	}
-	for i := range cur {
-		p := clonePoint(cur[i], -1)
-		h.Current[i] = &p
-	}
-	return h
-}
-
-func clonePoint(p recoveryline.Point, id int64) recoveryline.Point {
-	return recoveryline.Point{ID: id, Sent: append([]int64(nil), p.Sent...), Processed: append([]int64(nil), p.Processed...)}
-}
-
-// randomRun draws a topology (cycles allowed) and a schedule from seed.
-func randomRun(seed uint64) (int, [][2]int, []processEvent) {
-	r := sim.NewRand(seed, "processes")
-	n := 2 + r.IntN(3)
-	var chans [][2]int
-	for k := 1 + r.IntN(6); k > 0; k-- {
-		a, b := r.IntN(n), r.IntN(n)
-		if a != b {
-			chans = append(chans, [2]int{a, b})
-		}
-	}
-	if len(chans) == 0 {
-		chans = [][2]int{{0, 1}, {1, 0}}
-	}
-	var evs []processEvent
-	for k := 5 + r.IntN(40); k > 0; k-- {
-		kind := []string{"send", "send", "deliver", "deliver", "timer"}[r.IntN(5)]
-		evs = append(evs, processEvent{kind: kind, arg: r.IntN(8)})
-	}
-	return n, chans, evs
-}
-
-func uselessOf(n int, chans [][2]int, evs []processEvent, newH func(checkpoint.LocalConfig) checkpoint.LocalHandler) []recoveryline.Node {
-	ns, err := recoveryline.Useless(runProcesses(n, chans, evs, newH))
-	if err != nil {
-		panic(err)
-	}
-	return ns
-}
-
-// shrinkEvents removes events one at a time while the run still has a useless
-// checkpoint.
-func shrinkEvents(n int, chans [][2]int, evs []processEvent, newH func(checkpoint.LocalConfig) checkpoint.LocalHandler) []processEvent {
-	for i := 0; i < len(evs); {
-		cand := append(append([]processEvent(nil), evs[:i]...), evs[i+1:]...)
-		if len(uselessOf(n, chans, cand, newH)) > 0 {
-			evs = cand
-			continue
-		}
-		i++
-	}
-	return evs
-}
-
 // TestCICNoUselessCheckpoints runs HMNR on random topologies, cycles included, and
 // random schedules: no checkpoint may lie on a Z-cycle. Uncoordinated
 // checkpointing, run on the same schedules, must take useless ones (the test would
@@ -293,38 +178,32 @@ func TestCICNoUselessCheckpoints(t *testing.T) {
 	cic := func(cfg checkpoint.LocalConfig) checkpoint.LocalHandler { return CIC{}.NewLocal(cfg) }
 	unc := func(cfg checkpoint.LocalConfig) checkpoint.LocalHandler { return Uncoordinated{}.NewLocal(cfg) }
 	uncUseless := 0
-	for seed := uint64(1); seed <= 2000; seed++ {
-		n, chans, evs := randomRun(seed)
-		if ns := uselessOf(n, chans, evs, cic); len(ns) > 0 {
-			t.Fatalf("seed %d: cic took useless checkpoints %v; shrunk schedule over channels %v: %v", seed, ns, chans,
-				shrinkEvents(n, chans, evs, cic))
+	for seed := uint64(1); seed <= 3000; seed++ {
+		c := localcheck.Random(seed)
+		if ns := localcheck.Useless(c, cic); len(ns) > 0 {
+			small := localcheck.Shrink(c, func(c localcheck.Case) bool { return len(localcheck.Useless(c, cic)) > 0 })
+			t.Fatalf("seed %d: cic took useless checkpoints %v; shrunk: %v", seed, ns, small)
 		}
-		if len(uselessOf(n, chans, evs, unc)) > 0 {
+		if len(localcheck.Useless(c, unc)) > 0 {
 			uncUseless++
 		}
 	}
 	if uncUseless == 0 {
-		t.Fatal("uncoordinated took no useless checkpoint in 2000 runs: the schedules cannot tell")
+		t.Fatal("uncoordinated took no useless checkpoint in 3000 runs: the schedules cannot tell")
 	}
-	t.Logf("uncoordinated took useless checkpoints in %d of 2000 runs", uncUseless)
+	t.Logf("uncoordinated took useless checkpoints in %d of 3000 runs", uncUseless)
 }
 
 // TestCICSkippingForcedCheckpointIsCaught checks that HMNR without its second
-// forcing condition (the mutant mutant/cic-skip-forced) takes useless checkpoints,
-// found and shrunk to a short schedule.
+// forcing condition (mutant/cic-skip-forced) takes useless checkpoints, found and
+// shrunk to a short schedule.
 func TestCICSkippingForcedCheckpointIsCaught(t *testing.T) {
-	broken := func(cfg checkpoint.LocalConfig) checkpoint.LocalHandler { return NewHMNR(cfg, false) }
-	for seed := uint64(1); seed <= 2000; seed++ {
-		n, chans, evs := randomRun(seed)
-		if len(uselessOf(n, chans, evs, broken)) == 0 {
-			continue
-		}
-		small := shrinkEvents(n, chans, evs, broken)
-		t.Logf("seed %d: %d processes, channels %v, shrunk from %d to %d events: %v", seed, n, chans, len(evs), len(small), small)
-		if len(small) > 12 {
-			t.Fatalf("shrunk schedule still has %d events", len(small))
-		}
-		return
+	c, ok := localcheck.FirstUseless(3000, func(cfg checkpoint.LocalConfig) checkpoint.LocalHandler { return NewHMNR(cfg, false) })
+	if !ok {
+		t.Fatal("no useless checkpoint in 3000 runs of HMNR without its taken[] condition")
 	}
-	t.Fatal("no useless checkpoint found in 2000 runs of HMNR without its taken[] condition")
+	t.Logf("caught: %v", c)
+	if len(c.Events) > 12 {
+		t.Fatalf("shrunk schedule still has %d events", len(c.Events))
+	}
 }

@@ -25,10 +25,10 @@ type Graph struct {
 	Roots []Node
 }
 
-// NewGraph builds the rollback-dependency graph of h. With orphans false the
-// message edges are left out (a deliberately broken recovery that ignores orphan
-// messages).
-func NewGraph(h *History, orphans bool) *Graph {
+// NewGraph builds the rollback-dependency graph of h, with the message edges of
+// the channels edges keeps (nil: every channel). Leaving channels out is only for
+// deliberately broken recoveries (orphan messages ignored on them).
+func NewGraph(h *History, edges func(Channel) bool) *Graph {
 	g := &Graph{h: h}
 	n := 0
 	for i := range h.Points {
@@ -44,11 +44,10 @@ func NewGraph(h *History, orphans bool) *Graph {
 			g.Roots = append(g.Roots, Node{i, len(ps)})
 		}
 	}
-	if !orphans {
-		return g
-	}
 	for _, c := range h.Channels {
-		g.messageEdges(c)
+		if edges == nil || edges(c) {
+			g.messageEdges(c)
+		}
 	}
 	return g
 }
@@ -168,7 +167,7 @@ func Compute(h *History) (Line, error) {
 	if err := h.Validate(); err != nil {
 		return Line{}, err
 	}
-	return NewGraph(h, true).Line()
+	return NewGraph(h, nil).Line()
 }
 
 // Floor is what can never be rolled back any more: the recovery line if every task

@@ -40,6 +40,8 @@ type History struct {
 	// Current is, per task, its state now when it keeps running, or nil when it
 	// failed (its state since its last checkpoint is lost).
 	Current []*Point
+	// Nodes is, optionally, the node (worker) each task runs on.
+	Nodes []int
 }
 
 // Validate checks that the history is well formed: every channel names existing

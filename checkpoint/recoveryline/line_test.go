@@ -59,8 +59,11 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) (string, error) {
 		if err := s.h.Validate(); err != nil {
 			return "", err
 		}
-		orphans := !d.HasArg("no-orphans")
-		g := NewGraph(&s.h, orphans)
+		var edges func(Channel) bool
+		if d.HasArg("no-orphans") {
+			edges = func(Channel) bool { return false }
+		}
+		g := NewGraph(&s.h, edges)
 		out := g.String()
 		if out == "" {
 			out = "no message edges\n"
