@@ -1,7 +1,7 @@
 // Package localcheck runs local checkpoint handlers (uncoordinated and
 // communication-induced) on an abstract message exchange, without the engine: a
 // few processes over FIFO channels of any topology, cycles included, that send,
-// process and fire timers in a given order. It records every checkpoint each
+// deliver and fire timers in a given order. It records every checkpoint each
 // handler takes, so that recoveryline can judge the history (a
 // communication-induced protocol must never take a useless checkpoint), and
 // shrinks a failing schedule to a short one. Use it to test a local protocol of
@@ -10,23 +10,73 @@ package localcheck
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/checkpoint/recoveryline"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
-// Event is one step of a run: "send" on channel Arg (its sender stamps and sends
-// a message), "deliver" the oldest message of channel Arg to its receiver (which
-// may force a checkpoint first), or "timer" of process Arg (every timer is due).
-// Args are taken modulo the number of channels or processes; a deliver on an
-// empty channel does nothing.
+// Kind is what one step of a schedule does.
+type Kind uint8
+
+// Steps of a schedule.
+const (
+	// Send: the sender of channel Arg stamps a message and sends it.
+	Send Kind = iota + 1
+	// Deliver: the oldest message of channel Arg reaches its receiver, which may
+	// force a checkpoint before processing it. Nothing happens on an empty channel.
+	Deliver
+	// Timer: process Arg's timer fires (every timer is due at every step).
+	Timer
+)
+
+var kindNames = map[Kind]string{Send: "send", Deliver: "deliver", Timer: "timer"}
+
+func (k Kind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Event is one step of a schedule. Arg is a channel (Send, Deliver) or a process
+// (Timer), taken modulo their number.
 type Event struct {
-	Kind string
+	Kind Kind
 	Arg  int
 }
 
-func (e Event) String() string { return fmt.Sprintf("%s %d", e.Kind, e.Arg) }
+func (e Event) String() string { return fmt.Sprintf("%v %d", e.Kind, e.Arg) }
+
+// ParseEvents reads a schedule as Case and Event print it: "send 1, deliver 1,
+// timer 0" (commas or newlines between steps, brackets around the list allowed).
+func ParseEvents(s string) ([]Event, error) {
+	s = strings.Trim(strings.TrimSpace(s), "[]")
+	f := strings.Fields(strings.ReplaceAll(s, ",", " "))
+	if len(f)%2 != 0 {
+		return nil, fmt.Errorf("localcheck: schedule %q: a step is a kind and a number", s)
+	}
+	var evs []Event
+	for i := 0; i < len(f); i += 2 {
+		var k Kind
+		for kk, name := range kindNames {
+			if name == f[i] {
+				k = kk
+			}
+		}
+		if k == 0 {
+			return nil, fmt.Errorf("localcheck: step %d: unknown kind %q (send, deliver, timer)", i/2+1, f[i])
+		}
+		n, err := strconv.Atoi(f[i+1])
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("localcheck: step %d: %q is not a channel or process number", i/2+1, f[i+1])
+		}
+		evs = append(evs, Event{Kind: k, Arg: n})
+	}
+	return evs, nil
+}
 
 // Case is a topology and a schedule.
 type Case struct {
@@ -43,11 +93,21 @@ func (c Case) String() string {
 // NewHandler makes the handler of one process.
 type NewHandler func(cfg checkpoint.LocalConfig) checkpoint.LocalHandler
 
-// Run runs the case and returns the history it leaves: every checkpoint each
-// process took, with its counters, and every process's final state.
-func Run(c Case, newH NewHandler) *recoveryline.History {
+// Result is what a run leaves.
+type Result struct {
+	// History holds every checkpoint each process took, with its counters, and
+	// every process's final state (Current).
+	History *recoveryline.History
+	// Forced counts, per process, the checkpoints the handler forced before a
+	// delivery.
+	Forced []int
+}
+
+// Run runs the case with the handler newH makes for each process.
+func Run(c Case, newH NewHandler) Result {
 	n := c.Processes
 	h := &recoveryline.History{Points: make([][]recoveryline.Point, n), Current: make([]*recoveryline.Point, n)}
+	res := Result{History: h, Forced: make([]int, n)}
 	outs, ins := make([][]int, n), make([][]int, n) // peer of each output / input channel
 	for _, ch := range c.Channels {
 		h.Channels = append(h.Channels, recoveryline.Channel{From: ch[0], Out: len(outs[ch[0]]), To: ch[1], In: len(ins[ch[1]])})
@@ -66,6 +126,9 @@ func Run(c Case, newH NewHandler) *recoveryline.History {
 		for _, a := range acts {
 			if a.Kind == checkpoint.LocalCheckpoint {
 				h.Points[i] = append(h.Points[i], clonePoint(cur[i], int64(len(h.Points[i]))))
+				if a.Forced {
+					res.Forced[i]++
+				}
 			}
 		}
 	}
@@ -73,19 +136,16 @@ func Run(c Case, newH NewHandler) *recoveryline.History {
 	now := sim.Time(0)
 	for _, e := range c.Events {
 		now = now.Add(10 * sim.Second) // every timer is due
-		switch e.Kind {
-		case "send":
-			if len(h.Channels) == 0 {
-				continue
-			}
+		switch {
+		case e.Kind == Timer && n > 0:
+			i := e.Arg % n
+			take(i, hs[i].Timer(now, nil))
+		case e.Kind == Send && len(h.Channels) > 0:
 			k := e.Arg % len(h.Channels)
 			ch := h.Channels[k]
 			queues[k] = append(queues[k], hs[ch.From].Stamp(ch.Out, nil))
 			cur[ch.From].Sent[ch.Out]++
-		case "deliver":
-			if len(h.Channels) == 0 {
-				continue
-			}
+		case e.Kind == Deliver && len(h.Channels) > 0:
 			k := e.Arg % len(h.Channels)
 			if len(queues[k]) == 0 {
 				continue
@@ -95,16 +155,13 @@ func Run(c Case, newH NewHandler) *recoveryline.History {
 			queues[k] = queues[k][1:]
 			take(ch.To, hs[ch.To].Receive(ch.In, m, now, nil))
 			cur[ch.To].Processed[ch.In]++
-		case "timer":
-			i := e.Arg % n
-			take(i, hs[i].Timer(now, nil))
 		}
 	}
 	for i := range cur {
 		p := clonePoint(cur[i], -1)
 		h.Current[i] = &p
 	}
-	return h
+	return res
 }
 
 func clonePoint(p recoveryline.Point, id int64) recoveryline.Point {
@@ -125,16 +182,17 @@ func Random(seed uint64) Case {
 	if len(c.Channels) == 0 {
 		c.Channels = [][2]int{{0, 1}, {1, 0}}
 	}
+	kinds := [...]Kind{Send, Send, Deliver, Deliver, Timer}
 	for k := 5 + r.IntN(40); k > 0; k-- {
-		kind := []string{"send", "send", "deliver", "deliver", "timer"}[r.IntN(5)]
-		c.Events = append(c.Events, Event{Kind: kind, Arg: r.IntN(8)})
+		c.Events = append(c.Events, Event{Kind: kinds[r.IntN(len(kinds))], Arg: r.IntN(8)})
 	}
 	return c
 }
 
-// Useless runs the case and returns its useless checkpoints.
+// Useless runs the case and returns its useless checkpoints (those on a Z-cycle:
+// no consistent global state contains them).
 func Useless(c Case, newH NewHandler) []recoveryline.Node {
-	ns, err := recoveryline.Useless(Run(c, newH))
+	ns, err := recoveryline.Useless(Run(c, newH).History)
 	if err != nil {
 		panic(fmt.Sprintf("localcheck: %v", err)) // Run builds consistent histories
 	}
