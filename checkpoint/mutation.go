@@ -30,6 +30,11 @@ type Mutation struct {
 	// durable; a failed write or a coordinator crash then leaves committed
 	// transactions of a checkpoint that never completed.
 	NotifyBeforeMetadata bool
+	// SeqNotRewound: under a local protocol, a restored sender keeps numbering its
+	// messages from where its failed incarnation stopped, and keeps that
+	// incarnation's log, messages after the restored checkpoint included (as
+	// CheckMate's per-channel log files, never rewound).
+	SeqNotRewound bool
 }
 
 // Mutant is implemented by protocols that carry a Mutation: the deliberately

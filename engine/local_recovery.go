@@ -58,6 +58,8 @@ type localPlan struct {
 	durable bool
 	rec     LocalRecovery
 	restart []bool
+	// prev is, for the mutation SeqNotRewound, each task's failed incarnation.
+	prev []*localState
 }
 
 // localRestore is one task's part of a plan.
@@ -322,6 +324,9 @@ func (t *Task) restoreLocal(rs *localRestore) {
 			}
 		}
 	}
+	if plan := t.rt.coord.local.plan; plan != nil && plan.prev != nil && t.index < len(plan.prev) && plan.prev[t.index] != nil {
+		t.keepFailedLog(plan.prev[t.index]) // mutant: counters and logs not rewound
+	}
 	if rs.finished {
 		t.finished = true
 		ls.final = rs.id
@@ -367,6 +372,12 @@ func (rt *Runtime) localBeforeDeploy() *localPlan {
 		return nil
 	}
 	plan := lc.plan
+	if rt.mutation().SeqNotRewound {
+		plan.prev = make([]*localState, len(rt.tasks))
+		for i, t := range rt.tasks {
+			plan.prev[i] = t.ls
+		}
+	}
 	rt.localTrace.check(rt, fmt.Sprintf("before the restart at %v", rt.w.Now()))
 	rt.settleLocal(plan)
 	return plan
@@ -388,4 +399,22 @@ func (rt *Runtime) localAfterDeploy(plan *localPlan) {
 	}
 	lc.acting = true
 	lc.advance(true) // the new tasks hear of the floor, which may be the end
+}
+
+// keepFailedLog is the mutation SeqNotRewound: the task goes on numbering from its
+// failed incarnation's counters and keeps the messages that incarnation logged
+// after the restored checkpoint.
+func (t *Task) keepFailedLog(old *localState) {
+	for k := range t.ls.outs {
+		if k >= len(old.outs) {
+			return
+		}
+		lo, prev := &t.ls.outs[k], &old.outs[k]
+		for i := 0; i < prev.log.len(); i++ {
+			if m := prev.log.message(i); m.Seq > lo.seq {
+				lo.log.add(m.Seq, m.Records, m.Stamp, m.EOP)
+			}
+		}
+		lo.seq = max(lo.seq, prev.seq)
+	}
 }

@@ -68,7 +68,7 @@ func showCmd() *cobra.Command {
 func protocolsCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "protocols",
-		Short: "List the checkpoint protocols with the guarantee each promises",
+		Short: "List the checkpoint protocols with the guarantee each promises and its family (coordinated, uncoordinated, communication-induced)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
@@ -81,7 +81,7 @@ func protocolsCmd() *cobra.Command {
 				if strings.HasPrefix(name, mutantPrefix) {
 					note = "\t(deliberately broken: the checkers must catch it; not in suites by default)"
 				}
-				fmt.Fprintf(tw, "%s\t%s%s\n", name, p.Guarantee(), note)
+				fmt.Fprintf(tw, "%s\t%s\t%s%s\n", name, p.Guarantee(), checkpoint.FamilyOf(p), note)
 			}
 			return tw.Flush()
 		},

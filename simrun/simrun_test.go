@@ -98,10 +98,12 @@ func TestProtocols(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for name, guarantee := range map[string]string{"aligned": "exactly-once", "unaligned": "exactly-once",
-		"hybrid": "exactly-once", "atleastonce": "at-least-once"} {
-		if !regexp.MustCompile(`(?m)^` + name + `\s+` + guarantee + `\b`).MatchString(out) {
-			t.Errorf("protocols does not list %s with %s:\n%s", name, guarantee, out)
+	for name, want := range map[string]string{"aligned": "exactly-once coordinated", "unaligned": "exactly-once coordinated",
+		"hybrid": "exactly-once coordinated", "atleastonce": "at-least-once coordinated",
+		"uncoordinated": "exactly-once uncoordinated", "cic": "exactly-once communication-induced"} {
+		f := strings.Fields(want)
+		if !regexp.MustCompile(`(?m)^` + name + `\s+` + f[0] + `\s+` + f[1] + `\b`).MatchString(out) {
+			t.Errorf("protocols does not list %s with %s:\n%s", name, want, out)
 		}
 	}
 }

@@ -78,6 +78,25 @@ var Local = []*LocalMutant{
 		base: protocol.Uncoordinated{}, replays: func(h *recoveryline.History, l recoveryline.Line) []recoveryline.Replay {
 			return l.Replays(h, func(processed, sent int64) (int64, int64) { return processed + 1, sent })
 		}},
+	{name: "unc-replay-single-lost", Doc: "a channel with exactly one in-transit message replays nothing (CheckMate's replay range)",
+		base: protocol.Uncoordinated{}, replays: func(h *recoveryline.History, l recoveryline.Line) []recoveryline.Replay {
+			return l.Replays(h, func(processed, sent int64) (int64, int64) {
+				if sent-processed == 1 {
+					return processed, processed
+				}
+				return processed, sent
+			})
+		}},
+	{name: "unc-replay-active-only", Doc: "only channels the receiver processed something on in its last checkpoint interval are replayed: a quiet channel's in-transit messages are lost",
+		base: protocol.Uncoordinated{}, replays: activeOnly},
+	{name: "unc-same-worker-edges", Doc: "the recovery line ignores the dependencies between tasks on the same worker (their orphan messages)",
+		base: protocol.Uncoordinated{}, line: func(h *recoveryline.History) (recoveryline.Line, error) {
+			return recoveryline.NewGraph(h, func(c recoveryline.Channel) bool {
+				return len(h.Nodes) <= max(c.From, c.To) || h.Nodes[c.From] != h.Nodes[c.To]
+			}).Line()
+		}},
+	{name: "unc-seq-not-rewound", Doc: "a restored sender numbers on from its failed incarnation and keeps its log: messages of the rolled-back execution are replayed after a second failure",
+		base: protocol.Uncoordinated{}, mut: checkpoint.Mutation{SeqNotRewound: true}},
 	{name: "cic-skip-forced", Doc: "HMNR without its second forcing condition (m.ckpt[i] = ckpt[i] and m.taken[i]): forced checkpoints it skips leave useless ones on Z-cycles",
 		base: protocol.CIC{}, local: func(cfg checkpoint.LocalConfig) checkpoint.LocalHandler { return protocol.NewHMNR(cfg, false) }},
 }
@@ -86,4 +105,19 @@ func init() {
 	for _, m := range Local {
 		checkpoint.Register(m)
 	}
+}
+
+// activeOnly replays a channel only when its receiver processed something on it
+// between its restored checkpoint and the one before.
+func activeOnly(h *recoveryline.History, l recoveryline.Line) []recoveryline.Replay {
+	var out []recoveryline.Replay
+	for _, r := range l.Replays(h, recoveryline.InTransit) {
+		c := h.Channels[r.Channel]
+		at := l.At[c.To]
+		if at < len(h.Points[c.To]) && at > 0 && h.Points[c.To][at].Processed[c.In] == h.Points[c.To][at-1].Processed[c.In] {
+			continue // quiet in the receiver's last interval
+		}
+		out = append(out, r)
+	}
+	return out
 }

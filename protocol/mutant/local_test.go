@@ -26,7 +26,7 @@ func TestLocalMutantsAreCaught(t *testing.T) {
 				t.Logf("caught: useless checkpoint after %v", c)
 				return
 			}
-			rep := scenarios.Explore(scenarios.ExploreOptions{Runs: 60, Seed: 1, Protocol: m.Name(), Parallel: 2,
+			rep := scenarios.Explore(scenarios.ExploreOptions{Runs: 400, Seed: 1, Protocol: m.Name(), Parallel: 2,
 				Shrink: true, MaxFailures: 1})
 			if rep.Failures == 0 {
 				t.Fatalf("%s survived %d explore cases", m.Name(), rep.Runs)
