@@ -3,7 +3,8 @@ package actions
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/sim"
@@ -63,7 +64,7 @@ func Install(rt *engine.Runtime, sched Schedule) (*Driver, error) {
 		return nil, err
 	}
 	for i, s := range sched {
-		for _, name := range sortedKeys(s.Parallelism) {
+		for _, name := range slices.Sorted(maps.Keys(s.Parallelism)) {
 			found := false
 			for _, v := range rt.Job().Vertices {
 				found = found || v.Name == name
@@ -94,19 +95,6 @@ func (d *Driver) Log() []Done { return d.log }
 // job is stopped or cancelled and a restore is due.
 func (d *Driver) Pending() bool {
 	return !d.stopped && d.next < len(d.sched) && !d.rt.Finished() && !d.jobFailed()
-}
-
-// Finished reports whether every action finished.
-func (d *Driver) Finished() bool {
-	if len(d.log) < len(d.sched) {
-		return false
-	}
-	for _, l := range d.log {
-		if !l.OK {
-			return false
-		}
-	}
-	return true
 }
 
 func (d *Driver) jobFailed() bool { failed, _ := d.rt.Failed(); return failed }
@@ -284,13 +272,4 @@ func (d *Driver) skipRest() {
 		d.log = append(d.log, Done{Index: i, Spec: d.sched[i], Start: d.w.Now(), End: d.w.Now(), Detail: why})
 	}
 	d.stopped = true
-}
-
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

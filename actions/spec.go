@@ -14,6 +14,8 @@ package actions
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/ckptsim/ckptsim/sim"
@@ -92,7 +94,7 @@ func (s Spec) String() string {
 	}
 	if s.Kind == Restore {
 		fmt.Fprintf(&b, " from %s", s.from())
-		for _, name := range sortedKeys(s.Parallelism) {
+		for _, name := range slices.Sorted(maps.Keys(s.Parallelism)) {
 			fmt.Fprintf(&b, " %s=%d", name, s.Parallelism[name])
 		}
 		if s.MaxParallelism > 0 {
@@ -169,7 +171,7 @@ func (s Spec) validate() error {
 	case s.StateBackend != "" && s.StateBackend != "heap" && s.StateBackend != "pebble":
 		return fmt.Errorf("unknown state backend %q (heap or pebble)", s.StateBackend)
 	}
-	for _, name := range sortedKeys(s.Parallelism) {
+	for _, name := range slices.Sorted(maps.Keys(s.Parallelism)) {
 		if p := s.Parallelism[name]; p < 1 {
 			return fmt.Errorf("parallelism of %q must be at least 1, got %d", name, p)
 		}

@@ -543,15 +543,7 @@ func (c *Coordinator) metadataWritten(id int64, status int64) {
 	c.completed = append(c.completed, cp)
 	c.lastDone = now
 	c.failedRun = 0
-	st := p.stats
-	st.Status = StatusCompleted
-	st.CompletedAt = now
-	if st.LatestAck == 0 {
-		st.LatestAck = now
-	}
-	st.Duration = st.LatestAck.Sub(st.TriggerAt)
-	sort.Slice(st.Subtasks, func(i, j int) bool { return st.Subtasks[i].Task < st.Subtasks[j].Task })
-	c.stats = append(c.stats, st)
+	st := c.recordCompleted(p, now)
 	c.rt.w.TraceNote(0x636d706c, uint64(id), uint64(st.StateSize))
 	if c.rt.Hooks.fireCheckpointCompleted(cp) {
 		return // a fault swallowed the notifications
@@ -563,6 +555,21 @@ func (c *Coordinator) metadataWritten(id int64, status int64) {
 		c.finalDone = true // the job ends once every task has committed it
 		c.committed = map[int]bool{}
 	}
+}
+
+// recordCompleted records the statistics of a checkpoint (or savepoint) that
+// completed now and returns them.
+func (c *Coordinator) recordCompleted(p *pendingCheckpoint, now sim.Time) CheckpointStats {
+	st := p.stats
+	st.Status = StatusCompleted
+	st.CompletedAt = now
+	if st.LatestAck == 0 {
+		st.LatestAck = now
+	}
+	st.Duration = st.LatestAck.Sub(st.TriggerAt)
+	sort.Slice(st.Subtasks, func(i, j int) bool { return st.Subtasks[i].Task < st.Subtasks[j].Task })
+	c.stats = append(c.stats, st)
+	return st
 }
 
 // committedFinal records that a task processed the final checkpoint's

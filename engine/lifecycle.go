@@ -3,7 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/ckptsim/ckptsim/sim"
 )
@@ -176,7 +177,7 @@ func (rt *Runtime) Resubmit(cp *CompletedCheckpoint, o ResubmitOptions) error {
 		rt.jobFailed, rt.failReason = true, "cannot restore checkpoint "+fmt.Sprint(cp.ID)+": "+err.Error()
 		return err
 	}
-	for _, name := range sortedNames(o.Parallelism) {
+	for _, name := range slices.Sorted(maps.Keys(o.Parallelism)) {
 		rt.Rescale(name, o.Parallelism[name])
 	}
 	if o.StateBackend != "" {
@@ -206,7 +207,7 @@ func (rt *Runtime) Resubmit(cp *CompletedCheckpoint, o ResubmitOptions) error {
 
 // checkResubmit checks the options against the job.
 func (rt *Runtime) checkResubmit(cp *CompletedCheckpoint, o ResubmitOptions) error {
-	for _, name := range sortedNames(o.Parallelism) {
+	for _, name := range slices.Sorted(maps.Keys(o.Parallelism)) {
 		p := o.Parallelism[name]
 		found := false
 		for _, v := range rt.job.Vertices {
@@ -259,13 +260,4 @@ func (rt *Runtime) anyWorkerUp() bool {
 		}
 	}
 	return false
-}
-
-func sortedNames(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/ckptsim/ckptsim/checkpoint"
@@ -163,15 +162,7 @@ func (c *Coordinator) savepointCompleted(p *pendingCheckpoint, cp *CompletedChec
 		}
 	}
 	c.savepoints = append(c.savepoints, cp)
-	st := p.stats
-	st.Status = StatusCompleted
-	st.CompletedAt = now
-	if st.LatestAck == 0 {
-		st.LatestAck = now
-	}
-	st.Duration = st.LatestAck.Sub(st.TriggerAt)
-	sort.Slice(st.Subtasks, func(i, j int) bool { return st.Subtasks[i].Task < st.Subtasks[j].Task })
-	c.stats = append(c.stats, st)
+	st := c.recordCompleted(p, now)
 	rt.w.TraceNote(0x7370636d, uint64(p.id), uint64(st.StateSize))
 	if !p.savepoint.stops() {
 		rt.Hooks.fireCheckpointCompleted(cp) // observers only: an intermediate savepoint notifies no task
