@@ -462,11 +462,12 @@ func (rt *Runtime) RunToCompletion(limit sim.Time) bool {
 	return rt.RunUntil(limit)
 }
 
-// RunUntil runs the started job until it finished, failed for good, or limit
-// passed; it reports whether the job finished.
+// RunUntil runs the started job until it is over (finished, stopped with a
+// savepoint, cancelled, failed for good) or limit passed; it reports whether the
+// job finished.
 func (rt *Runtime) RunUntil(limit sim.Time) bool {
 	for !rt.jobDone && !rt.jobFailed && rt.w.NextAt() <= limit && !rt.w.Stopped() {
 		rt.w.Step()
 	}
-	return rt.jobDone
+	return rt.Finished()
 }
