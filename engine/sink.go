@@ -56,12 +56,15 @@ type SinkStore struct {
 	latency        Histogram
 }
 
-// Latency is the distribution of end-to-end latency: from a source record's event
-// time to the commit of the result it caused.
+// Latency is the distribution of end-to-end latency: from the event time of the
+// records that produced a result to its commit. A record from a source (or a
+// copy of one) carries its own event time; a join result the later of its two
+// inputs'; a window result the window's last instant, the latest event time its
+// records can have.
 func (s *SinkStore) Latency() *Histogram { return &s.latency }
 
 func (s *SinkStore) observeLatency(r *Record) {
-	if s.clock != nil && r.Split >= 0 {
+	if s.clock != nil {
 		s.latency.Record(s.clock.Now().Sub(r.Time))
 	}
 }
