@@ -70,6 +70,21 @@ func Install(rt *engine.Runtime, sched Schedule) (*Injector, error) {
 	return in, nil
 }
 
+// Unfired lists, by index in the schedule, the faults that never fired: the job
+// ended, or never reached the event, before their time.
+func (in *Injector) Unfired() []int {
+	var out []int
+	for i, f := range in.fired {
+		if !f {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Schedule is the schedule the injector carries out.
+func (in *Injector) Schedule() Schedule { return in.sched }
+
 // Log lists the faults injected so far.
 func (in *Injector) Log() []Injected { return in.log }
 

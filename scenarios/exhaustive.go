@@ -273,7 +273,7 @@ func runCrashCase(setup *Setup, seed uint64, c CrashCase, opts ExhaustiveOptions
 		return &CrashFailure{Case: c.N, Point: c.Point.String(), Target: c.Target, Fault: c.Faults[len(c.Faults)-1].String(),
 			Check: check, Detail: detail, Replay: ExhaustiveReplay(setup.Name, setup.Protocol, seed, c.N)}
 	}
-	res, err := RunRecovered(&try, RunOptions{Seed: seed, CheckDeterminism: opts.CheckDeterminism})
+	res, err := RunRecovered(&try, RunOptions{Seed: seed, CheckDeterminism: opts.CheckDeterminism, FaultsMayNotFire: true})
 	if err != nil {
 		return fail(errCheck(err), err.Error()), false
 	}

@@ -194,7 +194,8 @@ func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []stri
 		c.Setup = c.Setup.WithProtocol(opts.Impl)
 	}
 	run.Protocol, run.Scenario = c.Setup.Protocol, c.Setup.Name
-	res, err := RunRecovered(c.Setup, RunOptions{CheckDeterminism: opts.CheckDeterminism, CheckRestorePoints: true, MaxRestorePoints: 2})
+	res, err := RunRecovered(c.Setup, RunOptions{CheckDeterminism: opts.CheckDeterminism, CheckRestorePoints: true, MaxRestorePoints: 2,
+		FaultsMayNotFire: true})
 	fail := func(check, detail string) *ExploreFailure {
 		f := &ExploreFailure{Seed: seed, Protocol: c.Setup.Protocol, Scenario: c.Setup.Name, Check: check, Detail: detail,
 			Replay: ExploreReplay(seed, c.Setup.Protocol), Swarm: c.Swarm.String()}
@@ -232,7 +233,7 @@ func shrink(setup *Setup, check string) []string {
 	fails := func(s faults.Schedule) bool {
 		try := *setup
 		try.Faults = s
-		res, err := RunRecovered(&try, RunOptions{})
+		res, err := RunRecovered(&try, RunOptions{FaultsMayNotFire: true})
 		if err != nil {
 			return false
 		}

@@ -46,7 +46,11 @@ type Result struct {
 	// run without failures, unbiased by when the sink commits.
 	ProcessedRPS float64 `json:"processed_rps"`
 	LatencyMS    Summary `json:"latency_ms"`
-	Checks       []Check `json:"checks"`
+	// Guarantee is what the output oracles checked: the protocol's guarantee, or
+	// at least once under an at-least-once sink (GuaranteeNote says why).
+	Guarantee     string  `json:"guarantee"`
+	GuaranteeNote string  `json:"guarantee_note,omitempty"`
+	Checks        []Check `json:"checks"`
 	// Expected is the scenario's expected outcome: pass, job-fails or detected.
 	Expected string `json:"expected"`
 	// Outcome is what happened: pass, job-fails or detected.
@@ -73,9 +77,16 @@ type Summary struct {
 
 // Check is one oracle's verdict.
 type Check struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail,omitempty"`
+	Name string `json:"name"`
+	// OK is false when the check failed the run.
+	OK bool `json:"ok"`
+	// Skipped is set on a check that had nothing to check (checkpointing off, no
+	// output to compare): it fails nothing and its detail says why.
+	Skipped bool   `json:"skipped,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+	// Diff is the full difference behind a failed comparison, one item a line;
+	// Detail shows its first items.
+	Diff string `json:"diff,omitempty"`
 }
 
 // SavepointSummary is what the savepoints of a run took: counts, end-to-end

@@ -33,6 +33,11 @@ type RunOptions struct {
 	// starts, to observe it while it runs (hooks, a sampler). What it attaches must
 	// only observe: the run's trace hash stays the same.
 	Attach func(rt *engine.Runtime)
+	// FaultsMayNotFire counts a scheduled fault that never fired (coverage
+	// "fault-not-fired") instead of failing the run's faults-fired check: for
+	// generated schedules (explore, shrinking), where a fault after the job's end
+	// is no mistake of the scenario.
+	FaultsMayNotFire bool
 	// ObserveFaults, when set, receives the faults injected into the run with
 	// faults, in order, once it ended.
 	ObserveFaults func(log []faults.Injected)
@@ -205,7 +210,15 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	res := &Result{Scenario: setup.Name, Protocol: setup.Protocol, Seed: seed, Expected: setup.Expect,
 		TraceHash: fmt.Sprintf("%016x", got.Hash)}
 	fill(res, got)
-	res.Checks = checks(setup, seed, p.Guarantee(), got, ref)
+	g, why := checkedGuarantee(setup, p.Guarantee())
+	res.Guarantee, res.GuaranteeNote = g.String(), why
+	res.Checks = checks(setup, seed, guarantees{state: p.Guarantee(), output: g}, got, ref)
+	fc, scheduled, notApplicable := faultsFiredCheck(setup, checkpoint.FamilyOf(p), got)
+	if scheduled && (fc.OK || !opts.FaultsMayNotFire) {
+		res.Checks = append(res.Checks, fc)
+	} else if scheduled {
+		res.Coverage = dedupe(append(res.Coverage, "fault-not-fired"))
+	}
 	if opts.CheckDeterminism {
 		again, err := Execute(setup, seed, true)
 		if err != nil {
@@ -223,8 +236,12 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	if opts.CheckRestorePoints && ref != nil && p.Guarantee() == checkpoint.ExactlyOnce && checkpoint.FamilyOf(p) == checkpoint.Coordinated {
 		res.Checks = append(res.Checks, restorePointsCheck(setup, seed, got, full, opts.MaxRestorePoints))
 	}
+	markNotChecked(setup, ref, res.Checks)
 	res.Outcome = outcome(setup, got, res.Checks)
 	res.OK = res.Outcome == setup.Expect
+	if notApplicable && res.Outcome == OutcomePass {
+		res.Outcome, res.OK = OutcomeNotApplicable, true
+	}
 	if setup.Expect == OutcomeJobFails || setup.Expect == OutcomeDetected {
 		res.Checks = append(res.Checks, Check{Name: "expected-outcome", OK: res.OK,
 			Detail: fmt.Sprintf("expected %s, got %s", setup.Expect, res.Outcome)})
@@ -260,9 +277,9 @@ func restorePointsCheck(setup *Setup, seed uint64, got, ref *Observation, max in
 			c.OK, c.Detail = false, fmt.Sprintf("the run forked from checkpoint %d did not finish", cp.ID)
 			return c
 		}
-		if d := StableDiff(ref.State, o.State); d != "" {
-			c.OK = false
-			c.Detail = fmt.Sprintf("the run forked from checkpoint %d ends with keyed state that differs from the reference (-want +got):\n%s", cp.ID, clip(d, 3000))
+		if d, full := stateDiff(ref.State, o.State); d != "" {
+			c.OK, c.Diff = false, full
+			c.Detail = fmt.Sprintf("the run forked from checkpoint %d ends with keyed state that differs from the reference: %s", cp.ID, d)
 			return c
 		}
 	}
@@ -273,6 +290,9 @@ func restorePointsCheck(setup *Setup, seed uint64, got, ref *Observation, max in
 // outcome classifies a run: the job failed for good, a check flagged a violation,
 // or everything passed.
 func outcome(setup *Setup, got *Observation, cs []Check) string {
+	if faultsFiredFailed(cs) {
+		return "check-failed" // neither survived nor detected: the fault never happened
+	}
 	if got.Failed {
 		return OutcomeJobFails
 	}
@@ -291,7 +311,7 @@ func outcome(setup *Setup, got *Observation, cs []Check) string {
 // output equal the reference, no duplicate, loss or reordering beyond the
 // reference's. At-least-once: output is a superset of the reference. Always:
 // liveness (a bounded job finishes; a checkpoint completes after the faults heal).
-func checks(setup *Setup, seed uint64, guarantee checkpoint.Guarantee, got, ref *Observation) []Check {
+func checks(setup *Setup, seed uint64, g guarantees, got, ref *Observation) []Check {
 	var cs []Check
 	if setup.Expect == OutcomeJobFails {
 		c := Check{Name: "job-fails", OK: got.Failed, Detail: got.Reason}
@@ -321,14 +341,13 @@ func checks(setup *Setup, seed uint64, guarantee checkpoint.Guarantee, got, ref 
 		return cs
 	}
 	if ended == "stopped" || ended == "cancelled" {
-		return append(cs, stoppedChecks(setup, seed, guarantee, got, ref)...)
+		return append(cs, stoppedChecks(setup, seed, g, got, ref)...)
 	}
-	if guarantee == checkpoint.ExactlyOnce {
-		cs = append(cs, stateCheck(ref, got), outputCheck(ref, got, false))
-	} else {
-		cs = append(cs, outputCheck(ref, got, true))
+	if g.state == checkpoint.ExactlyOnce {
+		cs = append(cs, stateCheck(ref, got))
 	}
-	cs = append(cs, verifierCheck(guarantee, ref, got, len(setup.Rescale) == 0 && len(got.Runtime.Resubmissions()) == 0))
+	cs = append(cs, outputCheck(ref, got, g.output != checkpoint.ExactlyOnce))
+	cs = append(cs, verifierCheck(g.output, ref, got, len(setup.Rescale) == 0 && len(got.Runtime.Resubmissions()) == 0))
 	return cs
 }
 
@@ -355,9 +374,9 @@ func checkpointAfterHeal(setup *Setup, got *Observation) (Check, bool) {
 
 func stateCheck(ref, got *Observation) Check {
 	c := Check{Name: "exactly-once-state", OK: true}
-	if d := StableDiff(ref.State, got.State); d != "" {
-		c.OK = false
-		c.Detail = "keyed state differs from the fault-free run (-want +got):\n" + clip(d, 4000)
+	if d, full := stateDiff(ref.State, got.State); d != "" {
+		c.OK, c.Diff = false, full
+		c.Detail = "keyed state differs from the fault-free run: " + d
 	}
 	return c
 }

@@ -93,13 +93,13 @@ func actionsCheck(got *Observation) Check {
 // twice, nothing the reference lacks), and a new job from the stop's savepoint
 // goes on to exactly the reference: its state, and with what was committed
 // before, the reference's output.
-func stoppedChecks(setup *Setup, seed uint64, guarantee checkpoint.Guarantee, got, ref *Observation) []Check {
+func stoppedChecks(setup *Setup, seed uint64, g guarantees, got, ref *Observation) []Check {
 	var cs []Check
-	if guarantee == checkpoint.ExactlyOnce {
+	if g.output == checkpoint.ExactlyOnce {
 		cs = append(cs, prefixCheck(ref, got))
 	}
 	if sp := got.Runtime.StoppedWith(); sp != nil {
-		cs = append(cs, resumeCheck(setup, seed, guarantee, got, ref, sp))
+		cs = append(cs, resumeCheck(setup, seed, g, got, ref, sp))
 	}
 	return cs
 }
@@ -131,7 +131,7 @@ func prefixCheck(ref, got *Observation) Check {
 // the stopped job's parallelism, with empty sinks) and checks that it ends with
 // the reference's state and, with the output committed before the stop, its
 // output.
-func resumeCheck(setup *Setup, seed uint64, guarantee checkpoint.Guarantee, got, ref *Observation, sp *engine.CompletedCheckpoint) Check {
+func resumeCheck(setup *Setup, seed uint64, g guarantees, got, ref *Observation, sp *engine.CompletedCheckpoint) Check {
 	c := Check{Name: "savepoint-resumes", OK: true}
 	fork := forkAt(setup, got.Runtime, got.Runtime.DurableCheckpoint(sp))
 	o, err := Execute(fork, seed, false)
@@ -143,10 +143,10 @@ func resumeCheck(setup *Setup, seed uint64, guarantee checkpoint.Guarantee, got,
 		c.OK, c.Detail = false, fmt.Sprintf("the job restored from savepoint %d did not finish", sp.ID)
 		return c
 	}
-	if guarantee == checkpoint.ExactlyOnce {
-		if d := StableDiff(ref.State, o.State); d != "" {
-			c.OK = false
-			c.Detail = fmt.Sprintf("the job restored from savepoint %d ends with other keyed state than the reference (-want +got):\n%s", sp.ID, clip(d, 3000))
+	if g.state == checkpoint.ExactlyOnce {
+		if d, full := stateDiff(ref.State, o.State); d != "" {
+			c.OK, c.Diff = false, full
+			c.Detail = fmt.Sprintf("the job restored from savepoint %d ends with other keyed state than the reference: %s", sp.ID, d)
 			return c
 		}
 	}
@@ -161,7 +161,7 @@ func resumeCheck(setup *Setup, seed uint64, guarantee checkpoint.Guarantee, got,
 			}
 		}
 	}
-	oc := outputCheck(ref, both, guarantee != checkpoint.ExactlyOnce)
+	oc := outputCheck(ref, both, g.output != checkpoint.ExactlyOnce)
 	if !oc.OK {
 		c.OK = false
 		c.Detail = fmt.Sprintf("the output before the stop and after a restore from savepoint %d: %s", sp.ID, oc.Detail)

@@ -245,8 +245,11 @@ func failureText(res *scenarios.Result) string {
 // writeCheck writes one check's verdict, its detail's further lines indented.
 func writeCheck(w io.Writer, indent string, c scenarios.Check) {
 	mark := "✓"
-	if !c.OK {
+	switch {
+	case !c.OK:
 		mark = "✗"
+	case c.Skipped:
+		mark = "–"
 	}
 	line := indent + mark + " " + c.Name
 	if c.Detail != "" {
@@ -258,11 +261,17 @@ func writeCheck(w io.Writer, indent string, c scenarios.Check) {
 // printResult writes the readable summary of one run.
 func printResult(w io.Writer, r *scenarios.Result) {
 	verdict := "OK"
-	if !r.OK {
+	switch {
+	case !r.OK:
 		verdict = "FAILED"
+	case r.Outcome == scenarios.OutcomeNotApplicable:
+		verdict = "NOT APPLICABLE (nothing failed, nothing of the scenario tested)"
 	}
 	fmt.Fprintf(w, "%s under %s, seed %d: %s\n", r.Scenario, r.Protocol, r.Seed, verdict)
 	fmt.Fprintf(w, "  outcome      %s (expected %s)\n", r.Outcome, r.Expected)
+	if r.GuaranteeNote != "" {
+		fmt.Fprintf(w, "  guarantee    %s: %s\n", r.Guarantee, r.GuaranteeNote)
+	}
 	fmt.Fprintln(w, "checks")
 	for _, c := range r.Checks {
 		writeCheck(w, "  ", c)

@@ -419,9 +419,12 @@ func writeSummary(w io.Writer, results []*scenarios.Result, workers int, wall ti
 	failed := 0
 	for _, r := range results {
 		verdict := "ok"
-		if !r.OK {
+		switch {
+		case !r.OK:
 			verdict = "FAIL"
 			failed++
+		case r.Outcome == scenarios.OutcomeNotApplicable:
+			verdict = "n/a"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d", r.Scenario, r.Protocol, verdict, r.Outcome,
 			r.Checkpoints.Completed, num(r.Checkpoints.DurationMS.P50), r.Restarts)
