@@ -57,9 +57,10 @@ func (h *capped) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []c
 	switch {
 	case h.unaligned:
 		out = append(out, checkpoint.Action{Kind: checkpoint.ActStopPersist, Channel: ch})
-	case b.Unaligned || (!last && h.blocked == h.max):
+	case b.Unaligned || (!last && h.blocked == h.max && !b.Savepoint):
 		// an overtaking barrier, or one block too many: snapshot now, resume, and
-		// persist the channels still missing their barrier
+		// persist the channels still missing their barrier (never for a savepoint,
+		// which is always aligned: it holds no channel state)
 		h.unaligned = true
 		out = append(out, checkpoint.Action{Kind: checkpoint.ActCheckpoint, Checkpoint: id, Unaligned: true},
 			checkpoint.Action{Kind: checkpoint.ActResume})
