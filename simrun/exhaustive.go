@@ -17,6 +17,7 @@ type exhaustiveFlags struct {
 	points      []int
 	list        bool
 	maxFailures int
+	sets        []string
 }
 
 func (e *exhaustiveFlags) add(c *cobra.Command) {
@@ -25,11 +26,12 @@ func (e *exhaustiveFlags) add(c *cobra.Command) {
 	f.IntSliceVar(&e.points, "point", nil, "with --exhaustive: run only these cases (numbers from the listing or a failure's replay command)")
 	f.BoolVar(&e.list, "list", false, "with --exhaustive: list the cases (point and target) without running them")
 	f.IntVar(&e.maxFailures, "max-failures", 0, "with --exhaustive: stop starting cases after this many failed (0: run all)")
+	f.StringArrayVar(&e.sets, "set", nil, "with --exhaustive: KEY=VALUE, override one value of the scenario (repeatable, as in simrun run)")
 }
 
 // exhaustiveOnly and randomOnly list the explore flags only one of the two
 // searches takes.
-var exhaustiveOnly = []string{"point", "list", "max-failures"}
+var exhaustiveOnly = []string{"point", "list", "max-failures", "set"}
 var randomOnly = []string{"runs", "shard", "shards", "time-budget", "case", "no-shrink", "hashes"}
 
 // runExhaustive is explore --exhaustive: enumerate the scenario's crash points,
@@ -45,6 +47,9 @@ func runExhaustive(cmd *cobra.Command, e *exhaustiveFlags, protocol string, seed
 	}
 	sc, err := lookupScenario(e.scenario)
 	if err != nil {
+		return err
+	}
+	if sc, err = applySets(sc, e.sets); err != nil {
 		return err
 	}
 	if protocol == "all" {
@@ -87,6 +92,11 @@ func runExhaustive(cmd *cobra.Command, e *exhaustiveFlags, protocol string, seed
 	bar.finish()
 	if err != nil {
 		return usageErr("%v", err)
+	}
+	for i := range rep.Failed { // the replay commands carry the overrides
+		for _, kv := range e.sets {
+			rep.Failed[i].Replay += " --set " + scenarios.ShellWord(kv)
+		}
 	}
 	if asJSON {
 		if err := json.NewEncoder(w).Encode(rep); err != nil {

@@ -2,6 +2,7 @@ package simrun
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -9,8 +10,9 @@ import (
 )
 
 // TestExhaustiveListAndReplay: --list numbers every (point, target) case, a
-// mutant fails a crash case, and the replay command printed runs that case alone
-// and fails it again.
+// mutant fails a crash case of a scenario changed by --set, and the replay
+// command printed (which carries the --set) runs that case alone and fails it
+// again.
 func TestExhaustiveListAndReplay(t *testing.T) {
 	code, out, errOut := simrun(t, "explore", "--exhaustive", "crash-during-alignment", "--list", "--json")
 	if code != 0 {
@@ -35,7 +37,8 @@ func TestExhaustiveListAndReplay(t *testing.T) {
 			t.Errorf("no case crashes %s", want)
 		}
 	}
-	code, out, _ = simrun(t, "explore", "--exhaustive", "crash-during-alignment", "--protocol", "mutant/sink-early-commit", "--max-failures", "1", "--parallel", "2")
+	const interval = "execution.checkpointing.interval=400ms"
+	code, out, _ = simrun(t, "explore", "--exhaustive", "crash-during-alignment", "--protocol", "mutant/sink-early-commit", "--max-failures", "1", "--parallel", "2", "--set", interval)
 	if code != 1 || !strings.Contains(out, "first failing point: case ") {
 		t.Fatalf("the mutant was not caught (exit %d):\n%s", code, out)
 	}
@@ -46,8 +49,8 @@ func TestExhaustiveListAndReplay(t *testing.T) {
 		}
 	}
 	args := strings.Fields(replay)
-	if len(args) == 0 || args[len(args)-2] != "--point" {
-		t.Fatalf("no replay command in:\n%s", out)
+	if !slices.Contains(args, "--point") || !strings.HasSuffix(replay, " --set "+interval) {
+		t.Fatalf("no replay command with --point and the --set in:\n%s", out)
 	}
 	code, again, _ := simrun(t, args...)
 	if code != 1 || !strings.Contains(again, "1 of ") || !strings.Contains(again, "1 failed") {
@@ -57,12 +60,15 @@ func TestExhaustiveListAndReplay(t *testing.T) {
 
 func TestExhaustiveUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
-		{"explore", "--exhaustive", "fifo-violation"},               // expects detected
-		{"explore", "--exhaustive", "no-such-scenario"},             // unknown
-		{"explore", "--exhaustive", "steady", "--protocol", "nope"}, // unknown protocol
-		{"explore", "--exhaustive", "steady", "--runs", "5"},        // a random-only flag
-		{"explore", "--exhaustive", "steady", "--point", "0"},       // no case 0
-		{"explore", "--point", "3"},                                 // needs --exhaustive
+		{"explore", "--exhaustive", "fifo-violation"},                // expects detected
+		{"explore", "--exhaustive", "no-such-scenario"},              // unknown
+		{"explore", "--exhaustive", "steady", "--protocol", "nope"},  // unknown protocol
+		{"explore", "--exhaustive", "steady", "--runs", "5"},         // a random-only flag
+		{"explore", "--exhaustive", "steady", "--point", "0"},        // no case 0
+		{"explore", "--point", "3"},                                  // needs --exhaustive
+		{"explore", "--set", "out.cost=1ms"},                         // needs --exhaustive
+		{"explore", "--exhaustive", "steady", "--set", "out.cost=x"}, // bad value
+		{"explore", "--exhaustive", "steady", "--set", "out.cost"},   // no value
 	} {
 		code, out, errOut := simrun(t, args...)
 		if code != 2 || !strings.HasPrefix(errOut, "simrun: ") || strings.Count(errOut, "\n") != 1 {
