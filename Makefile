@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test bench fuzz check-long vet fmt flink-benchmark
+.PHONY: run test bench fuzz check-long vet fmt flink-benchmark example-tidy
 
 # The main job: every named scenario under every protocol; results, tables and figures in out/.
 run:
@@ -18,9 +18,19 @@ test: vet
 	$(GO) test -count=1 -timeout 14m $(PKGS)
 	cd examples/myprotocol && $(GO) test -count=1 -timeout 5m ./...
 
-vet:
+vet: example-tidy
 	$(GO) vet $(PKGS)
 	cd examples/myprotocol && $(GO) vet ./...
+
+# examples/myprotocol is a module of its own: its go.mod lists the root module's
+# dependencies, so a change of the root go.mod needs a tidy there too (checked
+# first, so a stale one fails at once and says what to run).
+example-tidy:
+	@cd examples/myprotocol && $(GO) mod tidy -diff >/dev/null 2>&1 || { \
+		echo "examples/myprotocol/go.mod is stale (the root go.mod changed): run"; \
+		echo "    cd examples/myprotocol && go mod tidy"; \
+		echo "and commit examples/myprotocol/go.mod and go.sum with your change. The difference:"; \
+		$(GO) mod tidy -diff; exit 1; }
 
 # Benchmarks: medians of several runs; compare with benchstat.
 bench:
