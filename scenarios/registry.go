@@ -176,12 +176,18 @@ func coreScenarios() []*Scenario {
 		{
 			Name: "crash-during-alignment",
 			Description: "A worker crashes while the keyed aggregation aligns the barriers of checkpoint 3; the job must " +
-				"restore and end with exactly-once state and output.",
+				"restore and end with exactly-once state and output. The sinks take 1 ms a record, half the rate they " +
+				"are sent, so the job runs backpressured: aligned barriers wait behind full buffers and unaligned " +
+				"checkpoints persist in-flight input and output data, which a restore must replay exactly once.",
 			Seed:     42,
 			Duration: "1 min",
-			Job:      ordersJob(4000, "1000/s"),
-			Cluster:  cluster3(),
-			Config:   config(),
+			Job: func() JobSpec {
+				j := ordersJob(4000, "1000/s")
+				j.Operators[2].Cost = "1 ms"
+				return j
+			}(),
+			Cluster: cluster3(),
+			Config:  config(),
 			Faults: []FaultSpec{
 				{When: &WhenSpec{Checkpoint: 3, Phase: "alignment", Task: "totals[1]"}, Kind: "crash-worker", RestartAfter: "2 s"},
 			},
