@@ -46,4 +46,5 @@ fuzz:
 check-long:
 	$(GO) test -count=1 -timeout 120m ./sim/ ./engine/ ./protocol/ -rapid.checks=5000
 	$(GO) test -count=1 -timeout 120m ./scenarios/ -run Property -rapid.checks=2000
+	$(GO) test -count=1 -timeout 60m ./check/ -run TestBuiltinProtocols -long
 	$(GO) run ./cmd/simrun explore --runs 2000 --protocol all --check-determinism

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"flag"
 	"strings"
 	"testing"
 
@@ -9,19 +10,24 @@ import (
 	"github.com/ckptsim/ckptsim/protocol/mutant"
 )
 
+// long runs the whole default battery under every correct protocol (make
+// check-long); by default each protocol gets a few scenarios and random cases,
+// as package scenarios runs every named scenario under every protocol already.
+var long = flag.Bool("long", false, "run check's whole default battery under every built-in protocol")
+
 // TestBuiltinProtocols: the battery passes for every correct built-in protocol,
 // given as a value (nothing is looked up by name).
 func TestBuiltinProtocols(t *testing.T) {
 	for _, p := range []checkpoint.Protocol{protocol.Aligned{}, protocol.Unaligned{}, protocol.Hybrid{}, protocol.AtLeastOnceProtocol{}} {
 		t.Run(p.Name(), func(t *testing.T) {
-			// the whole battery under aligned; a smaller one under the others (make
-			// test stays fast; scenarios and explore cover them at length)
-			opts := []Option{Budget(8)}
-			if p.Name() != "aligned" {
-				opts = []Option{Budget(4), Scenarios("crash-during-alignment", "coordinator-crash", "overtaken-output-under-backpressure")}
-			}
-			if p.Name() == "hybrid" || p.Name() == "atleastonce" {
-				opts = append(opts, CrashPoints(""))
+			var opts []Option // -long: the default battery
+			if !*long {
+				switch p.Name() {
+				case "aligned", "unaligned": // crash points of the small job: aligned and in-flight state
+					opts = []Option{Budget(4), Scenarios("steady", "crash-during-alignment", "coordinator-crash")}
+				default:
+					opts = []Option{Budget(2), Scenarios("crash-during-alignment"), CrashPoints("")}
+				}
 			}
 			Protocol(t, p, opts...)
 		})
