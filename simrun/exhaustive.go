@@ -25,13 +25,13 @@ func (e *exhaustiveFlags) add(c *cobra.Command) {
 	f.StringVar(&e.scenario, "exhaustive", "", "instead of random cases, crash every worker, the coordinator and the checkpoint store at every crash point of SCENARIO (a named scenario expected to pass)")
 	f.IntSliceVar(&e.points, "point", nil, "with --exhaustive: run only these cases (numbers from the listing or a failure's replay command)")
 	f.BoolVar(&e.list, "list", false, "with --exhaustive: list the cases (point and target) without running them")
-	f.IntVar(&e.maxFailures, "max-failures", 0, "with --exhaustive: stop starting cases after this many failed (0: run all)")
+	f.IntVar(&e.maxFailures, "max-failures", 0, "stop starting cases after this many failed (0: run all); with --no-shrink, the time to a first failure")
 	f.StringArrayVar(&e.sets, "set", nil, "with --exhaustive: KEY=VALUE, override one value of the scenario (repeatable, as in simrun run)")
 }
 
 // exhaustiveOnly and randomOnly list the explore flags only one of the two
 // searches takes.
-var exhaustiveOnly = []string{"point", "list", "max-failures", "set"}
+var exhaustiveOnly = []string{"point", "list", "set"}
 var randomOnly = []string{"runs", "shard", "shards", "time-budget", "case", "no-shrink", "hashes"}
 
 // runExhaustive is explore --exhaustive: enumerate the scenario's crash points,

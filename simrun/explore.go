@@ -63,10 +63,10 @@ them.`,
 					return usageErr("--%s needs --exhaustive SCENARIO", name)
 				}
 			}
-			opts := scenarios.ExploreOptions{Runs: runs, Seed: seed, Parallel: parallel,
+			opts := scenarios.ExploreOptions{Runs: runs, Seed: seed, Parallel: parallel, MaxFailures: exhaustive.maxFailures,
 				CheckDeterminism: determinism, TimeBudget: budget, Shrink: !noShrink, RecordCases: hashes != ""}
-			if runs < 0 || parallel < 0 || budget < 0 {
-				return usageErr("--runs, --parallel and --time-budget must not be negative")
+			if runs < 0 || parallel < 0 || budget < 0 || exhaustive.maxFailures < 0 {
+				return usageErr("--runs, --parallel, --time-budget and --max-failures must not be negative")
 			}
 			switch {
 			case protocol == "all" || protocol == "":

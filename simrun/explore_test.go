@@ -1,6 +1,7 @@
 package simrun
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,4 +40,26 @@ func readLines(t *testing.T, path string) []string {
 		t.Fatal(err)
 	}
 	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+// TestExploreMaxFailures: random explore stops starting cases at the first
+// failure with --max-failures 1, and says how many it did not run.
+func TestExploreMaxFailures(t *testing.T) {
+	code, out, errOut := simrun(t, "explore", "--protocol", "mutant/sink-early-commit", "--runs", "200",
+		"--max-failures", "1", "--no-shrink", "--parallel", "1", "--json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	var rep struct {
+		Runs, Failures, Skipped int
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if rep.Failures != 1 || rep.Runs+rep.Skipped != 200 || rep.Skipped == 0 {
+		t.Fatalf("--max-failures 1 over 200 cases: %d runs, %d failures, %d not run", rep.Runs, rep.Failures, rep.Skipped)
+	}
+	if code, _, errOut := simrun(t, "explore", "--max-failures", "-1"); code != 2 {
+		t.Fatalf("--max-failures -1: exit %d\n%s", code, errOut)
+	}
 }
