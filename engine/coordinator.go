@@ -290,6 +290,9 @@ func (c *Coordinator) sendMsg(t *Task, m *message) {
 	if !c.node.Up() {
 		return
 	}
+	if m.kind == msgAck || m.kind == msgDecline {
+		c.rt.countControl(rpcSize)
+	}
 	c.nextMsg++
 	c.inbox[c.nextMsg] = m
 	c.rpc(t.node, c.node, c, evCoordMsg, c.nextMsg, 0)
@@ -297,6 +300,7 @@ func (c *Coordinator) sendMsg(t *Task, m *message) {
 
 // tell delivers a coordinator event to a task over the network.
 func (c *Coordinator) tell(t *Task, kind uint32, a, b int64) {
+	c.rt.countControl(rpcSize)
 	c.rpc(c.node, t.node, t, kind, a, b)
 }
 
@@ -308,7 +312,7 @@ const rpcRetry = 100 * sim.Millisecond
 // node-bound to the receiver's current incarnation; across a cut link it is
 // retried (from the sender, so a crashed sender's messages die with it).
 func (c *Coordinator) rpc(from, to *sim.Node, h sim.Handler, kind uint32, a, b int64) {
-	if at, ok := c.rt.net.Deliver(from, to, 128); ok {
+	if at, ok := c.rt.net.Deliver(from, to, rpcSize); ok {
 		to.Schedule(at, h, kind, a, b)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ckptsim/ckptsim/checkpoint/recoveryline"
+	"github.com/ckptsim/ckptsim/sim"
 )
 
 // LocalStats are the counters of a local protocol over a run.
@@ -41,6 +42,12 @@ type localTrace struct {
 	chans   []recoveryline.Channel
 	useless []string
 	checks  int
+	// seen holds each useless checkpoint found once (task index, checkpoint ID),
+	// to count them however many checks find them.
+	seen map[[2]int64]bool
+	// endedAt is when the end-of-run check was made (checked: made).
+	endedAt sim.Time
+	checked bool
 }
 
 func (lt *localTrace) ensure(rt *Runtime) {
@@ -83,6 +90,11 @@ func (lt *localTrace) check(rt *Runtime, when string) {
 		return
 	}
 	for _, n := range ns {
+		key := [2]int64{int64(n.Task), lt.points[n.Task][n.X].ID}
+		if lt.seen == nil {
+			lt.seen = map[[2]int64]bool{}
+		}
+		lt.seen[key] = true
 		lt.useless = append(lt.useless, fmt.Sprintf("%s: checkpoint %d of %s is on a Z-cycle", when,
 			lt.points[n.Task][n.X].ID, rt.tasks[n.Task].name))
 	}
@@ -108,8 +120,21 @@ func (lt *localTrace) rollBack(plan *localPlan) {
 
 // UselessCheckpoints checks the record of taken checkpoints now (at the end of a
 // run) and returns every useless checkpoint found, at this check or at a recovery,
-// and the number of checks made.
+// and the number of checks made. Calling it again at the same time checks nothing
+// more.
 func (rt *Runtime) UselessCheckpoints() ([]string, int) {
-	rt.localTrace.check(rt, fmt.Sprintf("at %v", rt.w.Now()))
-	return rt.localTrace.useless, rt.localTrace.checks
+	lt := &rt.localTrace
+	if now := rt.w.Now(); !lt.checked || lt.endedAt != now {
+		lt.check(rt, fmt.Sprintf("at %v", now))
+		lt.checked, lt.endedAt = true, now
+	}
+	return lt.useless, lt.checks
+}
+
+// UselessCount is the number of distinct checkpoints UselessCheckpoints found on
+// a Z-cycle (in no consistent global checkpoint): 0 for coordinated protocols,
+// whose checkpoints are consistent by construction.
+func (rt *Runtime) UselessCount() int {
+	rt.UselessCheckpoints()
+	return len(rt.localTrace.seen)
 }

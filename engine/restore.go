@@ -232,9 +232,11 @@ func (t *Task) nextReplay() {
 	it := t.replay[0]
 	t.replay = t.replay[1:]
 	if it.logged != nil {
+		t.rt.costs.Replayed += int64(dataRecords(it.logged.Records))
 		it.output.resend(it.channel, it.logged)
 		return
 	}
+	t.rt.costs.Replayed += int64(dataRecords(it.recs))
 	if it.output != nil {
 		if it.channel < 0 { // redistributed: route again by the partitioner
 			for i := range it.recs {

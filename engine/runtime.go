@@ -155,6 +155,7 @@ type Runtime struct {
 	// local protocols
 	topo       *localTopo
 	localStats LocalStats
+	costs      Costs
 	localTrace localTrace
 }
 

@@ -193,6 +193,7 @@ func (t *Task) forwardBarrier(f *inflight) {
 			ev := &StreamEvent{Kind: EvBarrier, Checkpoint: f.id, Time: f.created, Unaligned: f.unaligned, OvertakeAt: f.overtakeAt}
 			o.sent[i] = nil
 			t.rt.Hooks.fireBarrierSent(t, ch, f.id)
+			t.rt.countControl(eventSize)
 			if f.unaligned && o.mode != Forward && o.mode != Broadcast {
 				t.ck.scratch = ch.SendPriority(sim.Msg{Payload: ev, Size: eventSize}, t.ck.scratch[:0])
 				if len(t.ck.scratch) > 0 {

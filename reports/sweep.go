@@ -51,6 +51,20 @@ type SweepRow struct {
 	CatchUpP50MS  float64 `json:"catch_up_p50_ms"`
 	Reprocessed   int64   `json:"reprocessed_records"`
 	ProcessedRPS  float64 `json:"processed_rps"`
+	LatencyP50MS  float64 `json:"latency_p50_ms"`
+	LatencyP99MS  float64 `json:"latency_p99_ms"`
+	// The protocol's costs (scenarios.Costs): pause p50, bytes written to the
+	// checkpoint store, message logs held at the end, protocol messages and
+	// bytes, forced and useless checkpoints, records replayed from what the
+	// protocol kept.
+	PauseP50MS       float64 `json:"pause_p50_ms"`
+	WrittenBytes     int64   `json:"written_bytes"`
+	LogHeldBytes     int64   `json:"log_held_bytes"`
+	ProtocolMessages int64   `json:"protocol_messages"`
+	ProtocolBytes    int64   `json:"protocol_bytes"`
+	Forced           int     `json:"forced_checkpoints"`
+	Useless          int     `json:"useless_checkpoints"`
+	Replayed         int64   `json:"replayed_records"`
 	// BaselineRPS is the same point's throughput without checkpoints (when the
 	// sweep has a baseline) and OverheadPct the throughput lost to checkpointing.
 	BaselineRPS float64 `json:"baseline_rps"`
@@ -81,7 +95,11 @@ func NewSweepRow(sw *scenarios.Sweep, pt *scenarios.SweepPoint, res *scenarios.R
 		AlignmentP50MS: c.AlignmentMS.P50, StateBytes: c.FullBytes.P50, InflightBytes: c.PersistedInflightBytes.P50,
 		CheckpointBytes: c.FullBytes.P50 + c.PersistedInflightBytes.P50, Restarts: res.Restarts,
 		RecoveryP50MS: res.RecoveryMS.P50, CatchUpP50MS: res.CatchUpMS.P50, Reprocessed: res.ReprocessedRecords, ProcessedRPS: res.ProcessedRPS,
-		ModelAlignedMS: pt.Model.Aligned.Milliseconds(), Replay: res.Replay}
+		ModelAlignedMS: pt.Model.Aligned.Milliseconds(), Replay: res.Replay,
+		LatencyP50MS: res.LatencyMS.P50, LatencyP99MS: res.LatencyMS.P99,
+		PauseP50MS: res.Costs.PauseMS.P50, WrittenBytes: res.Costs.WrittenBytes, LogHeldBytes: res.Costs.LogHeldBytes,
+		ProtocolMessages: res.Costs.ProtocolMessages, ProtocolBytes: res.Costs.ProtocolBytes,
+		Forced: res.Costs.ForcedCheckpoints, Useless: res.Costs.UselessCheckpoints, Replayed: res.Costs.ReplayedRecords}
 }
 
 // categoryUnit marks a swept key whose values are names, not numbers.

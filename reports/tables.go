@@ -33,6 +33,12 @@ type CheckpointRow struct {
 	ProcessedData int64   `json:"processed_inflight_bytes"`
 	PersistedData int64   `json:"persisted_inflight_bytes"`
 	Unaligned     bool    `json:"unaligned"`
+	// Task is set for a local protocol's checkpoint (one task's own); Forced
+	// says a communication-induced protocol forced it; LogBytes is the message
+	// log it uploaded.
+	Task     string `json:"task,omitempty"`
+	Forced   bool   `json:"forced,omitempty"`
+	LogBytes int64  `json:"log_bytes,omitempty"`
 }
 
 // SubtaskRow is one subtask's part of one checkpoint.
@@ -66,6 +72,10 @@ type FailureRow struct {
 	// (0: never, another failure came first); Reprocessed the records read again.
 	CaughtUpMS  float64 `json:"caught_up_ms"`
 	Reprocessed int64   `json:"reprocessed_records"`
+	// For a local protocol: the checkpoints newer than the recovery line's that
+	// were lost, and the records its senders replayed from their logs.
+	RolledBack      int   `json:"rolled_back,omitempty"`
+	ReplayedFromLog int64 `json:"replayed_from_logs,omitempty"`
 }
 
 // Tables are the tidy tables of one or more runs.
@@ -94,7 +104,7 @@ func (t *Tables) Add(scenario, protocol string, rt *engine.Runtime) {
 			Status: string(st.Status), Reason: st.Reason, TriggerMS: st.TriggerAt.Seconds() * 1000,
 			DurationMS: st.Duration.Milliseconds(), Acknowledged: st.Acknowledged, Total: st.Total,
 			StateBytes: st.StateSize, FullBytes: st.FullSize, ProcessedData: st.ProcessedData,
-			PersistedData: st.PersistedData, Unaligned: st.Unaligned})
+			PersistedData: st.PersistedData, Unaligned: st.Unaligned, Task: st.Task, Forced: st.Forced, LogBytes: st.LogBytes})
 		for _, sub := range st.Subtasks {
 			t.Subtasks = append(t.Subtasks, SubtaskRow{Scenario: scenario, Protocol: protocol, Checkpoint: st.ID,
 				Task: sub.Task, StartDelayMS: sub.StartDelay.Milliseconds(), AlignmentMS: sub.Alignment.Milliseconds(),
@@ -107,6 +117,9 @@ func (t *Tables) Add(scenario, protocol string, rt *engine.Runtime) {
 			RestartedMS: r.RestartedAt.Seconds() * 1000, Reason: r.Reason, FromCheckpoint: r.FromCheckpoint,
 			ChannelState: r.WithChannelState, Rescaled: r.Rescaled, CaughtUpMS: r.CaughtUpAt.Seconds() * 1000,
 			Reprocessed: r.Reprocessed}
+		if r.Local != nil {
+			row.RolledBack, row.ReplayedFromLog = r.Local.RolledBack, r.Local.ReplayedRecords
+		}
 		if r.RestartedAt > 0 {
 			row.DowntimeMS = r.RestartedAt.Sub(r.FailedAt).Milliseconds()
 		}

@@ -48,9 +48,11 @@ type Result struct {
 	LatencyMS    Summary `json:"latency_ms"`
 	// Guarantee is what the output oracles checked: the protocol's guarantee, or
 	// at least once under an at-least-once sink (GuaranteeNote says why).
-	Guarantee     string  `json:"guarantee"`
-	GuaranteeNote string  `json:"guarantee_note,omitempty"`
-	Checks        []Check `json:"checks"`
+	Guarantee     string `json:"guarantee"`
+	GuaranteeNote string `json:"guarantee_note,omitempty"`
+	// Costs are the checkpoint protocol's costs, defined alike for every protocol.
+	Costs  Costs   `json:"costs"`
+	Checks []Check `json:"checks"`
 	// Expected is the scenario's expected outcome: pass, job-fails or detected.
 	Expected string `json:"expected"`
 	// Outcome is what happened: pass, job-fails or detected.

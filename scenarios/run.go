@@ -609,6 +609,7 @@ func fill(res *Result, o *Observation) {
 		res.ProcessedRPS = float64(processed) / secs
 	}
 	res.LatencyMS = Summary{P50: lat.Quantile(0.5).Milliseconds(), P99: lat.Quantile(0.99).Milliseconds(), Max: lat.Max().Milliseconds()}
+	fillCosts(res, rt)
 	if o.Injector != nil {
 		for _, f := range o.Injector.Log() {
 			res.Faults = append(res.Faults, f.String())

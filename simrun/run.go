@@ -298,6 +298,7 @@ func printResult(w io.Writer, r *scenarios.Result) {
 		r.Failures, r.Restarts, num(r.RecoveryMS.P50), num(r.RecoveryMS.Max), num(r.CatchUpMS.P50), num(r.CatchUpMS.Max),
 		r.ReprocessedRecords)
 	fmt.Fprintf(w, "  latency      p50 %s ms, p99 %s ms\n", num(r.LatencyMS.P50), num(r.LatencyMS.P99))
+	printCosts(w, &r.Costs)
 	if sp := r.Savepoints; sp != nil {
 		fmt.Fprintf(w, "  savepoints   %d triggered, %d completed, %d failed; duration p50 %s ms, max %s ms; alignment max %s ms; %d restores\n",
 			sp.Triggered, sp.Completed, sp.Failed, num(sp.DurationMS.P50), num(sp.DurationMS.Max), num(sp.AlignmentMS.Max), sp.Restores)
@@ -362,4 +363,22 @@ func isHex(s string) bool {
 func sameHash(got, want string) bool {
 	norm := func(s string) string { return strings.TrimPrefix(strings.ToLower(s), "0x") }
 	return norm(got) == norm(want)
+}
+
+// printCosts writes the protocol's costs (scenarios.Costs), skipping what the
+// protocol does not have (no logs, no piggyback, no forced checkpoints).
+func printCosts(w io.Writer, c *scenarios.Costs) {
+	fmt.Fprintf(w, "  protocol     %d messages, %s (piggybacked %s); pause p50 %s ms, max %s ms\n", c.ProtocolMessages,
+		bytesText(float64(c.ProtocolBytes)), bytesText(float64(c.PiggybackBytes)), num(c.PauseMS.P50), num(c.PauseMS.Max))
+	fmt.Fprintf(w, "    written    %s: state %s, in-flight data %s, message logs %s\n", bytesText(float64(c.WrittenBytes)),
+		bytesText(float64(c.StateBytes)), bytesText(float64(c.ChannelStateBytes)), bytesText(float64(c.LogBytes)))
+	if c.LogAppendedBytes > 0 {
+		fmt.Fprintf(w, "    logs       %s appended, %s held at the end\n", bytesText(float64(c.LogAppendedBytes)), bytesText(float64(c.LogHeldBytes)))
+	}
+	if c.ForcedCheckpoints > 0 || c.UselessCheckpoints > 0 {
+		fmt.Fprintf(w, "    local      %d forced checkpoints, %d useless\n", c.ForcedCheckpoints, c.UselessCheckpoints)
+	}
+	if c.ReplayedRecords > 0 {
+		fmt.Fprintf(w, "    replayed   %d records from in-flight data or message logs\n", c.ReplayedRecords)
+	}
 }
