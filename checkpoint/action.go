@@ -28,7 +28,8 @@ const (
 	// ActPrioritize: the checkpoint became unaligned while channel Channel's
 	// barrier is still upstream: ask for it to overtake the data before it.
 	ActPrioritize
-	// ActStopPersist: channel Channel's barrier arrived: stop persisting it.
+	// ActStopPersist: channel Channel's barrier arrived: stop persisting it (for
+	// checkpoint Checkpoint only when it is not 0).
 	ActStopPersist
 	// ActAbort: give up checkpoint Checkpoint and tell the consumers (cancellation
 	// barrier); with Decline, also decline it to the coordinator, which fails it

@@ -48,10 +48,7 @@ func (t *Task) initCheckpointing() {
 	}
 	c.blocking = make([]bool, n)
 	c.held = make([]bool, n)
-	c.persisting = make([]int64, n)
-	c.captured = make([]int64, n)
-	c.capturedIn = make([]int64, n)
-	c.upTo = make([]int64, n)
+	c.captures = make([][]capture, n)
 	c.handler = p.NewHandler(checkpoint.HandlerConfig{Channels: n, Pointwise: pointwise, AlignedTimeout: t.rt.cfg.Checkpoint.AlignedTimeout,
 		AbortOnEndOfPartition: t.rt.cfg.Checkpoint.NoCheckpointsAfterTasksFinish})
 	c.counter, _ = c.handler.(checkpoint.AlignmentCounter)
@@ -89,30 +86,27 @@ func (t *Task) onBarrier(ig *inputGate, ch *sim.Channel, m sim.Msg, ev *StreamEv
 			defer t.rt.Hooks.fireFirstBarrier(t, ev.Checkpoint)
 		}
 	}
-	if ev.OvertakenUpTo > 0 {
+	if cp := c.captureOf(idx, ev.Checkpoint); cp != nil && cp.open && ev.OvertakenUpTo > 0 {
 		// the barrier overtook buffers at its sender: they follow it and are input
 		// state, so the channel's persistence ends with the last of them
-		c.upTo[idx] = ev.OvertakenUpTo
+		cp.upTo = ev.OvertakenUpTo
 	}
 	c.actions = c.handler.Barrier(idx, checkpoint.BarrierInfo{Checkpoint: ev.Checkpoint, Created: ev.Time, Unaligned: ev.Unaligned,
 		Savepoint: t.rt.savepointKinds[ev.Checkpoint] != NoSavepoint}, now, c.actions[:0])
 	t.execute(c.actions)
 	if f := c.find(ev.Checkpoint); f != nil && f.unaligned {
+		cp := c.captureFor(idx, f.id)
 		for _, q := range overtaken {
-			t.capture(f, idx, q.Seq, q.Payload.(*Buffer).Records)
+			t.capture(f, idx, cp, q.Seq, q.Payload.(*Buffer).Records)
 		}
-		if c.upTo[idx] > t.capturedSeq(idx, f.id) && c.persisting[idx] == 0 {
-			c.persisting[idx] = f.id
-			f.persistOpen++
+		if ev.OvertakenUpTo > cp.captured && !cp.open {
+			// the checkpoint started at this barrier: the buffers it overtook at
+			// its sender are still to come
+			t.startPersist(idx, f)
+			c.captureOf(idx, f.id).upTo = ev.OvertakenUpTo
 		}
 	}
-	if c.persisting[idx] == 0 || c.upTo[idx] <= t.capturedSeq(idx, c.persisting[idx]) {
-		if c.upTo[idx] > 0 && c.persisting[idx] != 0 {
-			c.upTo[idx] = 0
-			t.stopPersist(idx)
-		}
-		c.upTo[idx] = 0
-	}
+	t.endReached(idx)
 	t.uploadReady()
 	if c.blocking[idx] && !c.held[idx] {
 		c.blocking[idx] = false
@@ -178,15 +172,13 @@ func (t *Task) execute(acts []checkpoint.Action) {
 			if id == 0 {
 				id = c.latest // the checkpoint just taken in this batch of actions
 			}
-			if f := c.find(id); f != nil && a.Channel < len(c.chans) && c.persisting[a.Channel] == 0 {
-				c.persisting[a.Channel] = f.id
-				f.persistOpen++
+			if f := c.find(id); f != nil && a.Channel < len(c.chans) {
+				t.startPersist(a.Channel, f)
 			}
 		case checkpoint.ActStopPersist:
-			if a.Channel < len(c.upTo) && c.upTo[a.Channel] > t.capturedSeq(a.Channel, c.persisting[a.Channel]) {
-				break // overtaken buffers still to come end the persistence
+			if a.Channel < len(c.captures) {
+				t.stopPersist(a.Channel, a.Checkpoint)
 			}
-			t.stopPersist(a.Channel)
 		case checkpoint.ActPrioritize:
 			t.prioritize(a.Channel, a.Checkpoint)
 		case checkpoint.ActAbort:

@@ -703,7 +703,7 @@ func (t *Task) Describe() string {
 			}
 			fmt.Fprintf(&b, "  in gate %d ch %d: queued=%d inUse=%d ended=%v", gi, idx, ch.QueuedIn(), ch.InUse(), ig.ended[ch.GateIndex()])
 			if t.ck != nil && idx < len(t.ck.held) {
-				fmt.Fprintf(&b, " held=%v blocking=%v persisting=%d", t.ck.held[idx], t.ck.blocking[idx], t.ck.persisting[idx])
+				fmt.Fprintf(&b, " held=%v blocking=%v persisting=%v", t.ck.held[idx], t.ck.blocking[idx], t.ck.persisting(idx))
 			}
 			fmt.Fprintf(&b, " sender: queued=%d credit=%d blocked=%v broken=%v bufsize=%d\n", ch.QueuedOut(), ch.Credit(), ch.Blocked(), ch.Broken(), ch.BufferSize())
 		}

@@ -29,10 +29,7 @@ type checkpointing struct {
 	gateBase   []int          // first channel number of each gate
 	blocking   []bool         // the sender stopped after a blocking barrier
 	held       []bool         // the handler keeps the channel blocked
-	persisting []int64        // checkpoint whose input state the channel feeds
-	captured   []int64        // send sequence number of the last buffer persisted per channel
-	capturedIn []int64        // the checkpoint captured refers to
-	upTo       []int64        // persist until this sequence number (overtaken at the sender)
+	captures   [][]capture    // per input channel: the checkpoints whose input state it feeds
 	inflight   []*inflight    // checkpoints started and not yet acknowledged
 	firstAt    map[int64]sim.Time
 	created    map[int64]sim.Time
@@ -164,7 +161,7 @@ func (t *Task) takeCheckpoint(id int64, unaligned bool, overtakeAt sim.Time) {
 		// the rest of the buffer being processed was sent before the barrier
 		idx := t.channelIndex(t.curGate, t.curCh)
 		t.persist(f, idx, t.cur.Records[t.cur.pos:])
-		c.captured[idx], c.capturedIn[idx] = t.curSeq, id
+		c.captureFor(idx, id).captured = t.curSeq
 	}
 	sync := sim.Duration(f.stats.FullStateBytes) // 1 GB/s copy: 1 ns per byte
 	t.sliceCost += sync
@@ -288,12 +285,7 @@ func (t *Task) abortLocal(id int64, forward bool) {
 	if f := c.find(id); f != nil {
 		c.drop(id)
 	}
-	for i, p := range c.persisting {
-		if p == id {
-			c.persisting[i] = 0
-			c.upTo[i] = 0
-		}
-	}
+	c.forgetCaptures(id)
 	delete(c.firstAt, id)
 	delete(c.created, id)
 	if id > c.latest {

@@ -89,6 +89,38 @@ func protocolScenarios() []*Scenario {
 			},
 		},
 		{
+			Name: "overlapping-hybrid-checkpoints",
+			Description: "Hybrid checkpoints (aligned for 15 ms, then unaligned) every 70 ms, up to four in flight, " +
+				"over tiny network buffers with the sum slowed down: barriers time out in the output queues and " +
+				"overtake buffers at their senders, which the consumers must persist as input state until the last " +
+				"of them arrived, while the next checkpoint already persists the same channels. A worker crashes " +
+				"once checkpoint 8 completed.",
+			Seed:     13,
+			Duration: "1 min",
+			Job: JobSpec{
+				Sources: []SourceSpec{{Name: "orders", Splits: 3, Parallelism: 4, Rate: "900/s", Records: 800,
+					Keys: &KeySpec{Count: 175}, RecordSize: "64 B"}},
+				Operators: []OperatorSpec{
+					{Name: "enrich", Type: "map", Input: "orders", Partitioning: "rebalance", Parallelism: 3},
+					{Name: "totals", Type: "sum", Input: "enrich", KeyBy: "key", Parallelism: 3, Cost: "200 us"},
+					{Name: "out", Type: "sink", Input: "totals", Parallelism: 3, Cost: "1 ms"},
+				},
+			},
+			Cluster: cluster3(),
+			Config: config(
+				"execution.checkpointing.interval", "70 ms",
+				"execution.checkpointing.max-concurrent-checkpoints", "4",
+				"execution.checkpointing.aligned-checkpoint-timeout", "15 ms",
+				"taskmanager.memory.segment-size", "512 b",
+				"taskmanager.network.memory.buffers-per-channel", "2",
+				"taskmanager.network.memory.floating-buffers-per-gate", "4",
+				"execution.buffer-timeout", "20 ms",
+			),
+			Faults: []FaultSpec{
+				{When: &WhenSpec{Checkpoint: 8, Phase: "after-complete"}, Kind: "crash-worker", Worker: "worker-1", RestartAfter: "300 ms"},
+			},
+		},
+		{
 			Name: "metadata-store-crash",
 			Description: "The checkpoint store crashes while the coordinator writes checkpoint 3's metadata: every task " +
 				"acknowledged it, yet it never completes, so its sink transactions must not be committed. A worker " +
