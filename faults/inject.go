@@ -284,6 +284,12 @@ func (in *Injector) taskOf(s *Spec) *engine.Task {
 }
 
 func (in *Injector) start(i int, s *Spec) {
+	logged := len(in.log)
+	defer func() {
+		if len(in.log) > logged && in.savepointInFlight() {
+			in.Reached["fault-during-savepoint"]++
+		}
+	}()
 	rt := in.rt
 	switch s.Kind {
 	case CrashTask:
@@ -396,6 +402,16 @@ func (in *Injector) start(i int, s *Spec) {
 			in.w.After(0, in, evReorder, int64(i), 0)
 		}
 	}
+}
+
+// savepointInFlight reports whether a savepoint is being taken now.
+func (in *Injector) savepointInFlight() bool {
+	for _, st := range in.rt.Coordinator().InProgress() {
+		if st.Savepoint != engine.NoSavepoint {
+			return true
+		}
+	}
+	return false
 }
 
 // countSituation records what the tasks of a crashing node were in the middle of.

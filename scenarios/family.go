@@ -162,6 +162,7 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 		rescale = nil // local protocols refuse rescaling (checkpoint.ErrLocalRescale); the crash stays
 		acts = nil    // and take no savepoints (engine.ErrLocalSavepoint)
 	}
+	sched = append(sched, drawSavepointFaults(seed, acts, newJob, cfg)...)
 	c.Setup = &Setup{Name: "random/" + shape, Seed: seed, NewJob: newJob, Config: cfg, Protocol: protocol,
 		Faults: sched, Limit: 2 * sim.Minute, Expect: OutcomePass, Bounded: true, Rescale: rescale, Actions: acts}
 	return c, nil

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/actions"
 	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/faults"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -37,6 +38,57 @@ func drawActions(seed uint64, newJob func() *engine.Job, cfg *engine.Config) act
 	cfg.Checkpoint.Retention = engine.RetainOnCancellation
 	restore.From = actions.FromCheckpoint
 	return actions.Schedule{{Kind: actions.Cancel, AfterCheckpoints: 1 + r.IntN(3)}, restore}
+}
+
+// drawSavepointFaults aims a fault at one of the savepoints of about half the
+// cases with actions, from a stream of its own (the other cases keep every
+// draw): a worker crash during the savepoint's alignment, the checkpoint store
+// down or crashing while it uploads, or the store crashing while its metadata is
+// written. The savepoint fails; the previous one (or the latest checkpoint) must
+// stay a valid restore point and the action is asked again.
+func drawSavepointFaults(seed uint64, acts actions.Schedule, newJob func() *engine.Job, cfg engine.Config) faults.Schedule {
+	savepoints := 0
+	for _, a := range acts {
+		if a.Kind == actions.Savepoint || a.Kind == actions.StopWithSavepoint {
+			savepoints++
+		}
+	}
+	r := sim.NewRand(seed, "explore/savepoint-faults")
+	if savepoints == 0 || !r.Chance(0.5) {
+		return nil
+	}
+	n := 1 + r.IntN(savepoints)
+	lasting := sim.Duration(100+r.IntN(400)) * sim.Millisecond
+	switch r.IntN(4) {
+	case 0:
+		if tasks := aligningTasks(newJob, cfg); len(tasks) > 0 {
+			task := tasks[r.IntN(len(tasks))]
+			return faults.Schedule{{Kind: faults.CrashWorker, When: &faults.When{Savepoint: n, Phase: faults.PhaseAlignment, Task: task}, RestartAfter: lasting}}
+		}
+		return nil
+	case 1:
+		return faults.Schedule{{Kind: faults.StorageOutage, When: &faults.When{Savepoint: n, Phase: faults.PhaseAfterSync}, For: lasting}}
+	case 2:
+		return faults.Schedule{{Kind: faults.CrashStore, When: &faults.When{Savepoint: n, Phase: faults.PhaseAfterSync}, For: lasting}}
+	}
+	return faults.Schedule{{Kind: faults.CrashStore, When: &faults.When{Savepoint: n, Phase: faults.PhaseMetadata}, For: lasting}}
+}
+
+// aligningTasks lists the tasks of a job's first deployment that take barriers
+// from input channels (whose chain does not start at a source), in deployment
+// order.
+func aligningTasks(newJob func() *engine.Job, cfg engine.Config) []string {
+	rt, err := engine.NewRuntime(sim.NewWorld(1), newJob(), cfg)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, t := range rt.Tasks() {
+		if len(t.Chain[0].Inputs) > 0 {
+			out = append(out, t.Name())
+		}
+	}
+	return out
 }
 
 // drawParallelism draws a new parallelism (1–4) for about two thirds of the groups
