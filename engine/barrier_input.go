@@ -94,6 +94,9 @@ func (t *Task) onBarrier(ig *inputGate, ch *sim.Channel, m sim.Msg, ev *StreamEv
 	c.actions = c.handler.Barrier(idx, checkpoint.BarrierInfo{Checkpoint: ev.Checkpoint, Created: ev.Time, Unaligned: ev.Unaligned,
 		Savepoint: t.rt.savepointKinds[ev.Checkpoint] != NoSavepoint}, now, c.actions[:0])
 	t.execute(c.actions)
+	if t.dead {
+		return // the actions broke the contract: the job failed
+	}
 	if f := c.find(ev.Checkpoint); f != nil && f.unaligned {
 		cp := c.captureFor(idx, f.id)
 		for _, q := range overtaken {
@@ -138,6 +141,9 @@ func (t *Task) onEndOfPartitionCkpt(ig *inputGate, ch *sim.Channel) {
 
 // execute carries out barrier handler actions.
 func (t *Task) execute(acts []checkpoint.Action) {
+	if !t.keepsContract(acts) {
+		return
+	}
 	c := t.ck
 	now := t.rt.w.Now()
 	for _, a := range acts {

@@ -147,6 +147,8 @@ type Runtime struct {
 	restoredFrom *CompletedCheckpoint
 	jobBase      int64
 	life         lifecycle
+	// violations are the barrier-handler actions refused (contract.go).
+	violations []ContractViolation
 
 	// Hooks are called at moments faults may target.
 	Hooks Hooks

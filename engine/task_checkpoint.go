@@ -89,6 +89,9 @@ func (c *checkpointing) drop(id int64) {
 // It runs after a whole batch of actions, so that the channels a checkpoint
 // persists are known before its upload may start.
 func (t *Task) uploadReady() {
+	if t.dead {
+		return // cancelled while handling this event (a broken contract)
+	}
 	for _, f := range t.ck.inflight {
 		t.maybeUpload(f)
 	}

@@ -293,6 +293,9 @@ func outcome(setup *Setup, got *Observation, cs []Check) string {
 	if faultsFiredFailed(cs) {
 		return "check-failed" // neither survived nor detected: the fault never happened
 	}
+	if contractBroken(cs) {
+		return "check-failed" // a broken protocol: neither the job's failure nor a detection
+	}
 	if got.Failed {
 		return OutcomeJobFails
 	}
@@ -313,6 +316,11 @@ func outcome(setup *Setup, got *Observation, cs []Check) string {
 // liveness (a bounded job finishes; a checkpoint completes after the faults heal).
 func checks(setup *Setup, seed uint64, g guarantees, got, ref *Observation) []Check {
 	var cs []Check
+	if c, broken := contractCheck(got, ref); broken {
+		// the cause, alone: the other oracles would compare runs of a broken
+		// protocol, and a job expected to fail did not fail for its reason
+		return append(cs, c)
+	}
 	if setup.Expect == OutcomeJobFails {
 		c := Check{Name: "job-fails", OK: got.Failed, Detail: got.Reason}
 		if !got.Failed {
