@@ -26,6 +26,10 @@ func (rt *Runtime) failover(reason string, failed []*Task) {
 	if !rt.running || rt.jobDone || rt.jobFailed {
 		return
 	}
+	if sp := rt.coord.completedDrain(); sp != nil {
+		rt.endDrained(sp) // a drained job is over: nothing to restart
+		return
+	}
 	now := rt.w.Now()
 	rt.coord.abortAll("job failover: " + reason)
 	if lc := rt.coord.local; lc != nil {
@@ -100,6 +104,10 @@ func (rt *Runtime) restart() {
 	}
 	rt.pendingRegions = nil
 	cp := rt.coord.restorePoint()
+	if rt.drainedRestorePoint(cp) {
+		rt.endDrained(cp) // the coordinator came back after the drain completed
+		return
+	}
 	plan := rt.localBeforeDeploy()
 	var started []*Task
 	var err error

@@ -204,13 +204,17 @@ func (c *Coordinator) savepointFailed(p *pendingCheckpoint, reason string) {
 }
 
 // stopAborted gives up the stop in progress once its savepoint completed but the
-// job did not end (a failover came first): the job restarts and runs on.
+// job did not end (a failover came first): the job restarts and runs on. A
+// drained stop is not given up: the restart ends it (endDrained).
 func (c *Coordinator) stopAborted(reason string) {
 	if c.stopping == 0 {
 		return
 	}
 	id := c.stopping
 	c.stopping = 0
+	if c.stopPoint != nil && c.stopPoint.ID == id && c.stopPoint.Savepoint == DrainSavepoint {
+		return
+	}
 	for _, t := range c.rt.tasks {
 		c.tell(t, evAbortCkpt, id, 0) // the tasks that go on resume
 	}
@@ -271,4 +275,38 @@ func (c *CompletedCheckpoint) SourceOffsets() map[int32]int64 {
 		}
 	}
 	return out
+}
+
+// completedDrain is the savepoint of the current job's drained stop when it
+// completed but the job has not ended yet (its sinks are committing it), else nil.
+func (c *Coordinator) completedDrain() *CompletedCheckpoint {
+	if sp := c.stopPoint; sp != nil && c.stopping == sp.ID && sp.Savepoint == DrainSavepoint {
+		return sp
+	}
+	return nil
+}
+
+// drainedRestorePoint reports whether cp, what a failover would restore, is a
+// drained stop's savepoint of the current job.
+func (rt *Runtime) drainedRestorePoint(cp *CompletedCheckpoint) bool {
+	return cp != nil && cp.Savepoint == DrainSavepoint && cp.ID >= rt.jobBase
+}
+
+// endDrained ends the job stopped with sp, the completed savepoint of a drained
+// stop, when a failure comes before the job ended: instead of restoring sp and
+// running on (the drain fired every timer and flushed every window, as the end of
+// input does, so a job resumed from sp would emit those results again and its
+// late records would be lost), the failover commits sp's transactions in the
+// sinks, as a restore does, and the job ends as the stop said. Flink does the
+// same: the operators of a drained savepoint are restored as finished, and the
+// job restored from it ends at once.
+func (rt *Runtime) endDrained(sp *CompletedCheckpoint) {
+	c := rt.coord
+	c.stopping = 0
+	c.abortAll("job stopped with savepoint " + fmt.Sprint(sp.ID))
+	rt.running = false
+	rt.pendingRegions = nil
+	rt.commitRestoredTransactions(rt.loadSnapshots(sp))
+	rt.w.TraceNote(0x64726e64, uint64(sp.ID), 0)
+	rt.stopped(sp)
 }

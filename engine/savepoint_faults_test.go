@@ -95,3 +95,57 @@ func TestFaultDuringSavepointKeepsThePreviousUsable(t *testing.T) {
 		}
 	}
 }
+
+// TestFailureAfterADrainedSavepointEndsTheJob: a failure after a drained stop's
+// savepoint completed, before the sinks committed it and the job ended (a worker
+// crash, a coordinator crash, a task failure), ends the job stopped with that
+// savepoint: its transactions are committed and the output and state are those
+// of a run whose input ends at its offsets. Restoring the drained savepoint and
+// running on would emit the flushed windows again and lose their late records.
+func TestFailureAfterADrainedSavepointEndsTheJob(t *testing.T) {
+	after := &faults.When{Savepoint: 1, Phase: faults.PhaseAfterComplete}
+	cases := []struct {
+		name string
+		spec faults.Spec
+	}{
+		{"crash-worker", faults.Spec{Kind: faults.CrashWorker, Worker: "worker-0", When: after, RestartAfter: 500 * sim.Millisecond}},
+		{"crash-coordinator", faults.Spec{Kind: faults.CrashCoordinator, When: after, RestartAfter: 500 * sim.Millisecond}},
+		{"crash-task", faults.Spec{Kind: faults.CrashTask, Task: "out[1]", When: after}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := savepointConfig(t, "aligned", "heap")
+			rt, err := engine.NewRuntime(sim.NewWorld(5), savepointJob(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := faults.Install(rt, faults.Schedule{c.spec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rt.Start()
+			rt.RunUntil(sim.Time(500 * sim.Millisecond))
+			id, err := rt.TriggerSavepoint(engine.DrainSavepoint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rt.RunUntil(sim.Time(20 * sim.Second))
+			if len(in.Log()) == 0 {
+				t.Fatal("the fault never fired")
+			}
+			sp := rt.StoppedWith()
+			if sp == nil || sp.ID != id || rt.Status() != engine.JobFinished {
+				t.Fatalf("status %s, stopped with %v (want savepoint %d); recoveries %+v", rt.Status(), sp, id, rt.Recoveries())
+			}
+			ref := cfg
+			ref.SourceEnds = rt.DurableCheckpoint(sp).SourceOffsets()
+			want := uninterrupted(t, ref)
+			if d := cmp.Diff(want.output, observe(rt).output); d != "" {
+				t.Errorf("output (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(want.state, finalState(t, rt)); d != "" {
+				t.Errorf("state (-want +got):\n%s", d)
+			}
+		})
+	}
+}

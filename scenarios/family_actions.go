@@ -14,7 +14,9 @@ import (
 // savepoint and a restore at new parallelism, a savepoint and then that stop, a
 // drained stop that ends the job, or a cancel and a restore from the retained
 // checkpoint (the case's configuration then retains it). Restore parallelism is
-// drawn per group of vertices joined by forward edges, so every edge stays valid.
+// drawn per group of vertices joined by forward edges, so every edge stays valid;
+// a restore from a retained checkpoint keeps the groups of several vertices at
+// their parallelism (keepForwardGroups).
 func drawActions(seed uint64, newJob func() *engine.Job, cfg *engine.Config) actions.Schedule {
 	r := sim.NewRand(seed, "explore/actions")
 	if !r.Chance(0.35) {
@@ -37,6 +39,7 @@ func drawActions(seed uint64, newJob func() *engine.Job, cfg *engine.Config) act
 	}
 	cfg.Checkpoint.Retention = engine.RetainOnCancellation
 	restore.From = actions.FromCheckpoint
+	keepForwardGroups(restore.Parallelism, newJob())
 	return actions.Schedule{{Kind: actions.Cancel, AfterCheckpoints: 1 + r.IntN(3)}, restore}
 }
 
@@ -94,6 +97,39 @@ func aligningTasks(newJob func() *engine.Job, cfg engine.Config) []string {
 // drawParallelism draws a new parallelism (1–4) for about two thirds of the groups
 // of vertices that forward edges join (a group must keep one parallelism).
 func drawParallelism(r *sim.Rand, j *engine.Job) map[string]int {
+	members, roots := forwardGroups(j)
+	out := map[string]int{}
+	for _, root := range roots {
+		if !r.Chance(0.65) {
+			continue
+		}
+		p := 1 + r.IntN(4)
+		for _, name := range members[root] {
+			out[name] = p
+		}
+	}
+	return out
+}
+
+// keepForwardGroups drops from a drawn parallelism the groups of vertices that
+// forward edges join: a retained checkpoint may be unaligned, and its in-flight
+// data on a forward edge cannot be redistributed at a new parallelism (the
+// engine refuses the restore, as Flink refuses to rescale a pointwise
+// partitioner). Savepoints hold no in-flight data and rescale every group.
+func keepForwardGroups(par map[string]int, j *engine.Job) {
+	members, _ := forwardGroups(j)
+	for _, names := range members {
+		if len(names) > 1 {
+			for _, name := range names {
+				delete(par, name)
+			}
+		}
+	}
+}
+
+// forwardGroups groups the vertices of j that forward edges join: the members of
+// each group by its representative, and the representatives in order.
+func forwardGroups(j *engine.Job) (map[int][]string, []int) {
 	group := map[int]int{} // vertex id -> representative
 	var find func(int) int
 	find = func(v int) int {
@@ -121,15 +157,5 @@ func drawParallelism(r *sim.Rand, j *engine.Job) map[string]int {
 		members[root] = append(members[root], v.Name)
 	}
 	sort.Ints(roots)
-	out := map[string]int{}
-	for _, root := range roots {
-		if !r.Chance(0.65) {
-			continue
-		}
-		p := 1 + r.IntN(4)
-		for _, name := range members[root] {
-			out[name] = p
-		}
-	}
-	return out
+	return members, roots
 }
