@@ -29,7 +29,10 @@ type BarrierInfo struct {
 	// its barrier and takes the checkpoint aligned once every barrier arrived,
 	// whatever its protocol does for checkpoints (no overtaking, no in-flight
 	// data, no aligned-checkpoint timeout). An at-least-once handler tracks it as
-	// any checkpoint (Flink's CheckpointBarrierTracker).
+	// any checkpoint (Flink's CheckpointBarrierTracker). The engine holds every
+	// handler to this: an unaligned ActCheckpoint, an ActCheckpoint with At, an
+	// ActPersist or an ActPrioritize for a savepoint fails the job for good with
+	// a message naming the savepoint and the task.
 	Savepoint bool
 }
 
