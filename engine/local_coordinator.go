@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -176,12 +177,22 @@ func (lc *localCoord) localReport(m *message, ok bool) {
 	lc.advance(false)
 }
 
-// insert adds a durable checkpoint to a task's history in id order; one below the
-// floor is garbage at once.
+// insert adds a durable checkpoint to a task's history in id order. One that is
+// reported late (over a healed partition), when the floor has passed it already,
+// can no longer be restored, but its log delta may still be replayed: the
+// checkpoints after it logged only what came after it. It joins the log-only
+// checkpoints (collect drops it once no replay can need it).
 func (lc *localCoord) insert(task int, p localPoint) {
 	ps := lc.hist[task]
-	if p.ID <= ps[0].ID {
-		lc.c.rt.store.Delete(p.blob)
+	if slices.ContainsFunc(ps, func(q localPoint) bool { return q.ID == p.ID }) ||
+		slices.ContainsFunc(lc.logOnly[task], func(q localPoint) bool { return q.ID == p.ID }) {
+		return // reported again
+	}
+	if p.ID < ps[0].ID {
+		lo := lc.logOnly[task]
+		i, _ := slices.BinarySearchFunc(lo, p.ID, func(q localPoint, id int64) int { return cmp.Compare(q.ID, id) })
+		lc.logOnly[task] = slices.Insert(lo, i, p)
+		lc.collect()
 		return
 	}
 	i := len(ps)
