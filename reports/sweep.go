@@ -262,7 +262,8 @@ func addSeries(p *plot.Plot, ss []series, y func(SweepRow) float64, logY bool) (
 // NAME.csv/json: figure 3 (checkpoint duration, log y, with the analytical model
 // of aligned checkpoints), figure 4 (checkpoint size), figure 5 (recovery time and
 // reprocessed records, when runs failed) and figure 6 (throughput overhead, when
-// the sweep has a baseline). It returns the names of the figures written.
+// the sweep has a baseline) and, for a sweep across protocol families, figure 7
+// (the costs that differ by family). It returns the names of the figures written.
 func SweepFigures(dir, name string, rows []SweepRow) ([]string, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("sweep %s: no runs", name)
@@ -281,6 +282,7 @@ func SweepFigures(dir, name string, rows []SweepRow) ([]string, error) {
 		draw   func(string, []SweepRow, []series) (bool, error)
 	}{
 		{"duration", durationFigure}, {"size", sizeFigure}, {"recovery", recoveryFigure}, {"overhead", overheadFigure},
+		{"costs", costsFigure},
 	}
 	for _, f := range figs {
 		ok, err := f.draw(filepath.Join(dir, name+"--"+f.suffix), rows, ss)

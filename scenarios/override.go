@@ -51,7 +51,7 @@ func (s *Scenario) Clone() *Scenario {
 
 // OverrideKeys describes the keys Override accepts, for help texts.
 const OverrideKeys = `a configuration key (any key a scenario file takes, e.g. execution.checkpointing.interval),
-duration, seed, SOURCE.{rate,records,record-size,splits,parallelism,disorder},
+duration, seed, SOURCE.{rate,records,record-size,splits,parallelism,disorder,hot-key-ratio},
 OPERATOR.{cost,parallelism,partitioning}, or faults.N.{at,for,restart-after,factor}`
 
 // Override sets one value of the scenario by key: a configuration key, the run's
@@ -134,12 +134,32 @@ func overrideSource(src *SourceSpec, field, value string) error {
 		src.Parallelism, err = strconv.Atoi(value)
 	case "disorder":
 		src.Disorder = value
+	case "hot-key-ratio":
+		return overrideHotKeys(src, value)
 	default:
-		return fmt.Errorf("source %q has no field %q (rate, records, record-size, splits, parallelism, disorder)", src.Name, field)
+		return fmt.Errorf("source %q has no field %q (rate, records, record-size, splits, parallelism, disorder, hot-key-ratio)", src.Name, field)
 	}
 	if err != nil {
 		return fmt.Errorf("%s.%s: %q is not an integer", src.Name, field, value)
 	}
+	return nil
+}
+
+// overrideHotKeys gives the source's keys a hot key taking ratio of the records
+// (the rest uniform over the other keys); 0 makes them uniform.
+func overrideHotKeys(src *SourceSpec, value string) error {
+	r, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+	if err != nil || r < 0 || r >= 1 {
+		return fmt.Errorf("%s.hot-key-ratio: %q is not a share in [0, 1)", src.Name, value)
+	}
+	k := KeySpec{}
+	if src.Keys != nil {
+		k.Count = src.Keys.Count
+	}
+	if r > 0 {
+		k.Distribution, k.Ratio = "hot", r
+	}
+	src.Keys = &k
 	return nil
 }
 

@@ -122,7 +122,7 @@ func benchmarkCluster() ClusterSpec {
 }
 
 func builtins() []*Scenario {
-	return append(append(coreScenarios(), protocolScenarios()...), savepointScenarios()...)
+	return append(append(append(coreScenarios(), protocolScenarios()...), savepointScenarios()...), familyScenarios()...)
 }
 
 func coreScenarios() []*Scenario {

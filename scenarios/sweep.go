@@ -303,10 +303,16 @@ func (s *Sweep) Command() string {
 	return strings.Join(args, " ") + " --name " + s.Name
 }
 
-// BuiltinSweeps are the sweeps behind the report's figures 3 to 6 (simrun suite
+// CheckmateSweep names the built-in sweep that reproduces CheckMate's comparison
+// of the three protocol families against key skew (docs/checkmate.md).
+const CheckmateSweep = "checkmate"
+
+// BuiltinSweeps are the sweeps behind the report's figures 3 to 7 (simrun suite
 // --out runs them): checkpoint duration against backpressure, checkpoint size
-// against in-flight buffers, recovery against the checkpoint interval, and
-// throughput overhead against the checkpoint interval.
+// against in-flight buffers, recovery against the checkpoint interval,
+// throughput overhead against the checkpoint interval, and CheckMate's
+// comparison of coordinated, uncoordinated and communication-induced
+// checkpointing against the hot-key ratio.
 func BuiltinSweeps() ([]*Sweep, error) {
 	type def struct {
 		name, scenario string
@@ -328,6 +334,8 @@ func BuiltinSweeps() ([]*Sweep, error) {
 			Param{"execution.checkpointing.interval", []string{"200 ms", "500 ms", "1 s", "2 s", "4 s"}}, three, false},
 		{"checkpoint-overhead", "checkpoint-overhead", unbounded("events", "8 s"),
 			Param{"execution.checkpointing.interval", []string{"100 ms", "200 ms", "500 ms", "1 s", "2 s"}}, three, true},
+		{CheckmateSweep, "checkmate", nil, Param{"bids.hot-key-ratio", []string{"0", "0.3", "0.5", "0.7", "0.9"}},
+			[]string{"aligned", "unaligned", "uncoordinated", "cic"}, false},
 	}
 	var out []*Sweep
 	for _, d := range defs {

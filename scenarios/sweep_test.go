@@ -11,8 +11,8 @@ func TestBuiltinSweepsResolve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sws) != 4 {
-		t.Fatalf("%d built-in sweeps, want 4 (figures 3 to 6)", len(sws))
+	if len(sws) != 5 {
+		t.Fatalf("%d built-in sweeps, want 5 (figures 3 to 7)", len(sws))
 	}
 	for _, sw := range sws {
 		pts, err := sw.Points()

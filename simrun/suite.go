@@ -40,7 +40,7 @@ report: DIR/results.json, DIR/summary.txt, the tidy tables in DIR/data, the
 figures (PNG and SVG, each with its data) in DIR/figures — a timeline per run,
 a Chrome trace per run in DIR/traces (open it in ui.perfetto.dev),
 checkpoint durations and alignment box plots per scenario, and the sweeps of
-figures 3 to 6 (unless --sweeps=false) — and DIR/index.html, which opens from
+figures 3 to 7 (unless --sweeps=false) — and DIR/index.html, which opens from
 the file system.
 
 With --out into the directory of an earlier suite, its outputs (index.html,
@@ -124,7 +124,7 @@ when interrupted.`,
 						}
 						return intr.err("during the report's sweeps")
 					}
-					fmt.Fprintf(cmd.OutOrStdout(), "%d sweeps (figures 3-6) written to %s, %d sweep runs failed\n",
+					fmt.Fprintf(cmd.OutOrStdout(), "%d sweeps (figures 3-7) written to %s, %d sweep runs failed\n",
 						len(sweeps), filepath.Join(out, "figures"), sweepFailed)
 					failed += sweepFailed
 				}
@@ -144,7 +144,7 @@ when interrupted.`,
 	c.Flags().StringSliceVar(&protocols, "protocols", nil, "comma-separated protocols to run (default: every registered one but mutant/*)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the results as one JSON array instead of the table")
 	c.Flags().BoolVar(&determinism, "check-determinism", false, "run every scenario twice and check the trace hashes agree")
-	c.Flags().BoolVar(&withSweeps, "sweeps", true, "with --out, also run the report's sweeps (figures 3 to 6; see simrun sweep --builtin)")
+	c.Flags().BoolVar(&withSweeps, "sweeps", true, "with --out, also run the report's sweeps (figures 3 to 7; see simrun sweep --builtin)")
 	return c
 }
 
@@ -320,7 +320,7 @@ func writeTimelines(figs string, t *reports.Tables) error {
 	return nil
 }
 
-// writeSweeps runs the report's sweeps (figures 3 to 6) and writes their data and
+// writeSweeps runs the report's sweeps (figures 3 to 7) and writes their data and
 // figures into DIR/figures; it returns them for the index and how many runs failed.
 //
 // Once stop is closed it returns the sweeps written so far.
@@ -361,7 +361,8 @@ func writeSweeps(dir string, workers int, progressTo io.Writer, stop <-chan stru
 
 // sweepHeadline is the figure each built-in sweep is run for.
 var sweepHeadline = map[string]string{"backpressure": "backpressure--duration", "inflight-buffers": "inflight-buffers--size",
-	"recovery-interval": "recovery-interval--recovery", "checkpoint-overhead": "checkpoint-overhead--overhead"}
+	"recovery-interval": "recovery-interval--recovery", "checkpoint-overhead": "checkpoint-overhead--overhead",
+	scenarios.CheckmateSweep: scenarios.CheckmateSweep + "--costs"}
 
 // sweepDescription says what a built-in sweep shows.
 func sweepDescription(sw *scenarios.Sweep) string {
@@ -378,6 +379,10 @@ func sweepDescription(sw *scenarios.Sweep) string {
 	case "checkpoint-overhead":
 		return "Figure 6: throughput lost to checkpointing against the checkpoint interval, relative to the same run without checkpoints, " +
 			"for a saturated keyed aggregation whose synchronous snapshots copy about a megabyte per subtask."
+	case scenarios.CheckmateSweep:
+		return "Figure 7: CheckMate's comparison (docs/checkmate.md): coordinated (aligned, unaligned), uncoordinated " +
+			"and communication-induced checkpointing of a running sum of bids per auction against the share of the hot key, " +
+			"with one worker failure: checkpoint duration, bytes written, protocol messages, latency and replay."
 	}
 	return "Sweep of " + sw.Scenario.Name
 }
