@@ -2,7 +2,7 @@
 # scripts/time-to-first-failure.sh [SECONDS] [MUTANT...]: for each built-in mutant
 # (default: all of them), the wall time until random explore finds a first failure
 # and until the coverage-guided fuzzer (FuzzSchedule) does, each given at most
-# SECONDS (default 120) and two workers, one mutant after the other, so both
+# SECONDS (default 120) and PAR workers (default 1), one mutant after the other, so both
 # searches of a mutant run under the same load. Prints a Markdown table for
 # docs/exploration.md. Needs jq.
 #
@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 budget=${1:-120}
+par=${PAR:-1}
 shift || true
 command -v jq >/dev/null || { echo "time-to-first-failure.sh needs jq" >&2; exit 2; }
 
@@ -29,13 +30,13 @@ fi
 (cd "$work" && go test -c -o /dev/null ./check/) # warm the private cache
 
 now() { date +%s.%N; } # wall clock: this script measures, it never touches a trace
-echo "budget ${budget} s per search, 2 workers; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) at the start" >&2
+echo "budget ${budget} s per search, $par worker(s); $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) at the start" >&2
 echo "| mutant | explore: first failure | runs | FuzzSchedule: first failure | execs | found by |"
 echo "|---|---|---|---|---|---|"
 for m in "${mutants[@]}"; do
 	t0=$(now)
 	out=$("$work/simrun" explore --protocol "$m" --runs 100000000 --time-budget "${budget}s" \
-		--max-failures 1 --no-shrink --parallel 2 --json 2>/dev/null || true)
+		--max-failures 1 --no-shrink --parallel "$par" --json 2>/dev/null || true)
 	t1=$(now)
 	if [ "$(jq -r .failures <<<"$out")" = 1 ]; then
 		explore=$(printf '%.1f s' "$(echo "$t1 - $t0" | bc)")
@@ -46,7 +47,7 @@ for m in "${mutants[@]}"; do
 
 	rm -rf "$GOCACHE/fuzz"
 	fz=$(cd "$work" && CKPTSIM_FUZZ_PROTOCOL="$m" go test -run '^$' -fuzz '^FuzzSchedule$' \
-		-fuzztime "${budget}s" -parallel 2 ./check/ 2>&1 || true)
+		-fuzztime "${budget}s" -parallel "$par" ./check/ 2>&1 || true)
 	rm -rf "$work/check/testdata/fuzz"
 	execs=$(grep -o 'execs: [0-9]*' <<<"$fz" | tail -1 | cut -d' ' -f2)
 	if secs=$(grep -m1 -o -- '--- FAIL: FuzzSchedule ([0-9.]*s)' <<<"$fz"); then
