@@ -108,7 +108,7 @@ func (t *Task) restoreOutputs(cp *CompletedCheckpoint, mine []*TaskSnapshot, res
 				if len(recs) == 0 {
 					continue
 				}
-				if o.mode == Forward || o.mode == Broadcast {
+				if o.mode == Broadcast {
 					return fmt.Errorf("restore %s: cannot redistribute in-flight data of a %v edge at a new parallelism", t.name, o.mode)
 				}
 				t.replay = append(t.replay, replayItem{output: o, channel: -1, recs: recs})
@@ -161,7 +161,9 @@ func (t *Task) restoreInputs(cp *CompletedCheckpoint, mine []*TaskSnapshot, resc
 						keep = append(keep, r)
 					}
 				}
-			case Rebalance:
+			case Rebalance, Forward:
+				// round robin over the new subtasks (Flink's ForwardPartitioner maps
+				// its in-flight data as SubtaskStateMapper.ROUND_ROBIN too)
 				if t.owned(s.Subtask) {
 					keep = recs
 				}

@@ -79,3 +79,21 @@ func TestOverlappingHybridCheckpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestRescaleRestoresForwardChannelState replays the explore case (of
+// explore --runs 2000 --protocol all) that restores a hybrid checkpoint holding
+// in-flight data of a forward edge at a new parallelism: the engine refused it
+// ("cannot redistribute in-flight data of a forward edge"); it now goes round
+// robin over the new subtasks as Flink's ForwardPartitioner maps it
+// (SubtaskStateMapper.ROUND_ROBIN), and every check passes.
+func TestRescaleRestoresForwardChannelState(t *testing.T) {
+	rep := Explore(ExploreOptions{Cases: []uint64{15919058415284974129}, Protocol: "hybrid", Parallel: 1})
+	for _, f := range rep.Failed {
+		t.Errorf("%+v", f)
+	}
+	for _, c := range []string{"rescale-by-restore", "restore-with-channel-state"} {
+		if rep.Coverage[c] == 0 {
+			t.Errorf("the case no longer reaches %s (coverage %v): the explore draws changed, pick a case that does", c, rep.Coverage)
+		}
+	}
+}
