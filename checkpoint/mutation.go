@@ -35,6 +35,10 @@ type Mutation struct {
 	// incarnation's log, messages after the restored checkpoint included (as
 	// CheckMate's per-channel log files, never rewound).
 	SeqNotRewound bool
+	// SinkLosesDerived and SinkDuplicatesDerived: the external store of every sink
+	// loses, or commits twice, the first derived record (a window or join result)
+	// it is asked to commit, as an external system with a bug would.
+	SinkLosesDerived, SinkDuplicatesDerived bool
 }
 
 // Mutant is implemented by protocols that carry a Mutation: the deliberately

@@ -18,9 +18,9 @@ func batchJobs() map[string]func() *Job {
 		r.Value *= 3
 	}
 	return map[string]func() *Job{
-		"sum": func() *Job { return pipelineSum(3000, 50, false) },
+		"sum": func() *Job { return pipelineSum(3000, 50) },
 		"slow-sum": func() *Job {
-			j := pipelineSum(3000, 50, false)
+			j := pipelineSum(3000, 50)
 			j.Vertices[len(j.Vertices)-1].Cost = 20 * sim.Microsecond
 			return j
 		},

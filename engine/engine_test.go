@@ -10,14 +10,14 @@ import (
 )
 
 // pipelineA is job (a): source → map → keyBy → sum → sink, parallelism 4.
-func pipelineA(records int64, keys int) *Job { return pipelineSum(records, keys, false) }
+func pipelineA(records int64, keys int) *Job { return pipelineSum(records, keys) }
 
-func pipelineSum(records int64, keys int, discard bool) *Job {
+func pipelineSum(records int64, keys int) *Job {
 	j := NewJob("a")
 	j.Source("src", SourceSpec{Splits: 4, Records: records, Keys: KeySpec{Count: keys}}).Parallelism(4).
 		Map("double", func(r *Record) { r.Value *= 2 }).
 		KeyBy().Sum("sum").
-		Sink("out", SinkSpec{Discard: discard})
+		Sink("out", SinkSpec{})
 	return j
 }
 
@@ -28,6 +28,7 @@ func mustRun(t testing.TB, seed uint64, j *Job, cfg Config, limit sim.Time) *Run
 	if err != nil {
 		t.Fatal(err)
 	}
+	rt.KeepCommitted()
 	if !rt.RunToCompletion(limit) && limit != sim.Never {
 		return rt
 	}
@@ -205,7 +206,7 @@ func BenchmarkPipeline(b *testing.B) {
 	const perSplit = 250_000
 	run := func() {
 		w := sim.NewWorld(1)
-		rt, err := NewRuntime(w, pipelineSum(perSplit, 1000, true), Config{Workers: 2})
+		rt, err := NewRuntime(w, pipelineSum(perSplit, 1000), Config{Workers: 2})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -382,6 +383,7 @@ func TestHeapAndPebbleAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		rt.KeepCommitted()
 		if !rt.RunToCompletion(sim.Never) {
 			t.Fatalf("%s: job did not finish", backend)
 		}

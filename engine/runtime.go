@@ -209,8 +209,12 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 			rt.gens[v.ID] = g
 		}
 		if v.Kind == KindSink {
-			rt.sinks[v.Name] = NewSinkStore(v.Name, v.Sink.Discard)
-			rt.sinks[v.Name].clock = w
+			s := NewSinkStore(v.Name)
+			s.clock = w
+			if m := rt.mutation(); m.SinkLosesDerived || m.SinkDuplicatesDerived {
+				s.bug = &sinkBug{lose: m.SinkLosesDerived}
+			}
+			rt.sinks[v.Name] = s
 		}
 	}
 	if rt.local() != nil && cfg.RestoreFrom != nil {
@@ -320,6 +324,14 @@ func (rt *Runtime) TasksOf(name string) []*Task {
 
 // Sink returns the external store of the sink with the given name.
 func (rt *Runtime) Sink(name string) *SinkStore { return rt.sinks[name] }
+
+// KeepCommitted makes every sink store keep the records it commits (see
+// SinkStore.KeepCommitted). Call it before the run.
+func (rt *Runtime) KeepCommitted() {
+	for _, s := range rt.sinks {
+		s.KeepCommitted()
+	}
+}
 
 // Sinks returns the names of the sinks in job order.
 func (rt *Runtime) Sinks() []string {

@@ -25,9 +25,6 @@ func (k SinkKind) String() string { return [...]string{"at-least-once", "two-pha
 // SinkSpec describes a sink.
 type SinkSpec struct {
 	Kind SinkKind
-	// Discard keeps only counts and the per-split verifier, not the records
-	// themselves (for long benchmark runs).
-	Discard bool
 }
 
 // TxnKey names a sink transaction: the sink subtask and the checkpoint that
@@ -38,12 +35,17 @@ type TxnKey struct {
 }
 
 // SinkStore is the simulated external system a sink writes to: it is outside every
-// node and survives all crashes. It keeps what was committed, in commit order, and
-// the pre-committed transactions of two-phase-commit sinks.
+// node and survives all crashes. It keeps the pre-committed transactions of
+// two-phase-commit sinks and the verifying counts of what was committed; the
+// committed records themselves only when asked to (KeepCommitted), so that a
+// run's memory does not grow with the records it commits. Observers
+// (ObserveCommits) see every committed record as it becomes visible.
 type SinkStore struct {
 	Name      string
-	discard   bool
+	keep      bool
 	committed []Record
+	observers []CommitObserver
+	bug       *sinkBug // a mutant's (nil: none)
 	verify    Verifier
 	prepared  map[TxnKey][]Record
 	done      map[TxnKey]bool
@@ -69,10 +71,26 @@ func (s *SinkStore) observeLatency(r *Record) {
 	}
 }
 
-// NewSinkStore returns an empty store; a discarding store keeps counts only.
-func NewSinkStore(name string, discard bool) *SinkStore {
-	return &SinkStore{Name: name, discard: discard, prepared: map[TxnKey][]Record{}, done: map[TxnKey]bool{}}
+// CommitObserver sees each record a sink store makes visible, in commit order.
+// repeat says the store's verifier had already seen the record's (split, offset):
+// a duplicate of a source record (always false for derived records, whose split
+// is negative). An observer must only observe: it never changes the run.
+type CommitObserver interface {
+	ObserveCommit(r *Record, repeat bool)
 }
+
+// NewSinkStore returns an empty store that keeps counts, not records.
+func NewSinkStore(name string) *SinkStore {
+	return &SinkStore{Name: name, prepared: map[TxnKey][]Record{}, done: map[TxnKey]bool{}}
+}
+
+// KeepCommitted makes the store keep every record it commits from now on, for
+// Committed. Memory then grows with the output: it is for tests and for replays
+// that name the records an oracle found lost or duplicated.
+func (s *SinkStore) KeepCommitted() { s.keep = true }
+
+// ObserveCommits adds an observer of every record committed from now on.
+func (s *SinkStore) ObserveCommits(o CommitObserver) { s.observers = append(s.observers, o) }
 
 // Commit makes records visible to readers of the store.
 func (s *SinkStore) Commit(recs []Record) {
@@ -81,11 +99,32 @@ func (s *SinkStore) Commit(recs []Record) {
 	}
 }
 
+// sinkBug is a mutant external store: it loses, or commits twice, the first
+// derived record it commits.
+type sinkBug struct {
+	lose bool
+	done bool
+}
+
 func (s *SinkStore) commitOne(r *Record) {
-	if !s.discard {
+	if b := s.bug; b != nil && !b.done && r.Split < 0 {
+		b.done = true
+		if b.lose {
+			return
+		}
+		s.commitRecord(r)
+	}
+	s.commitRecord(r)
+}
+
+func (s *SinkStore) commitRecord(r *Record) {
+	if s.keep {
 		s.committed = append(s.committed, *r)
 	}
-	s.verify.Observe(r)
+	repeat := s.verify.Observe(r)
+	for _, o := range s.observers {
+		o.ObserveCommit(r, repeat)
+	}
 	s.observeLatency(r)
 }
 
@@ -137,7 +176,8 @@ func (s *SinkStore) Prepared() []TxnKey {
 	return keys
 }
 
-// Committed returns what readers of the store see, in commit order.
+// Committed returns what readers of the store see, in commit order, when the
+// store was asked to keep it (KeepCommitted) before the run; nil otherwise.
 func (s *SinkStore) Committed() []Record { return s.committed }
 
 // Verifier returns the running duplicate, loss and order counts of the store.
@@ -226,12 +266,13 @@ type splitSeen struct {
 	n    int64
 }
 
-// Observe records one committed record.
-func (v *Verifier) Observe(r *Record) {
+// Observe records one committed record; it reports whether the record's (split,
+// offset) was seen before (false for derived records).
+func (v *Verifier) Observe(r *Record) (repeat bool) {
 	v.Total++
 	if r.Split < 0 {
 		v.Derived++
-		return
+		return false
 	}
 	s := v.last
 	if s == nil || v.lastSplit != r.Split {
@@ -252,7 +293,7 @@ func (v *Verifier) Observe(r *Record) {
 	bit := uint64(1) << (r.Offset & 63)
 	if s.bits[w]&bit != 0 {
 		v.Duplicates++
-		return
+		return true
 	}
 	s.bits[w] |= bit
 	s.n++
@@ -261,6 +302,7 @@ func (v *Verifier) Observe(r *Record) {
 	} else {
 		s.max = r.Offset
 	}
+	return false
 }
 
 // Seen reports whether the record (split, offset) was observed.

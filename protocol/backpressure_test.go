@@ -19,7 +19,7 @@ func checkpointUnderBackpressure(t *testing.T, proto string, sinkCost sim.Durati
 	j := engine.NewJob("checkpointing-time")
 	j.Source("src", engine.SourceSpec{Splits: 4, RecordSize: 1024, Keys: engine.KeySpec{Count: 1000}}).Parallelism(4).
 		Rebalance().Map("map", nil).Parallelism(4).
-		Rebalance().Sink("sink", engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit, Discard: true}).Parallelism(4).Cost(sinkCost)
+		Rebalance().Sink("sink", engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit}).Parallelism(4).Cost(sinkCost)
 	w := sim.NewWorld(7)
 	rt, err := engine.NewRuntime(w, j, engine.Config{Workers: 2, Protocol: p,
 		Net:        sim.NetConfig{Remote: sim.LinkConfig{Latency: 100 * sim.Microsecond, Bandwidth: 1 << 30}},
@@ -71,7 +71,7 @@ func TestIncrementalCheckpointSizes(t *testing.T) {
 		j := engine.NewJob("incremental")
 		j.Source("src", engine.SourceSpec{Splits: 2, Records: 20000, Rate: 4000, Keys: engine.KeySpec{Count: 5000}}).Parallelism(2).
 			KeyBy().Sum("sum").Parallelism(2).
-			Sink("out", engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit, Discard: true})
+			Sink("out", engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit})
 		w := sim.NewWorld(3)
 		rt, err := engine.NewRuntime(w, j, engine.Config{Workers: 2, Protocol: p, StateBackend: backend,
 			Checkpoint: engine.CheckpointConfig{Interval: 500 * sim.Millisecond, Incremental: true}})

@@ -37,7 +37,7 @@ func TestCheckpointsComplete(t *testing.T) {
 					completed++
 				}
 			}
-			fmt.Println(name, "finished", ok, "at", w.Now(), "checkpoints", len(st), "completed", completed, "committed", len(rt.Sink("out").Committed()), "dups", rt.Sink("out").Verifier().Duplicates)
+			fmt.Println(name, "finished", ok, "at", w.Now(), "checkpoints", len(st), "completed", completed, "committed", rt.Sink("out").Verifier().Total, "dups", rt.Sink("out").Verifier().Duplicates)
 			for _, s := range st[:min(3, len(st))] {
 				fmt.Printf("  %d %s %v dur=%v size=%d persisted=%d unaligned=%v %s\n", s.ID, s.Status, s.TriggerAt, s.Duration, s.StateSize, s.PersistedData, s.Unaligned, s.Reason)
 			}

@@ -44,6 +44,7 @@ func run(t testing.TB, seed uint64, sc scenario, withFaults bool) outcome {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rt.KeepCommitted()
 	if withFaults && sc.faults != nil {
 		sc.faults(rt)
 	}

@@ -25,7 +25,7 @@ func smallRuns(t *testing.T) *Tables {
 		j := engine.NewJob("report")
 		j.Source("src", engine.SourceSpec{Splits: 2, Records: 3000, RecordSize: 1024}).Parallelism(2).
 			Rebalance().Map("map", nil).Parallelism(2).
-			Rebalance().Sink("out", engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit, Discard: true}).Parallelism(2).Cost(sim.Millisecond)
+			Rebalance().Sink("out", engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit}).Parallelism(2).Cost(sim.Millisecond)
 		w := sim.NewWorld(1)
 		rt, err := engine.NewRuntime(w, j, engine.Config{Workers: 2, Protocol: p,
 			Checkpoint: engine.CheckpointConfig{Interval: 300 * sim.Millisecond, AlignedTimeout: 20 * sim.Millisecond}})
