@@ -168,7 +168,7 @@ func recordPoints(setup *Setup, seed uint64, withFaults bool) ([]faults.Point, [
 		for _, w := range rt.Workers() {
 			workers = append(workers, w.Name())
 		}
-	})
+	}, observe{})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -209,6 +209,7 @@ func Exhaustive(setup *Setup, opts ExhaustiveOptions) (*ExhaustiveReport, error)
 		fail          *CrashFailure
 	}
 	results := make([]outcome, len(todo))
+	refs := NewReferenceCache(1) // every case shares the setup's reference
 	parallel := opts.Parallel
 	if parallel <= 0 {
 		parallel = runtime.NumCPU()
@@ -232,7 +233,7 @@ func Exhaustive(setup *Setup, opts ExhaustiveOptions) (*ExhaustiveReport, error)
 				var o outcome
 				if !stop {
 					o.ran = true
-					o.fail, o.mismatch = runCrashCase(setup, seed, todo[i], opts)
+					o.fail, o.mismatch = runCrashCase(setup, seed, todo[i], opts, refs)
 				}
 				mu.Lock()
 				results[i] = o
@@ -265,15 +266,15 @@ func Exhaustive(setup *Setup, opts ExhaustiveOptions) (*ExhaustiveReport, error)
 }
 
 // runCrashCase runs one case and reports its failure, if any, and whether its two
-// runs disagreed on the trace hash.
-func runCrashCase(setup *Setup, seed uint64, c CrashCase, opts ExhaustiveOptions) (*CrashFailure, bool) {
+// runs disagreed on the trace hash. Every case shares the setup's reference (refs).
+func runCrashCase(setup *Setup, seed uint64, c CrashCase, opts ExhaustiveOptions, refs *ReferenceCache) (*CrashFailure, bool) {
 	try := *setup
 	try.Faults = c.Faults
 	fail := func(check, detail string) *CrashFailure {
 		return &CrashFailure{Case: c.N, Point: c.Point.String(), Target: c.Target, Fault: c.Faults[len(c.Faults)-1].String(),
 			Check: check, Detail: detail, Replay: ExhaustiveReplay(setup.Name, setup.Protocol, seed, c.N)}
 	}
-	res, err := RunRecovered(&try, RunOptions{Seed: seed, CheckDeterminism: opts.CheckDeterminism, FaultsMayNotFire: true})
+	res, err := RunRecovered(&try, RunOptions{Seed: seed, CheckDeterminism: opts.CheckDeterminism, FaultsMayNotFire: true, References: refs})
 	if err != nil {
 		return fail(errCheck(err), err.Error()), false
 	}

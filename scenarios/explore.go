@@ -194,8 +194,9 @@ func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []stri
 		c.Setup = c.Setup.WithProtocol(opts.Impl)
 	}
 	run.Protocol, run.Scenario = c.Setup.Protocol, c.Setup.Name
+	refs := NewReferenceCache(1) // the case's reference, reused by shrinking
 	res, err := RunRecovered(c.Setup, RunOptions{CheckDeterminism: opts.CheckDeterminism, CheckRestorePoints: true, MaxRestorePoints: 2,
-		FaultsMayNotFire: true})
+		FaultsMayNotFire: true, References: refs})
 	fail := func(check, detail string) *ExploreFailure {
 		f := &ExploreFailure{Seed: seed, Protocol: c.Setup.Protocol, Scenario: c.Setup.Name, Check: check, Detail: detail,
 			Replay: ExploreReplay(seed, c.Setup.Protocol), Swarm: c.Swarm.String()}
@@ -218,7 +219,7 @@ func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []stri
 		if !ch.OK && ch.Name != "determinism" {
 			f := fail(ch.Name, ch.Detail)
 			if opts.Shrink {
-				f.Shrunk = shrink(c.Setup, ch.Name)
+				f.Shrunk = shrink(c.Setup, ch.Name, refs)
 			}
 			return f, mismatch, res.Coverage, run
 		}
@@ -227,13 +228,14 @@ func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []stri
 }
 
 // shrink removes faults one at a time, keeping each removal after which the same
-// check still fails, and returns the smallest schedule found.
-func shrink(setup *Setup, check string) []string {
+// check still fails, and returns the smallest schedule found. Every candidate
+// shares the case's reference (refs).
+func shrink(setup *Setup, check string, refs *ReferenceCache) []string {
 	sched := append(faults.Schedule(nil), setup.Faults...)
 	fails := func(s faults.Schedule) bool {
 		try := *setup
 		try.Faults = s
-		res, err := RunRecovered(&try, RunOptions{FaultsMayNotFire: true})
+		res, err := RunRecovered(&try, RunOptions{FaultsMayNotFire: true, References: refs, verdictOnly: true})
 		if err != nil {
 			return false
 		}

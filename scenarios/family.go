@@ -164,7 +164,8 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 	}
 	sched = append(sched, drawSavepointFaults(seed, acts, newJob, cfg)...)
 	c.Setup = &Setup{Name: "random/" + shape, Seed: seed, NewJob: newJob, Config: cfg, Protocol: protocol,
-		Faults: sched, Limit: 2 * sim.Minute, Expect: OutcomePass, Bounded: true, Rescale: rescale, Actions: acts}
+		Faults: sched, Limit: 2 * sim.Minute, Expect: OutcomePass, Bounded: true, Rescale: rescale, Actions: acts,
+		JobKey: fmt.Sprintf("random-case\x00%d", seed)} // the job and configuration follow from the seed alone
 	return c, nil
 }
 

@@ -41,6 +41,13 @@ type RunOptions struct {
 	// ObserveFaults, when set, receives the faults injected into the run with
 	// faults, in order, once it ended.
 	ObserveFaults func(log []faults.Injected)
+	// References, when set, keeps fault-free reference runs for reuse by other
+	// runs of the same job (under other protocols, or other fault schedules).
+	References *ReferenceCache
+	// verdictOnly skips what only explains a failure (replaying the runs to name
+	// the records an output digest found lost or duplicated): for shrinking,
+	// which only asks whether a check still fails.
+	verdictOnly bool
 }
 
 // ReplayCommand is the one-line command that reproduces a run exactly.
@@ -53,13 +60,17 @@ func ReplayCommand(scenario, protocol string, seed uint64, hash string) string {
 }
 
 // Observation is what one run of a job leaves for the oracles: final keyed state
-// per vertex, committed output per sink, the verifying sinks' counts, and the run's
-// statistics.
+// per vertex, each sink's committed output as a digest (and as a multiset of
+// normalised records when the run kept them), the verifying sinks' counts, and
+// the run's statistics.
 type Observation struct {
 	Runtime  *engine.Runtime
 	Injector *faults.Injector
 	Actions  *actions.Driver // nil without actions
 	State    map[string][]engine.StateEntry
+	// Output is each sink's committed records, normalised, with their
+	// multiplicities: only in a run that kept its records (a replay that names
+	// what an oracle found lost or duplicated), nil otherwise.
 	Output   map[string]map[engine.Record]int
 	Verify   map[string]engine.Verifier
 	Finished bool
@@ -67,15 +78,29 @@ type Observation struct {
 	Reason   string
 	Hash     uint64
 	Records  int64
+	// digests is each sink's committed output folded as it was committed, when
+	// the run was observed for the output oracles.
+	digests map[string]*outputDigest
 }
 
-// Execute runs a setup once, with or without its faults.
+// observe says what a run collects for the oracles. A run without a reference
+// (an unbounded job) needs none of it, and its memory stays flat however long it
+// runs.
+type observe struct {
+	state   bool // final keyed state of every vertex
+	outputs bool // each sink's output digest
+	keep    bool // each sink's committed records (Observation.Output)
+}
+
+// Execute runs a setup once, with or without its faults, collecting keyed state
+// and output digests.
 func Execute(setup *Setup, seed uint64, withFaults bool) (*Observation, error) {
-	return execute(setup, seed, withFaults, nil)
+	return execute(setup, seed, withFaults, nil, observe{state: true, outputs: true})
 }
 
-// execute is Execute with an observer attached before the run starts.
-func execute(setup *Setup, seed uint64, withFaults bool, attach func(*engine.Runtime)) (*Observation, error) {
+// execute is Execute with an observer attached before the run starts and a
+// choice of what to collect.
+func execute(setup *Setup, seed uint64, withFaults bool, attach func(*engine.Runtime), obs observe) (*Observation, error) {
 	cfg := setup.Config
 	p, err := setup.protocol()
 	if err != nil {
@@ -103,6 +128,17 @@ func execute(setup *Setup, seed uint64, withFaults bool, attach func(*engine.Run
 			}
 		}
 	}
+	if obs.outputs {
+		o.digests = map[string]*outputDigest{}
+		for _, name := range rt.Sinks() {
+			d := &outputDigest{}
+			o.digests[name] = d
+			rt.Sink(name).ObserveCommits(d)
+		}
+	}
+	if obs.keep {
+		rt.KeepCommitted()
+	}
 	if attach != nil {
 		attach(rt)
 	}
@@ -110,37 +146,25 @@ func execute(setup *Setup, seed uint64, withFaults bool, attach func(*engine.Run
 	o.Finished = rt.Finished()
 	o.Failed, o.Reason = rt.Failed()
 	o.Hash = w.TraceHash()
-	o.State = map[string][]engine.StateEntry{}
-	if st, err := stoppedState(rt); err != nil {
-		return nil, err
-	} else if st != nil {
-		o.State = st
-	}
-	for _, v := range rt.Job().Vertices {
-		if rt.StoppedWith() != nil || rt.Status() == engine.JobCancelled {
-			break // the tasks are gone: a stopped job's state is its savepoint's
-		}
-		var entries []engine.StateEntry
-		for _, t := range rt.TasksOf(v.Name) {
-			if st := t.State(); st != nil && t.Chain[0] == v {
-				entries = append(entries, st.Entries()...)
-			}
-		}
-		if entries != nil {
-			engine.SortEntries(entries)
-			o.State[v.Name] = entries
+	if obs.state {
+		if o.State, err = finalState(rt); err != nil {
+			return nil, err
 		}
 	}
-	o.Output = map[string]map[engine.Record]int{}
 	o.Verify = map[string]engine.Verifier{}
 	for _, name := range rt.Sinks() {
 		s := rt.Sink(name)
-		m := map[engine.Record]int{}
-		for _, r := range s.Committed() {
-			m[normalize(r)]++
-		}
-		o.Output[name] = m
 		o.Verify[name] = *s.Verifier()
+		if obs.keep {
+			if o.Output == nil {
+				o.Output = map[string]map[engine.Record]int{}
+			}
+			m := map[engine.Record]int{}
+			for _, r := range s.Committed() {
+				m[normalize(r)]++
+			}
+			o.Output[name] = m
+		}
 	}
 	for _, v := range rt.Job().Vertices {
 		if v.Kind == engine.KindSource {
@@ -173,8 +197,35 @@ func (s *Setup) WithProtocol(p checkpoint.Protocol) *Setup {
 	return &c
 }
 
-// Run runs a scenario under its protocol: a fault-free reference run, then the run
-// with faults, and checks every oracle the protocol promises against the reference.
+// finalState collects every vertex's keyed state, sorted, from the subtasks the
+// vertex heads; a job stopped with a savepoint has its savepoint's (its tasks
+// are gone), a cancelled one none.
+func finalState(rt *engine.Runtime) (map[string][]engine.StateEntry, error) {
+	if st, err := stoppedState(rt); err != nil || st != nil {
+		return st, err
+	}
+	state := map[string][]engine.StateEntry{}
+	if rt.Status() == engine.JobCancelled {
+		return state, nil
+	}
+	for _, v := range rt.Job().Vertices {
+		var entries []engine.StateEntry
+		for _, t := range rt.TasksOf(v.Name) {
+			if st := t.State(); st != nil && t.Chain[0] == v {
+				entries = append(entries, st.Entries()...)
+			}
+		}
+		if entries != nil {
+			engine.SortEntries(entries)
+			state[v.Name] = entries
+		}
+	}
+	return state, nil
+}
+
+// Run runs a scenario under its protocol: the run with faults, then a fault-free
+// reference run (of a bounded job only: an unbounded one has no end state to
+// compare), and checks every oracle the protocol promises against the reference.
 func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	start := time.Now() // wall time of the run, reported only: never part of the trace
 	seed := setup.Seed
@@ -185,7 +236,12 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	got, err := execute(setup, seed, true, opts.Attach)
+	bounded := setup.Bounded
+	// a run its actions may end before its input does keeps its committed
+	// records: what it committed so far is compared record by record
+	// (stoppedChecks)
+	got, err := execute(setup, seed, true, opts.Attach,
+		observe{state: bounded, outputs: bounded, keep: bounded && endsEarly(setup.Actions)})
 	if err != nil {
 		return nil, err
 	}
@@ -196,13 +252,15 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 		opts.ObserveFaults(got.Injector.Log())
 	}
 	var ref, full *Observation
-	if setup.Bounded {
-		if ref, err = reference(setup, seed, got); err != nil {
+	var refSetup *Setup
+	if bounded {
+		refSetup = referenceSetup(setup, got)
+		if ref, err = reference(refSetup, seed, opts.References); err != nil {
 			return nil, err
 		}
-		full = ref
-		if stopKind(got) == "drained" {
-			if full, err = Execute(setup, seed, false); err != nil {
+		full = ref // what a restore point must reach: the whole input's end state
+		if refSetup != setup {
+			if full, err = reference(setup, seed, opts.References); err != nil {
 				return nil, err
 			}
 		}
@@ -212,7 +270,9 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	fill(res, got)
 	g, why := checkedGuarantee(setup, p.Guarantee())
 	res.Guarantee, res.GuaranteeNote = g.String(), why
-	res.Checks = checks(setup, seed, guarantees{state: p.Guarantee(), output: g}, got, ref)
+	o := &oracles{setup: setup, refSetup: refSetup, seed: seed, g: guarantees{state: p.Guarantee(), output: g}, got: got, ref: ref,
+		verdictOnly: opts.verdictOnly}
+	res.Checks = o.checks()
 	fc, scheduled, notApplicable := faultsFiredCheck(setup, checkpoint.FamilyOf(p), got)
 	if scheduled && (fc.OK || !opts.FaultsMayNotFire) {
 		res.Checks = append(res.Checks, fc)
@@ -220,7 +280,7 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 		res.Coverage = dedupe(append(res.Coverage, "fault-not-fired"))
 	}
 	if opts.CheckDeterminism {
-		again, err := Execute(setup, seed, true)
+		again, err := execute(setup, seed, true, nil, observe{})
 		if err != nil {
 			return nil, err
 		}
@@ -251,42 +311,6 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	return res, nil
 }
 
-// restorePointsCheck: every completed checkpoint is a valid restore point — a
-// fault-free run started from it reaches the reference's keyed state.
-func restorePointsCheck(setup *Setup, seed uint64, got, ref *Observation, max int) Check {
-	c := Check{Name: "restore-points", OK: true}
-	cps := restoreCandidates(got.Runtime)
-	if max <= 0 {
-		max = 3
-	}
-	step := 1
-	if len(cps) > max {
-		step = (len(cps) + max - 1) / max
-	}
-	n := 0
-	for i := len(cps) - 1; i >= 0; i -= step {
-		cp := got.Runtime.DurableCheckpoint(cps[i])
-		// at the parallelism it was taken at: a checkpoint of a rescaled job
-		o, err := Execute(forkWith(setup, cp, parallelismOf(setup, cp)), seed, false)
-		n++
-		if err != nil {
-			c.OK, c.Detail = false, fmt.Sprintf("restore from checkpoint %d: %v", cp.ID, err)
-			return c
-		}
-		if !o.Finished {
-			c.OK, c.Detail = false, fmt.Sprintf("the run forked from checkpoint %d did not finish", cp.ID)
-			return c
-		}
-		if d, full := stateDiff(ref.State, o.State); d != "" {
-			c.OK, c.Diff = false, full
-			c.Detail = fmt.Sprintf("the run forked from checkpoint %d ends with keyed state that differs from the reference: %s", cp.ID, d)
-			return c
-		}
-	}
-	c.Detail = fmt.Sprintf("%d of %d completed checkpoints and savepoints restored and reached the reference", n, len(cps))
-	return c
-}
-
 // outcome classifies a run: the job failed for good, a check flagged a violation,
 // or everything passed.
 func outcome(setup *Setup, got *Observation, cs []Check) string {
@@ -308,234 +332,6 @@ func outcome(setup *Setup, got *Observation, cs []Check) string {
 		}
 	}
 	return OutcomePass
-}
-
-// checks evaluates the oracles. Exactly-once protocols: keyed state and committed
-// output equal the reference, no duplicate, loss or reordering beyond the
-// reference's. At-least-once: output is a superset of the reference. Always:
-// liveness (a bounded job finishes; a checkpoint completes after the faults heal).
-func checks(setup *Setup, seed uint64, g guarantees, got, ref *Observation) []Check {
-	var cs []Check
-	if c, broken := contractCheck(got, ref); broken {
-		// the cause, alone: the other oracles would compare runs of a broken
-		// protocol, and a job expected to fail did not fail for its reason
-		return append(cs, c)
-	}
-	if setup.Expect == OutcomeJobFails {
-		c := Check{Name: "job-fails", OK: got.Failed, Detail: got.Reason}
-		if !got.Failed {
-			c.Detail = "the job did not fail"
-		}
-		return append(cs, c)
-	}
-	ended := stopKind(got) // the job ended as its actions said
-	live := Check{Name: "liveness", OK: !got.Failed && (!setup.Bounded || got.Finished || ended != "")}
-	switch {
-	case got.Failed:
-		live.Detail = "job failed: " + got.Reason
-	case ended != "":
-		live.Detail = "the job ended " + ended + " by its actions"
-	case setup.Bounded && !got.Finished:
-		live.Detail = fmt.Sprintf("bounded job did not finish within %v", setup.Limit)
-	}
-	cs = append(cs, live)
-	if got.Actions != nil {
-		cs = append(cs, actionsCheck(got))
-	}
-	if c, ok := checkpointAfterHeal(setup, got); ok {
-		cs = append(cs, c)
-	}
-	if ref == nil {
-		return cs
-	}
-	if ended == "stopped" || ended == "cancelled" {
-		return append(cs, stoppedChecks(setup, seed, g, got, ref)...)
-	}
-	if g.state == checkpoint.ExactlyOnce {
-		cs = append(cs, stateCheck(ref, got))
-	}
-	cs = append(cs, outputCheck(ref, got, g.output != checkpoint.ExactlyOnce))
-	cs = append(cs, verifierCheck(g.output, ref, got, len(setup.Rescale) == 0 && len(got.Runtime.Resubmissions()) == 0))
-	return cs
-}
-
-func checkpointAfterHeal(setup *Setup, got *Observation) (Check, bool) {
-	if setup.Config.Checkpoint.Interval <= 0 || got.Injector == nil {
-		return Check{}, false
-	}
-	if got.Finished {
-		// a finished job completed its final checkpoint after its last fault
-		return Check{Name: "checkpoint-after-heal", OK: true, Detail: "the job finished"}, true
-	}
-	if k := stopKind(got); k != "" {
-		return Check{Name: "checkpoint-after-heal", OK: true, Detail: "the job ended " + k + " by its actions"}, true
-	}
-	healed := got.Injector.HealedAt()
-	for _, st := range got.Runtime.Coordinator().Stats() {
-		if st.Status == engine.StatusCompleted && st.CompletedAt >= healed {
-			return Check{Name: "checkpoint-after-heal", OK: true}, true
-		}
-	}
-	return Check{Name: "checkpoint-after-heal", OK: false,
-		Detail: fmt.Sprintf("no checkpoint completed after the faults healed at %s", healed.Short())}, true
-}
-
-func stateCheck(ref, got *Observation) Check {
-	c := Check{Name: "exactly-once-state", OK: true}
-	if d, full := stateDiff(ref.State, got.State); d != "" {
-		c.OK, c.Diff = false, full
-		c.Detail = "keyed state differs from the fault-free run: " + d
-	}
-	return c
-}
-
-// outputCheck compares committed outputs as multisets; with superset, records may
-// appear more often than in the reference (at-least-once) but none may be missing.
-func outputCheck(ref, got *Observation, superset bool) Check {
-	name := "exactly-once-output"
-	if superset {
-		name = "at-least-once-output"
-	}
-	var missing, extra []string
-	var dups int
-	for _, sink := range sortedMapKeys(ref.Output) {
-		want, have := ref.Output[sink], got.Output[sink]
-		if superset {
-			// replayed records inflate window counts and aggregates: at least once
-			// promises every result is there, not its value
-			want, have = withoutValues(want), withoutValues(have)
-		}
-		for _, r := range sortedRecords(want) {
-			if have[r] < want[r] {
-				missing = append(missing, fmt.Sprintf("%s: %s ×%d", sink, describeRecord(r), want[r]-have[r]))
-			}
-		}
-		for _, r := range sortedRecords(have) {
-			if have[r] > want[r] {
-				if superset {
-					dups += have[r] - want[r]
-					continue
-				}
-				extra = append(extra, fmt.Sprintf("%s: %s ×%d", sink, describeRecord(r), have[r]-want[r]))
-			}
-		}
-	}
-	c := Check{Name: name, OK: len(missing) == 0 && len(extra) == 0}
-	var b strings.Builder
-	if len(missing) > 0 {
-		fmt.Fprintf(&b, "%d records lost, e.g. %s", len(missing), strings.Join(first(missing, 5), "; "))
-	}
-	if len(extra) > 0 {
-		if b.Len() > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "%d records duplicated or unexpected, e.g. %s", len(extra), strings.Join(first(extra, 5), "; "))
-	}
-	if superset && c.OK {
-		fmt.Fprintf(&b, "%d duplicates (allowed at least once)", dups)
-	}
-	c.Detail = b.String()
-	return c
-}
-
-// verifierCheck compares the verifying sinks' counts with the reference's. Order is
-// compared only when the run keeps the reference's topology (no rescale).
-func verifierCheck(guarantee checkpoint.Guarantee, ref, got *Observation, order bool) Check {
-	c := Check{Name: "verifying-sink", OK: true}
-	var parts []string
-	for _, sink := range sortedMapKeys(ref.Verify) {
-		r, g := ref.Verify[sink], got.Verify[sink]
-		parts = append(parts, fmt.Sprintf("%s: %d duplicates, %d out of order (reference %d, %d)", sink,
-			g.Duplicates, g.OutOfOrder, r.Duplicates, r.OutOfOrder))
-		// reordering is checked where the topology keeps per-split order (the
-		// reference has none); elsewhere parallel channels interleave freely
-		if guarantee == checkpoint.ExactlyOnce && (g.Duplicates != r.Duplicates || (order && r.OutOfOrder == 0 && g.OutOfOrder > 0)) {
-			c.OK = false
-		}
-		if g.Unique() < r.Unique() {
-			c.OK = false
-			parts = append(parts, fmt.Sprintf("%s: %d source records lost", sink, r.Unique()-g.Unique()))
-		}
-	}
-	c.Detail = strings.Join(parts, "; ")
-	return c
-}
-
-func withoutValues(m map[engine.Record]int) map[engine.Record]int {
-	out := make(map[engine.Record]int, len(m))
-	for r, n := range m {
-		r.Value = 0
-		if out[r] < n {
-			out[r] = n
-		}
-	}
-	return out
-}
-
-// normalize keeps what an exactly-once run must reproduce of a committed record. A
-// record derived from one source record is identified by its provenance, key and
-// event time; its value may be a running aggregate, which depends on the order in
-// which parallel channels interleave, so it is not compared (the keyed-state oracle
-// compares the final aggregates). Window and join results are compared whole.
-func normalize(r engine.Record) engine.Record {
-	if r.Split >= 0 {
-		r.Value = 0
-	}
-	return r
-}
-
-func describeRecord(r engine.Record) string {
-	if r.Split < 0 {
-		return fmt.Sprintf("{key %d value %d time %v}", r.Key, r.Value, r.Time)
-	}
-	return fmt.Sprintf("{split %d offset %d key %d value %d}", r.Split, r.Offset, r.Key, r.Value)
-}
-
-func first(s []string, n int) []string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "\n..."
-	}
-	return s
-}
-
-func sortedMapKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func sortedRecords(m map[engine.Record]int) []engine.Record {
-	out := make([]engine.Record, 0, len(m))
-	for r := range m {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Split != b.Split {
-			return a.Split < b.Split
-		}
-		if a.Offset != b.Offset {
-			return a.Offset < b.Offset
-		}
-		if a.Key != b.Key {
-			return a.Key < b.Key
-		}
-		if a.Value != b.Value {
-			return a.Value < b.Value
-		}
-		return a.Time < b.Time
-	})
-	return out
 }
 
 // fill copies a run's metrics into the result.

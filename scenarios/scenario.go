@@ -257,4 +257,8 @@ type Setup struct {
 	Bounded bool
 	// Actions are what the job's operator does during the run with faults.
 	Actions actions.Schedule
+	// JobKey identifies what NewJob builds, for the reference cache
+	// (ReferenceCache): two setups with the same JobKey build the same job. ""
+	// (a setup built by hand) is never cached; whoever changes NewJob clears it.
+	JobKey string
 }

@@ -413,6 +413,7 @@ func (s *Scenario) setup(override string, impl checkpoint.Protocol, fs *fileStat
 		Rescale:  rescale,
 		Bounded:  bounded,
 		Actions:  acts,
+		JobKey:   scenarioJobKey(s, proto.Guarantee()),
 	}, nil
 }
 

@@ -213,6 +213,9 @@ func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determini
 	}
 	results := make([]*scenarios.Result, len(jobs))
 	perRun := make([]reports.Tables, len(jobs)) // one per run: workers share nothing
+	// a scenario's protocols share its fault-free reference; jobs come scenario by
+	// scenario, so a few entries per worker hold every reference still needed
+	refs := scenarios.NewReferenceCache(4 * max(workers, 1))
 	started := forEach(len(jobs), workers, progressTo, stop, func(i int) {
 		j := jobs[i]
 		var tl *reports.Timeline
@@ -223,6 +226,7 @@ func runSuite(scs []*scenarios.Scenario, protos []string, workers int, determini
 		}
 		results[i] = suiteRun(j.sc, j.proto, scenarios.RunOptions{
 			CheckDeterminism: determinism,
+			References:       refs,
 			Attach: func(rt *engine.Runtime) {
 				tl = reports.AttachTimeline(rt, 0)
 				if trace != nil {

@@ -245,13 +245,16 @@ func runSweep(sw *scenarios.Sweep, ref string, workers, maxRuns int, progressTo 
 		return nil, 0, usageErr("%v", err)
 	}
 	rows := make([]reports.SweepRow, n)
+	// the protocols of one point and seed share its fault-free reference; points
+	// come value by value, then protocol, then seed
+	refs := scenarios.NewReferenceCache(2*max(sw.Seeds, 1) + 4*max(workers, 1))
 	started := forEach(n, workers, progressTo, stop, func(i int) {
 		pt, err := sw.Point(i)
 		if err != nil { // Check resolved every point: not expected
 			rows[i] = reports.SweepRow{Scenario: sw.Scenario.Name, Values: err.Error()}
 			return
 		}
-		res, err := runSetup(pt.Setup, ref, scenarios.RunOptions{Seed: pt.Seed})
+		res, err := runSetup(pt.Setup, ref, scenarios.RunOptions{Seed: pt.Seed, References: refs})
 		if err != nil {
 			res = &scenarios.Result{Scenario: sw.Scenario.Name, Protocol: pt.Setup.Protocol, Seed: pt.Seed,
 				Outcome: "error", Checks: []scenarios.Check{{Name: "run", Detail: err.Error()}}}
