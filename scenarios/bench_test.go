@@ -1,0 +1,80 @@
+package scenarios
+
+import (
+	"flag"
+	"testing"
+)
+
+// benchScenarios are the named scenarios BenchmarkScenario runs, each unbounded
+// for benchDuration of simulated time with every oracle the run has (a
+// 5-minute unbounded run is what docs/performance.md quotes).
+var benchScenarios = []struct{ name, protocol string }{
+	{"steady", ""},
+	{"flink-checkpointing-benchmark-1ms", "aligned"},
+	{"checkpoint-overhead", ""},
+}
+
+// benchDuration is the simulated time of each BenchmarkScenario run; a longer one
+// (-scenario.duration '5 min') gives a CPU profile more samples.
+var benchDuration = flag.String("scenario.duration", "1 min", "simulated time of each BenchmarkScenario run")
+
+// benchSetup is a named scenario made unbounded and benchDuration long.
+func benchSetup(b *testing.B, name, protocol string) *Setup {
+	sc, err := Lookup(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc = sc.Clone()
+	for _, src := range sc.Job.Sources {
+		if err := sc.Override(src.Name+".records", "0"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := sc.Override("duration", *benchDuration); err != nil {
+		b.Fatal(err)
+	}
+	setup, err := sc.Setup(protocol)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return setup
+}
+
+// BenchmarkScenario runs whole named scenarios (the run with faults and every
+// oracle) and reports simulated seconds per wall second.
+func BenchmarkScenario(b *testing.B) {
+	for _, bs := range benchScenarios {
+		b.Run(bs.name, func(b *testing.B) {
+			setup := benchSetup(b, bs.name, bs.protocol)
+			var simSec float64
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				res, err := Run(setup, RunOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !res.OK {
+					b.Fatalf("%s: %+v", bs.name, res.Checks)
+				}
+				simSec += res.SimTimeMS / 1000
+			}
+			b.ReportMetric(simSec/b.Elapsed().Seconds(), "simsec/s")
+		})
+	}
+}
+
+// BenchmarkPropertyRun runs explore's random cases (a random job, configuration,
+// protocol and swarm fault schedule, then every oracle: reference, exactly-once
+// state and output, verifying sink, two restore points) and reports runs per wall
+// second on one core.
+func BenchmarkPropertyRun(b *testing.B) {
+	opts := ExploreOptions{}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if f, _, _, _ := exploreOne(CaseSeed(1, i%1000), opts); f != nil {
+			b.Fatalf("case %d failed %s: %s", f.Seed, f.Check, f.Detail)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "runs/s")
+}
