@@ -73,6 +73,7 @@ func uninterrupted(t *testing.T, cfg engine.Config) outcome {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rt.KeepCommitted() // the tests compare committed records
 	if !rt.RunToCompletion(sim.Time(sim.Minute)) {
 		t.Fatalf("the uninterrupted run did not finish: %v", rt.Failures())
 	}
@@ -88,6 +89,7 @@ func stopAndRestore(t *testing.T, cfg engine.Config, kind engine.SavepointKind, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	rt.KeepCommitted() // the tests compare committed records
 	var results []engine.SavepointResult
 	rt.Hooks.OnSavepoint(func(r engine.SavepointResult) { results = append(results, r) })
 	rt.Start()
@@ -176,6 +178,7 @@ func TestResubmitRefusesChangedMaxParallelism(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rt.KeepCommitted() // the tests compare committed records
 	rt.Start()
 	rt.RunUntil(sim.Time(500 * sim.Millisecond))
 	if _, err := rt.TriggerSavepoint(engine.StopSavepoint); err != nil {
@@ -219,6 +222,7 @@ func TestDrainedStopEqualsInputEndingThere(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			rt.KeepCommitted() // the tests compare committed records
 			rt.Start()
 			rt.RunUntil(sim.Time(800 * sim.Millisecond))
 			if _, err := rt.TriggerSavepoint(engine.DrainSavepoint); err != nil {
@@ -264,6 +268,7 @@ func TestIntermediateSavepoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rt.KeepCommitted() // the tests compare committed records
 	var results []engine.SavepointResult
 	rt.Hooks.OnSavepoint(func(r engine.SavepointResult) { results = append(results, r) })
 	rt.Start()
@@ -296,6 +301,7 @@ func TestIntermediateSavepoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	forked.KeepCommitted() // the tests compare committed records
 	if !forked.RunToCompletion(sim.Time(sim.Minute)) {
 		t.Fatalf("the fork did not finish: %v", forked.Failures())
 	}
@@ -316,6 +322,7 @@ func TestFailedSavepointKeepsThePrevious(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rt.KeepCommitted() // the tests compare committed records
 	var results []engine.SavepointResult
 	rt.Hooks.OnSavepoint(func(r engine.SavepointResult) { results = append(results, r) })
 	rt.Start()
@@ -361,6 +368,7 @@ func TestCancelAndRestoreRetainedCheckpoint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			rt.KeepCommitted() // the tests compare committed records
 			rt.Start()
 			rt.RunUntil(sim.Time(1100 * sim.Millisecond))
 			if err := rt.Cancel(); err != nil {
