@@ -12,9 +12,18 @@ type Result struct {
 	// WallMS is how long the run took on this machine (reporting only). It is
 	// left out of the files a suite writes, which are reproducible byte for
 	// byte; suite --out keeps it in wall-clock.json.
-	WallMS  float64 `json:"wall_ms,omitempty"`
-	Events  uint64  `json:"events"`
-	Records int64   `json:"records"`
+	WallMS float64 `json:"wall_ms,omitempty"`
+	// SimSecondsPerWallSecond is the simulated time of the run with faults per
+	// second of WallMS (every oracle's runs included): how much faster than real
+	// time this machine simulates the job. Reporting only, like WallMS.
+	SimSecondsPerWallSecond float64 `json:"sim_seconds_per_wall_second,omitempty"`
+	// PeakHeapBytes is the largest the process's heap grew while simrun run
+	// ran the scenario (runtime/metrics' heap objects, sampled every few
+	// milliseconds outside the simulation). Only simrun run and replay set it (a
+	// suite's runs share one heap); reporting only, like WallMS.
+	PeakHeapBytes uint64 `json:"peak_heap_bytes,omitempty"`
+	Events        uint64 `json:"events"`
+	Records       int64  `json:"records"`
 	// Checkpoints counts every checkpoint the run triggered: triggered =
 	// completed + failed + lost (with a crashed job manager) + in progress at the
 	// end of the run, as the run's trace shows them.

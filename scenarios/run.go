@@ -308,6 +308,9 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	}
 	res.Replay = ReplayCommand(setup.Name, setup.Protocol, seed, res.TraceHash)
 	res.WallMS = float64(time.Since(start).Microseconds()) / 1000 // reported only, never traced
+	if res.WallMS > 0 {
+		res.SimSecondsPerWallSecond = res.SimTimeMS / res.WallMS
+	}
 	return res, nil
 }
 

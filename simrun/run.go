@@ -162,10 +162,13 @@ func runScenario(cmd *cobra.Command, args []string, f *runFlags, replay bool) er
 		trace = &reports.ChromeTrace{Scenario: setup.Name, Protocol: setup.Protocol, Seed: setup.Seed}
 		opts.Attach, opts.ObserveFaults = trace.Attach, trace.SetFaults
 	}
+	heap := startHeapSampler()
 	res, err := runSetup(setup, ref, opts)
+	peak := heap.Stop()
 	if err != nil {
 		return err
 	}
+	res.PeakHeapBytes = peak
 	for _, kv := range f.sets { // the replay command carries the overrides
 		res.Replay += " --set " + scenarios.ShellWord(kv)
 	}
@@ -278,8 +281,13 @@ func printResult(w io.Writer, r *scenarios.Result) {
 	}
 	cp := &r.Checkpoints
 	fmt.Fprintln(w, "metrics")
-	fmt.Fprintf(w, "  simulated    %s s, %d events, %d records, %s records/s (wall %s ms)\n",
-		num(r.SimTimeMS/1000), r.Events, r.Records, num(r.ThroughputRPS), num(r.WallMS))
+	fmt.Fprintf(w, "  simulated    %s s, %d events, %d records, %s records/s\n",
+		num(r.SimTimeMS/1000), r.Events, r.Records, num(r.ThroughputRPS))
+	fmt.Fprintf(w, "  wall         %s ms, %s simulated s per wall s", num(r.WallMS), num(r.SimSecondsPerWallSecond))
+	if r.PeakHeapBytes > 0 {
+		fmt.Fprintf(w, ", peak heap %s", bytesText(float64(r.PeakHeapBytes)))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  checkpoints  %d triggered, %d completed, %d failed", cp.Triggered, cp.Completed, cp.Failed)
 	if cp.Lost > 0 {
 		fmt.Fprintf(w, ", %d lost when the job manager crashed", cp.Lost)

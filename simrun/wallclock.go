@@ -24,6 +24,8 @@ type wallClockMS struct {
 	Scenario string  `json:"scenario"`
 	Protocol string  `json:"protocol"`
 	WallMS   float64 `json:"wall_ms"`
+	// SimSecondsPerWallSecond is the run's simulated time per wall second.
+	SimSecondsPerWallSecond float64 `json:"sim_seconds_per_wall_second"`
 }
 
 // writeWallClock writes DIR/wall-clock.json: the suite's and every run's
@@ -32,7 +34,8 @@ func writeWallClock(dir string, results []*scenarios.Result, workers int, wall t
 	w := wallClock{Note: "wall-clock times of this machine: the only file of this folder that differs between two runs of the same suite",
 		Workers: workers, SuiteMS: float64(wall.Microseconds()) / 1000, Runs: make([]wallClockMS, len(results))}
 	for i, r := range results {
-		w.Runs[i] = wallClockMS{Scenario: r.Scenario, Protocol: r.Protocol, WallMS: r.WallMS}
+		w.Runs[i] = wallClockMS{Scenario: r.Scenario, Protocol: r.Protocol, WallMS: r.WallMS,
+			SimSecondsPerWallSecond: r.SimSecondsPerWallSecond}
 	}
 	return writeJSONFile(dir, wallClockFile, w)
 }
@@ -43,7 +46,7 @@ func withoutWallClock(results []*scenarios.Result) []*scenarios.Result {
 	out := make([]*scenarios.Result, len(results))
 	for i, r := range results {
 		c := *r
-		c.WallMS = 0
+		c.WallMS, c.SimSecondsPerWallSecond, c.PeakHeapBytes = 0, 0, 0
 		out[i] = &c
 	}
 	return out
