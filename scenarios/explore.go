@@ -75,6 +75,12 @@ type ExploreReport struct {
 	Skipped               int              `json:"skipped,omitempty"`
 	// Cases lists every case run, in case order, when RecordCases is set.
 	Cases []ExploreCase `json:"cases,omitempty"`
+	// Parallel is how many cases ran at once, WallMS how long the exploration
+	// took on this machine and RunsPerSecond the cases run per wall second
+	// (shrinking included): reporting only, no case depends on them.
+	Parallel      int     `json:"parallel"`
+	WallMS        float64 `json:"wall_ms"`
+	RunsPerSecond float64 `json:"runs_per_second"`
 }
 
 // CaseSeed is the seed of case i of an exploration rooted at root.
@@ -119,7 +125,7 @@ func Explore(opts ExploreOptions) *ExploreReport {
 	// Wall time and goroutines are the harness's, not the simulations': each
 	// worker runs whole, independent runs (one world per goroutine, nothing
 	// shared), so neither can affect a trace.
-	start := time.Now() // harness wall time for --time-budget only: never part of a trace
+	start := time.Now() // harness wall time for --time-budget and the report only: never part of a trace
 	var mu sync.Mutex
 	done, failed := 0, 0
 	next := 0
@@ -160,6 +166,8 @@ func Explore(opts ExploreOptions) *ExploreReport {
 		}()
 	}
 	wg.Wait()
+	wall := time.Since(start) // reported only, never part of a trace
+	rep.Parallel, rep.WallMS = opts.Parallel, float64(wall.Microseconds())/1000
 	for _, o := range results {
 		if o.skipped {
 			rep.Skipped++
@@ -179,6 +187,9 @@ func Explore(opts ExploreOptions) *ExploreReport {
 		if opts.RecordCases {
 			rep.Cases = append(rep.Cases, o.run)
 		}
+	}
+	if wall > 0 {
+		rep.RunsPerSecond = float64(rep.Runs) / wall.Seconds()
 	}
 	return rep
 }

@@ -195,6 +195,7 @@ func printExplore(cmd *cobra.Command, rep *scenarios.ExploreReport) {
 		fmt.Fprintf(w, ", %d not run (time budget or enough failures)", rep.Skipped)
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "wall %s s, %s runs/s, %d at a time\n", num(rep.WallMS/1000), num(rep.RunsPerSecond), rep.Parallel)
 	for _, f := range rep.Failed {
 		fmt.Fprintf(w, "\n✗ case %d (%s, %s): %s\n  %s\n  swarm: %s\n", f.Seed, f.Scenario, f.Protocol, f.Check, oneLine(f.Detail), f.Swarm)
 		for _, s := range f.Faults {
