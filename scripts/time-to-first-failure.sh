@@ -22,10 +22,10 @@ work=$(mktemp -d)
 git ls-files -z | xargs -0 cp --parents -t "$work"
 # a private build cache, kept between runs: its fuzz cache is cleared per mutant
 export GOCACHE="${TMPDIR:-/tmp}/ckptsim-ttff-gocache" GOFLAGS=
-go build -o "$work/simrun" ./cmd/simrun
+mkdir -p "$work/bin" && go build -o "$work/bin/simrun" ./cmd/simrun # the copy has a simrun/ directory
 mutants=("$@")
 if [ ${#mutants[@]} -eq 0 ]; then
-	mapfile -t mutants < <("$work/simrun" protocols | awk '/^mutant\//{print $1}')
+	mapfile -t mutants < <("$work/bin/simrun" protocols | awk '/^mutant\//{print $1}')
 fi
 (cd "$work" && go test -c -o /dev/null ./check/) # warm the private cache
 
@@ -35,7 +35,7 @@ echo "| mutant | explore: first failure | runs | FuzzSchedule: first failure | e
 echo "|---|---|---|---|---|---|"
 for m in "${mutants[@]}"; do
 	t0=$(now)
-	out=$("$work/simrun" explore --protocol "$m" --runs 100000000 --time-budget "${budget}s" \
+	out=$("$work/bin/simrun" explore --protocol "$m" --runs 100000000 --time-budget "${budget}s" \
 		--max-failures 1 --no-shrink --parallel "$par" --json 2>/dev/null || true)
 	t1=$(now)
 	if [ "$(jq -r .failures <<<"$out")" = 1 ]; then
