@@ -41,6 +41,7 @@ func TestFaultDuringSavepointKeepsThePreviousUsable(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				rt.KeepCommitted() // the tests compare committed records
 				in, err := faults.Install(rt, faults.Schedule{c.spec})
 				if err != nil {
 					t.Fatal(err)
@@ -85,6 +86,7 @@ func TestFaultDuringSavepointKeepsThePreviousUsable(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				forked.KeepCommitted() // the tests compare committed records
 				if !forked.RunToCompletion(sim.Time(sim.Minute)) {
 					t.Fatalf("the job restored from savepoint %d did not finish: %v", first, forked.Failures())
 				}
@@ -119,6 +121,7 @@ func TestFailureAfterADrainedSavepointEndsTheJob(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			rt.KeepCommitted() // the tests compare committed records
 			in, err := faults.Install(rt, faults.Schedule{c.spec})
 			if err != nil {
 				t.Fatal(err)
