@@ -147,7 +147,7 @@ func Explore(opts ExploreOptions) *ExploreReport {
 				stop := opts.MaxFailures > 0 && failed >= opts.MaxFailures
 				mu.Unlock()
 				// the budget only decides which runs are skipped, never what a run does
-				if stop || (opts.TimeBudget > 0 && time.Since(start) > opts.TimeBudget) {
+				if stop || (opts.TimeBudget > 0 && time.Since(start) > opts.TimeBudget) { // harness budget: decides which cases start, never what a run does
 					o.skipped = true
 				} else {
 					o.fail, o.mismatch, o.coverage, o.run = exploreOne(seeds[i], opts)
