@@ -2,9 +2,10 @@ package engine
 
 import (
 	"fmt"
-	"github.com/ckptsim/ckptsim/checkpoint"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // chains groups vertices into operator chains: a vertex joins its input's chain
@@ -142,7 +143,7 @@ func (rt *Runtime) connect(e Edge, producers, consumers []*Task, head *Vertex) {
 		if e.Part == Hash {
 			o.route = make([]int32, rt.job.MaxParallelism)
 			for kg := range o.route {
-				o.route[kg] = int32(OperatorIndex(kg, rt.job.MaxParallelism, len(o.channels)))
+				o.route[kg] = int32(state.OperatorIndex(kg, rt.job.MaxParallelism, len(o.channels)))
 			}
 		}
 		o.cur = make([]*Buffer, len(o.channels))
@@ -161,7 +162,7 @@ func (rt *Runtime) newTask(chain []*Vertex, i int, node *sim.Node) (*Task, error
 		}
 	}
 	if keyed {
-		st, err := rt.newState(node, fmt.Sprintf("%s-a%d", t.name, rt.attempt), RangeFor(i, chain[0].Parallelism, rt.job.MaxParallelism))
+		st, err := rt.newState(node, fmt.Sprintf("%s-a%d", t.name, rt.attempt), state.RangeFor(i, chain[0].Parallelism, rt.job.MaxParallelism))
 		if err != nil {
 			return nil, err
 		}
@@ -195,17 +196,17 @@ func (rt *Runtime) newTask(chain []*Vertex, i int, node *sim.Node) (*Task, error
 	return t, nil
 }
 
-func (rt *Runtime) newState(node *sim.Node, name string, rng KeyGroupRange) (KeyedState, error) {
+func (rt *Runtime) newState(node *sim.Node, name string, rng state.KeyGroupRange) (state.Backend, error) {
 	switch rt.cfg.StateBackend {
 	case "pebble":
 		for i, w := range rt.workers {
 			if w == node {
-				return NewPebbleState(rt.disks[i].FS(), "state/"+name, rng)
+				return state.NewPebble(rt.disks[i].FS(), "state/"+name, rng)
 			}
 		}
 		return nil, fmt.Errorf("no disk for node %s", node.Name())
 	default:
-		return NewHeapState(rng), nil
+		return state.NewHeap(rng), nil
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // Partitioning says how records of an edge are distributed over the consumer's
@@ -51,7 +52,7 @@ type Job struct {
 }
 
 // NewJob returns an empty job.
-func NewJob(name string) *Job { return &Job{Name: name, MaxParallelism: DefaultMaxParallelism} }
+func NewJob(name string) *Job { return &Job{Name: name, MaxParallelism: state.DefaultMaxParallelism} }
 
 // Vertex is one operator of the job graph.
 type Vertex struct {

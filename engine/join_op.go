@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // Join operator state layout (namespaces relative to OpContext.NS; side is the
@@ -93,8 +94,8 @@ func (j *joinOp) Process(input int, r *Record, out Collector) {
 	j.ctx.State.ScanKey(kg, ns+uint32(2*other), r.Key, j.scanFn)
 	// Emit after the scan: downstream (chained) operators may touch the backend.
 	for _, m := range j.matches {
-		v, _ := j.ctx.State.Get(kg, StateKey{NS: ns + uint32(2*other+1), Key: r.Key, Sub: m.sub})
-		sz, _ := j.ctx.State.Get(kg, StateKey{NS: ns + uint32(6+other), Key: r.Key, Sub: m.sub})
+		v, _ := j.ctx.State.Get(kg, state.Cell{NS: ns + uint32(2*other+1), Key: r.Key, Sub: m.sub})
+		sz, _ := j.ctx.State.Get(kg, state.Cell{NS: ns + uint32(6+other), Key: r.Key, Sub: m.sub})
 		lv, rv := r.Value, v
 		if side == 1 {
 			lv, rv = v, r.Value
@@ -118,7 +119,7 @@ func (j *joinOp) Process(input int, r *Record, out Collector) {
 		return
 	}
 	sub := int64(r.Split)<<joinSubOffsetBits | r.Offset&(1<<joinSubOffsetBits-1)
-	tk := StateKey{NS: ns + uint32(2*side), Key: r.Key, Sub: sub}
+	tk := state.Cell{NS: ns + uint32(2*side), Key: r.Key, Sub: sub}
 	for {
 		if _, taken := j.ctx.State.Get(kg, tk); !taken {
 			break
@@ -127,9 +128,9 @@ func (j *joinOp) Process(input int, r *Record, out Collector) {
 	}
 	sub = tk.Sub
 	j.ctx.State.Put(kg, tk, t)
-	j.ctx.State.Put(kg, StateKey{NS: ns + uint32(2*side+1), Key: r.Key, Sub: sub}, r.Value)
-	j.ctx.State.Put(kg, StateKey{NS: ns + uint32(6+side), Key: r.Key, Sub: sub}, int64(r.Size))
-	j.ctx.State.Put(kg, StateKey{NS: ns + uint32(4+side), Key: r.Key, Sub: sub}, cleanup)
+	j.ctx.State.Put(kg, state.Cell{NS: ns + uint32(2*side+1), Key: r.Key, Sub: sub}, r.Value)
+	j.ctx.State.Put(kg, state.Cell{NS: ns + uint32(6+side), Key: r.Key, Sub: sub}, int64(r.Size))
+	j.ctx.State.Put(kg, state.Cell{NS: ns + uint32(4+side), Key: r.Key, Sub: sub}, cleanup)
 	j.timers.push(timerEntry{time: cleanup, key: r.Key, side: side, sub: sub})
 }
 
@@ -142,14 +143,14 @@ func (j *joinOp) Watermark(wm sim.Time, _ Collector) {
 	for len(j.timers) > 0 && sim.Time(j.timers[0].time) <= wm {
 		e := j.timers.pop()
 		kg := j.ctx.KeyGroup(e.key)
-		tk := StateKey{NS: ns + uint32(4+e.side), Key: e.key, Sub: e.sub}
+		tk := state.Cell{NS: ns + uint32(4+e.side), Key: e.key, Sub: e.sub}
 		if tt, ok := j.ctx.State.Get(kg, tk); !ok || tt != e.time {
 			continue // stale entry
 		}
 		j.ctx.State.Delete(kg, tk)
-		j.ctx.State.Delete(kg, StateKey{NS: ns + uint32(2*e.side), Key: e.key, Sub: e.sub})
-		j.ctx.State.Delete(kg, StateKey{NS: ns + uint32(2*e.side+1), Key: e.key, Sub: e.sub})
-		j.ctx.State.Delete(kg, StateKey{NS: ns + uint32(6+e.side), Key: e.key, Sub: e.sub})
+		j.ctx.State.Delete(kg, state.Cell{NS: ns + uint32(2*e.side), Key: e.key, Sub: e.sub})
+		j.ctx.State.Delete(kg, state.Cell{NS: ns + uint32(2*e.side+1), Key: e.key, Sub: e.sub})
+		j.ctx.State.Delete(kg, state.Cell{NS: ns + uint32(6+e.side), Key: e.key, Sub: e.sub})
 	}
 }
 

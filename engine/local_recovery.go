@@ -5,6 +5,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/checkpoint/recoveryline"
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // localTopo is the job's channels between tasks for the current deployment.
@@ -275,7 +276,7 @@ func (t *Task) restoreLocal(rs *localRestore) {
 	ls := t.ls
 	if s := rs.snap; s != nil {
 		if t.state != nil && s.State != nil {
-			if err := t.state.Restore([]*StateSnapshot{s.State}); err != nil {
+			if err := t.state.Restore([]*state.Snapshot{s.State}); err != nil {
 				t.fail(fmt.Sprintf("restore %s: %v", t.name, err))
 				return
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // Collector receives the records an operator emits.
@@ -39,7 +40,7 @@ type OpContext struct {
 	Parallelism    int
 	MaxParallelism int
 	// State is the operator's keyed state (nil for operators that are not keyed).
-	State KeyedState
+	State state.Backend
 	// NS is the operator's first state namespace; an operator may use NS..NS+15.
 	NS uint32
 	// Sink is the external store of a sink operator.
@@ -47,7 +48,7 @@ type OpContext struct {
 }
 
 // KeyGroup is the key group of key in this job.
-func (c *OpContext) KeyGroup(key uint64) int { return KeyGroup(key, c.MaxParallelism) }
+func (c *OpContext) KeyGroup(key uint64) int { return state.KeyGroup(key, c.MaxParallelism) }
 
 // newOperator instantiates the operator of a vertex.
 func newOperator(v *Vertex) (Operator, error) {
@@ -237,7 +238,7 @@ func newAggregate(spec AggregateSpec) (Operator, error) {
 
 // adder is implemented by backends that can add to a value in one step.
 type adder interface {
-	Add(kg int, k StateKey, delta int64) int64
+	Add(kg int, k state.Cell, delta int64) int64
 }
 
 func (a *aggregateOp) Open(ctx *OpContext) error {
@@ -245,7 +246,7 @@ func (a *aggregateOp) Open(ctx *OpContext) error {
 	if a.mode == aggSum || a.mode == aggCount {
 		a.add, _ = ctx.State.(adder)
 	}
-	_, a.heap = ctx.State.(*HeapState)
+	_, a.heap = ctx.State.(*state.Heap)
 	return nil
 }
 
@@ -257,7 +258,7 @@ func (a *aggregateOp) Process(_ int, r *Record, out Collector) {
 // update folds r into its key's value and writes the record to emit to dst.
 func (a *aggregateOp) update(dst, r *Record) {
 	kg := a.ctx.KeyGroup(r.Key)
-	k := StateKey{NS: a.ctx.NS, Key: r.Key}
+	k := state.Cell{NS: a.ctx.NS, Key: r.Key}
 	var acc int64
 	if a.add != nil {
 		d := r.Value
@@ -273,7 +274,7 @@ func (a *aggregateOp) update(dst, r *Record) {
 }
 
 // fold updates the value of k with v by a read and a write of the state.
-func (a *aggregateOp) fold(kg int, k StateKey, v int64) int64 {
+func (a *aggregateOp) fold(kg int, k state.Cell, v int64) int64 {
 	acc, ok := a.ctx.State.Get(kg, k)
 	switch a.mode {
 	case aggSum:

@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/ckptsim/ckptsim/sim"
+import (
+	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
+)
 
 // output is one result partition of a task: the records for one consumer vertex,
 // serialised into a network buffer per channel and sent when full, when an event
@@ -32,7 +35,7 @@ func (o *output) emit(r *Record) {
 		}
 		o.add(i, r)
 	case Hash:
-		o.add(int(o.route[KeyGroup(r.Key, o.maxPar)]), r)
+		o.add(int(o.route[state.KeyGroup(r.Key, o.maxPar)]), r)
 	case Broadcast:
 		for i := range o.channels {
 			o.add(i, r)
@@ -51,7 +54,7 @@ func (o *output) emitBatch(rs []Record) {
 	case Hash:
 		route, maxPar := o.route, o.maxPar
 		for i := range rs {
-			o.add(int(route[KeyGroup(rs[i].Key, maxPar)]), &rs[i])
+			o.add(int(route[state.KeyGroup(rs[i].Key, maxPar)]), &rs[i])
 		}
 	default:
 		for i := range rs {

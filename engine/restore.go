@@ -1,6 +1,10 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ckptsim/ckptsim/state"
+)
 
 // replayItem is restored channel state a new task processes before any new input:
 // output state to re-send on one channel of one output, or input state of one
@@ -24,7 +28,7 @@ func (t *Task) restore(cp *CompletedCheckpoint) error {
 	chain := chainName(t.Chain)
 	par := t.Chain[0].Parallelism
 	var mine []*TaskSnapshot // old subtasks of this chain
-	var states []*StateSnapshot
+	var states []*state.Snapshot
 	offsets := map[int32]int64{}
 	for _, s := range cp.Tasks {
 		if s.Chain != chain {
@@ -155,9 +159,9 @@ func (t *Task) restoreInputs(cp *CompletedCheckpoint, mine []*TaskSnapshot, resc
 			var keep []Record
 			switch ig.part {
 			case Hash:
-				rng := RangeFor(t.Subtask, t.Chain[0].Parallelism, t.rt.job.MaxParallelism)
+				rng := state.RangeFor(t.Subtask, t.Chain[0].Parallelism, t.rt.job.MaxParallelism)
 				for _, r := range recs {
-					if rng.Contains(KeyGroup(r.Key, t.rt.job.MaxParallelism)) {
+					if rng.Contains(state.KeyGroup(r.Key, t.rt.job.MaxParallelism)) {
 						keep = append(keep, r)
 					}
 				}

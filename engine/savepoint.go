@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ckptsim/ckptsim/checkpoint"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // SavepointKind says whether a checkpoint is a savepoint and what the job does
@@ -242,13 +243,13 @@ func (c *Coordinator) latestRestorePoint() *CompletedCheckpoint {
 
 // KeyedState returns the keyed state a completed checkpoint holds, by the name of
 // the operator heading each chain (as a run's keyed state is compared), sorted.
-func (c *CompletedCheckpoint) KeyedState() (map[string][]StateEntry, error) {
-	out := map[string][]StateEntry{}
+func (c *CompletedCheckpoint) KeyedState() (map[string][]state.Entry, error) {
+	out := map[string][]state.Entry{}
 	for _, s := range c.Tasks {
 		if s.State == nil {
 			continue
 		}
-		es, err := SnapshotEntries(s.State)
+		es, err := state.SnapshotEntries(s.State)
 		if err != nil {
 			return nil, fmt.Errorf("checkpoint %d, %s: %w", c.ID, s.Task, err)
 		}
@@ -260,7 +261,7 @@ func (c *CompletedCheckpoint) KeyedState() (map[string][]StateEntry, error) {
 			delete(out, name)
 			continue
 		}
-		SortEntries(es)
+		state.SortEntries(es)
 	}
 	return out, nil
 }

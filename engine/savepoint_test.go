@@ -8,6 +8,7 @@ import (
 	"github.com/ckptsim/ckptsim/engine"
 	_ "github.com/ckptsim/ckptsim/protocol"
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -37,21 +38,21 @@ func savepointConfig(t testing.TB, protocol, backend string) engine.Config {
 // outcome is what a run leaves: keyed state per vertex and committed output per
 // sink (as multisets).
 type outcome struct {
-	state  map[string][]engine.StateEntry
+	state  map[string][]state.Entry
 	output map[string]map[engine.Record]int
 }
 
 func observe(rt *engine.Runtime) outcome {
-	o := outcome{state: map[string][]engine.StateEntry{}, output: map[string]map[engine.Record]int{}}
+	o := outcome{state: map[string][]state.Entry{}, output: map[string]map[engine.Record]int{}}
 	for _, v := range rt.Job().Vertices {
-		var es []engine.StateEntry
+		var es []state.Entry
 		for _, t := range rt.TasksOf(v.Name) {
 			if t.State() != nil && t.Chain[0] == v {
 				es = append(es, t.State().Entries()...)
 			}
 		}
 		if es != nil {
-			engine.SortEntries(es)
+			state.SortEntries(es)
 			o.state[v.Name] = es
 		}
 	}
@@ -186,7 +187,7 @@ func TestResubmitRefusesChangedMaxParallelism(t *testing.T) {
 	}
 	rt.RunUntil(sim.Time(5 * sim.Second))
 	sp := rt.StoppedWith()
-	if sp == nil || sp.MaxParallelism != engine.DefaultMaxParallelism {
+	if sp == nil || sp.MaxParallelism != state.DefaultMaxParallelism {
 		t.Fatalf("stopped with %+v", sp)
 	}
 	err = rt.Resubmit(sp, engine.ResubmitOptions{MaxParallelism: 256})
@@ -200,7 +201,7 @@ func TestResubmitRefusesChangedMaxParallelism(t *testing.T) {
 
 // finalState is the keyed state a run ended with: its tasks' state, or that of
 // the savepoint it stopped with.
-func finalState(t *testing.T, rt *engine.Runtime) map[string][]engine.StateEntry {
+func finalState(t *testing.T, rt *engine.Runtime) map[string][]state.Entry {
 	if sp := rt.StoppedWith(); sp != nil {
 		st, err := sp.KeyedState()
 		if err != nil {

@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/ckptsim/ckptsim/sim"
+import (
+	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
+)
 
 // TaskSnapshot is what one subtask contributes to a checkpoint: its keyed state,
 // source offsets, pending sink transactions and, for unaligned checkpoints, the
@@ -11,7 +14,7 @@ type TaskSnapshot struct {
 	Subtask int
 	// Parallelism of the chain when the snapshot was taken.
 	Parallelism int
-	State       *StateSnapshot
+	State       *state.Snapshot
 	// Offsets is the next offset per split of a source task.
 	Offsets map[int32]int64
 	// Txns are the sink transactions pre-committed and not yet committed, by sink

@@ -157,10 +157,10 @@ func (g *Generator) Record(split int32, off int64) Record {
 
 // Fill writes the record at offset off of split into r.
 func (g *Generator) Fill(r *Record, split int32, off int64) {
-	h1 := mix64(g.seed ^ (uint64(split)<<40 + uint64(off)))
+	h1 := sim.Mix64(g.seed ^ (uint64(split)<<40 + uint64(off)))
 	var h2 uint64
 	if g.spec.Keys.Dist == Hot || g.spec.Disorder > 0 {
-		h2 = mix64(h1 ^ 0x9e3779b97f4a7c15)
+		h2 = sim.Mix64(h1 ^ 0x9e3779b97f4a7c15)
 	}
 	k := g.spec.Keys
 	var key uint64

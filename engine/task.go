@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // Task event kinds.
@@ -51,7 +52,7 @@ type Task struct {
 	links   []chainLink
 	batch   *chainBatch // set when every operator of the chain takes runs of records
 	ctxs    []*OpContext
-	state   KeyedState
+	state   state.Backend
 	gates   []*inputGate
 	outs    []*output
 	src     *sourceState
@@ -179,7 +180,7 @@ func (t *Task) Failed() bool { return t.failed }
 func (t *Task) Watermark() sim.Time { return t.wm }
 
 // State is the task's keyed state backend, nil when no operator is keyed.
-func (t *Task) State() KeyedState { return t.state }
+func (t *Task) State() state.Backend { return t.state }
 
 // Aligning reports whether the task has taken a first barrier of a checkpoint and
 // is waiting for the others.
@@ -669,7 +670,7 @@ func (t *Task) BufferAvailable(*sim.Partition) {
 // failure (as an IOException fails a Flink task); other panics stay panics.
 func (t *Task) recoverIOError() {
 	if r := recover(); r != nil {
-		e, ok := r.(*StateIOError)
+		e, ok := r.(*state.IOError)
 		if !ok {
 			panic(r)
 		}

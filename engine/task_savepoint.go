@@ -1,11 +1,15 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ckptsim/ckptsim/state"
+)
 
 // snapshotState takes the keyed state's part of checkpoint id: the backend's own
 // snapshot (files for pebble, incremental when configured), or for a savepoint
 // the canonical format, a sorted list of entries any backend restores.
-func (t *Task) snapshotState(id int64) (*StateSnapshot, error) {
+func (t *Task) snapshotState(id int64) (*state.Snapshot, error) {
 	if t.rt.savepointKinds[id] == NoSavepoint {
 		return t.state.Snapshot(id, t.rt.cfg.Checkpoint.Incremental)
 	}
@@ -18,10 +22,10 @@ const CanonicalBackend = "canonical"
 // canonicalSnapshot copies every entry of st, whatever the backend: what Flink
 // calls the canonical savepoint format. A failed read of the backend's disk is
 // an error, not a panic.
-func canonicalSnapshot(st KeyedState) (snap *StateSnapshot, err error) {
+func canonicalSnapshot(st state.Backend) (snap *state.Snapshot, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			e, ok := r.(*StateIOError)
+			e, ok := r.(*state.IOError)
 			if !ok {
 				panic(r)
 			}
@@ -30,10 +34,10 @@ func canonicalSnapshot(st KeyedState) (snap *StateSnapshot, err error) {
 	}()
 	entries := st.Entries()
 	if entries == nil {
-		entries = []StateEntry{}
+		entries = []state.Entry{}
 	}
-	size := int64(len(entries)) * StateEntryBytes
-	return &StateSnapshot{Backend: CanonicalBackend, Range: st.Range(), Entries: entries, FullSize: size, IncrementalSize: size}, nil
+	size := int64(len(entries)) * state.EntryBytes
+	return &state.Snapshot{Backend: CanonicalBackend, Range: st.Range(), Entries: entries, FullSize: size, IncrementalSize: size}, nil
 }
 
 // resume lets a task suspended by stop-with-savepoint id go on: the savepoint

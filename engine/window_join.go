@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // Window join and coGroup state layout (namespaces relative to OpContext.NS; side
@@ -48,7 +49,7 @@ func newWindowJoinOp(spec WindowJoinSpec) Operator {
 func (j *windowJoin) elemSub(w *windowOp, start, i int64) int64 {
 	n := start / w.slide // exact: windows start at multiples of the slide
 	if n >= windowJoinMaxW || n < -windowJoinMaxW {
-		panic(&StateIOError{Op: "window join", Err: fmt.Errorf("window start %v is beyond %d slides of %v from time 0", sim.Time(start), windowJoinMaxW, sim.Duration(w.slide))})
+		panic(&state.IOError{Op: "window join", Err: fmt.Errorf("window start %v is beyond %d slides of %v from time 0", sim.Time(start), windowJoinMaxW, sim.Duration(w.slide))})
 	}
 	return n<<windowJoinSeqBits | i
 }
@@ -57,27 +58,27 @@ func (j *windowJoin) elemSub(w *windowOp, start, i int64) int64 {
 func (j *windowJoin) add(w *windowOp, kg, input int, r *Record, start, end int64) {
 	side := uint32(input & 1)
 	ns := w.ctx.NS
-	ck := StateKey{NS: ns + 2 + side, Key: r.Key, Sub: end}
+	ck := state.Cell{NS: ns + 2 + side, Key: r.Key, Sub: end}
 	n, _ := w.ctx.State.Get(kg, ck)
 	if n >= windowJoinMaxSeq {
-		panic(&StateIOError{Op: "window join", Err: fmt.Errorf("key %d holds more than %d records of input %d in window ending at %v", r.Key, windowJoinMaxSeq, side, sim.Time(end))})
+		panic(&state.IOError{Op: "window join", Err: fmt.Errorf("key %d holds more than %d records of input %d in window ending at %v", r.Key, windowJoinMaxSeq, side, sim.Time(end))})
 	}
 	sub := j.elemSub(w, start, n)
-	w.ctx.State.Put(kg, StateKey{NS: ns + 4 + 2*side, Key: r.Key, Sub: sub}, r.Value)
-	w.ctx.State.Put(kg, StateKey{NS: ns + 5 + 2*side, Key: r.Key, Sub: sub}, int64(r.Size))
+	w.ctx.State.Put(kg, state.Cell{NS: ns + 4 + 2*side, Key: r.Key, Sub: sub}, r.Value)
+	w.ctx.State.Put(kg, state.Cell{NS: ns + 5 + 2*side, Key: r.Key, Sub: sub}, int64(r.Size))
 	w.ctx.State.Put(kg, ck, n+1)
 }
 
 // elem reads the i-th record of side in the window starting at start.
 func (j *windowJoin) elem(w *windowOp, kg int, side uint32, key uint64, start, i int64) joinElem {
 	sub := j.elemSub(w, start, i)
-	v, _ := w.ctx.State.Get(kg, StateKey{NS: w.ctx.NS + 4 + 2*side, Key: key, Sub: sub})
-	sz, _ := w.ctx.State.Get(kg, StateKey{NS: w.ctx.NS + 5 + 2*side, Key: key, Sub: sub})
+	v, _ := w.ctx.State.Get(kg, state.Cell{NS: w.ctx.NS + 4 + 2*side, Key: key, Sub: sub})
+	sz, _ := w.ctx.State.Get(kg, state.Cell{NS: w.ctx.NS + 5 + 2*side, Key: key, Sub: sub})
 	return joinElem{value: v, size: sz}
 }
 
 func (j *windowJoin) count(w *windowOp, kg int, side uint32, key uint64, end int64) int64 {
-	n, _ := w.ctx.State.Get(kg, StateKey{NS: w.ctx.NS + 2 + side, Key: key, Sub: end})
+	n, _ := w.ctx.State.Get(kg, state.Cell{NS: w.ctx.NS + 2 + side, Key: key, Sub: end})
 	return n
 }
 
@@ -128,12 +129,12 @@ func (j *windowJoin) aggregate(w *windowOp, kg int, side uint32, key uint64, sta
 func (j *windowJoin) clear(w *windowOp, kg int, key uint64, end int64) {
 	start := end - w.size
 	for side := uint32(0); side < 2; side++ {
-		ck := StateKey{NS: w.ctx.NS + 2 + side, Key: key, Sub: end}
+		ck := state.Cell{NS: w.ctx.NS + 2 + side, Key: key, Sub: end}
 		n, _ := w.ctx.State.Get(kg, ck)
 		for i := int64(0); i < n; i++ {
 			sub := j.elemSub(w, start, i)
-			w.ctx.State.Delete(kg, StateKey{NS: w.ctx.NS + 4 + 2*side, Key: key, Sub: sub})
-			w.ctx.State.Delete(kg, StateKey{NS: w.ctx.NS + 5 + 2*side, Key: key, Sub: sub})
+			w.ctx.State.Delete(kg, state.Cell{NS: w.ctx.NS + 4 + 2*side, Key: key, Sub: sub})
+			w.ctx.State.Delete(kg, state.Cell{NS: w.ctx.NS + 5 + 2*side, Key: key, Sub: sub})
 		}
 		w.ctx.State.Delete(kg, ck)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 )
@@ -284,7 +285,7 @@ func TestWindowJoinRestoreEqualsUninterrupted(t *testing.T) {
 // restores into the other in the middle of the input (the state is the same
 // logical entries whatever holds it).
 func TestWindowJoinBackendsAgree(t *testing.T) {
-	rng := KeyGroupRange{Start: 0, End: 128}
+	rng := state.KeyGroupRange{Start: 0, End: 128}
 	rapid.Check(t, func(t *rapid.T) {
 		spec := genWindowJoinSpec(t, true)
 		evs := genWildEvents(t, 2)
@@ -294,7 +295,7 @@ func TestWindowJoinBackendsAgree(t *testing.T) {
 			ctx *OpContext
 			out collectOut
 		}
-		open := func(st KeyedState) *run {
+		open := func(st state.Backend) *run {
 			r := &run{op: newWindowJoinOp(spec), ctx: newTestOpCtx(st)}
 			if err := r.op.Open(r.ctx); err != nil {
 				t.Fatal(err)
@@ -321,7 +322,7 @@ func TestWindowJoinBackendsAgree(t *testing.T) {
 						t.Fatal(err)
 					}
 					n := open(newRapidBackend(t, backendKinds[1-j], rng))
-					if err := n.ctx.State.Restore([]*StateSnapshot{snap}); err != nil {
+					if err := n.ctx.State.Restore([]*state.Snapshot{snap}); err != nil {
 						t.Fatal(err)
 					}
 					n.op.(Restorer).Restored()

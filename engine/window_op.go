@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // Window operator state layout (namespaces relative to OpContext.NS):
@@ -101,7 +102,7 @@ func (w *windowOp) Process(input int, r *Record, out Collector) {
 		if w.join != nil {
 			w.join.add(w, kg, input, r, start, end)
 		} else {
-			ak := StateKey{NS: w.ctx.NS, Key: r.Key, Sub: end}
+			ak := state.Cell{NS: w.ctx.NS, Key: r.Key, Sub: end}
 			acc, _ = w.ctx.State.Get(kg, ak)
 			if w.sum {
 				acc += r.Value
@@ -110,7 +111,7 @@ func (w *windowOp) Process(input int, r *Record, out Collector) {
 			}
 			w.ctx.State.Put(kg, ak, acc)
 		}
-		tk := StateKey{NS: w.ctx.NS + 1, Key: r.Key, Sub: end}
+		tk := state.Cell{NS: w.ctx.NS + 1, Key: r.Key, Sub: end}
 		tt, ok := w.ctx.State.Get(kg, tk)
 		switch {
 		case !ok && sim.Time(maxTs) > w.wm:
@@ -157,11 +158,11 @@ func (w *windowOp) Watermark(wm sim.Time, out Collector) {
 	for len(w.timers) > 0 && sim.Time(w.timers[0].time) <= wm {
 		e := w.timers.pop()
 		kg := w.ctx.KeyGroup(e.key)
-		tk := StateKey{NS: w.ctx.NS + 1, Key: e.key, Sub: e.sub}
+		tk := state.Cell{NS: w.ctx.NS + 1, Key: e.key, Sub: e.sub}
 		if tt, ok := w.ctx.State.Get(kg, tk); !ok || tt != e.time {
 			continue // stale entry
 		}
-		ak := StateKey{NS: w.ctx.NS, Key: e.key, Sub: e.sub}
+		ak := state.Cell{NS: w.ctx.NS, Key: e.key, Sub: e.sub}
 		maxTs := e.sub - 1
 		if e.time == maxTs {
 			var acc int64

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 	"pgregory.net/rapid"
 )
 
@@ -16,9 +17,9 @@ type collectOut struct{ recs []Record }
 
 func (c *collectOut) Collect(r *Record) { c.recs = append(c.recs, *r) }
 
-func newTestOpCtx(st KeyedState) *OpContext {
+func newTestOpCtx(st state.Backend) *OpContext {
 	if st == nil {
-		st = NewHeapState(KeyGroupRange{Start: 0, End: 128})
+		st = state.NewHeap(state.KeyGroupRange{Start: 0, End: 128})
 	}
 	return &OpContext{State: st, MaxParallelism: 128, NS: 10}
 }
@@ -68,8 +69,8 @@ func (r *opRun) apply(e opEvent) {
 // restore replaces the operator by a fresh one restored from a copy of the state,
 // then re-delivers the last watermark, as the task regenerates watermarks.
 func (r *opRun) restore(t fataler) {
-	st := NewHeapState(KeyGroupRange{Start: 0, End: 128})
-	if err := st.Restore([]*StateSnapshot{{Entries: r.ctx.State.Entries()}}); err != nil {
+	st := state.NewHeap(state.KeyGroupRange{Start: 0, End: 128})
+	if err := st.Restore([]*state.Snapshot{{Entries: r.ctx.State.Entries()}}); err != nil {
 		t.Fatal(err)
 	}
 	r.late += r.op.(LateCounter).Late()

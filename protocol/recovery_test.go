@@ -8,13 +8,14 @@ import (
 	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 	"github.com/google/go-cmp/cmp"
 )
 
 // outcome is what the exactly-once oracles compare: final keyed state, committed
 // sink output as a multiset, and the verifying sink's counts.
 type outcome struct {
-	State      []engine.StateEntry
+	State      []state.Entry
 	Output     map[engine.Record]int
 	Duplicates int64
 	Lost       int64

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // The output oracles stream: a sink's committed records are folded, as they are
@@ -82,12 +83,12 @@ func total(parts *[digestBuckets]multisetDigest) multisetDigest {
 
 // keyBucket is the digest bucket of a key: a range of key groups.
 func keyBucket(key uint64) int {
-	return engine.KeyGroup(key, engine.DefaultMaxParallelism) * digestBuckets / engine.DefaultMaxParallelism
+	return state.KeyGroup(key, state.DefaultMaxParallelism) * digestBuckets / state.DefaultMaxParallelism
 }
 
 // bucketRange names the key groups of a bucket.
 func bucketRange(b int) string {
-	k := engine.DefaultMaxParallelism / digestBuckets
+	k := state.DefaultMaxParallelism / digestBuckets
 	return fmt.Sprintf("%d-%d", b*k, (b+1)*k-1)
 }
 

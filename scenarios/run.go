@@ -13,6 +13,7 @@ import (
 	_ "github.com/ckptsim/ckptsim/protocol"        // registers the built-in protocols
 	_ "github.com/ckptsim/ckptsim/protocol/mutant" // and the mutants (mutant/NAME)
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // RunOptions tune one scenario run.
@@ -67,7 +68,7 @@ type Observation struct {
 	Runtime  *engine.Runtime
 	Injector *faults.Injector
 	Actions  *actions.Driver // nil without actions
-	State    map[string][]engine.StateEntry
+	State    map[string][]state.Entry
 	// Output is each sink's committed records, normalised, with their
 	// multiplicities: only in a run that kept its records (a replay that names
 	// what an oracle found lost or duplicated), nil otherwise.
@@ -200,27 +201,27 @@ func (s *Setup) WithProtocol(p checkpoint.Protocol) *Setup {
 // finalState collects every vertex's keyed state, sorted, from the subtasks the
 // vertex heads; a job stopped with a savepoint has its savepoint's (its tasks
 // are gone), a cancelled one none.
-func finalState(rt *engine.Runtime) (map[string][]engine.StateEntry, error) {
+func finalState(rt *engine.Runtime) (map[string][]state.Entry, error) {
 	if st, err := stoppedState(rt); err != nil || st != nil {
 		return st, err
 	}
-	state := map[string][]engine.StateEntry{}
+	all := map[string][]state.Entry{}
 	if rt.Status() == engine.JobCancelled {
-		return state, nil
+		return all, nil
 	}
 	for _, v := range rt.Job().Vertices {
-		var entries []engine.StateEntry
+		var entries []state.Entry
 		for _, t := range rt.TasksOf(v.Name) {
 			if st := t.State(); st != nil && t.Chain[0] == v {
 				entries = append(entries, st.Entries()...)
 			}
 		}
 		if entries != nil {
-			engine.SortEntries(entries)
-			state[v.Name] = entries
+			state.SortEntries(entries)
+			all[v.Name] = entries
 		}
 	}
-	return state, nil
+	return all, nil
 }
 
 // Run runs a scenario under its protocol: the run with faults, then a fault-free

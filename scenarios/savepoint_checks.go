@@ -9,6 +9,7 @@ import (
 	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // runJob starts the job and runs the world until the job is over and no action
@@ -29,7 +30,7 @@ func runJob(rt *engine.Runtime, d *actions.Driver, limit sim.Time) {
 
 // stoppedState is the keyed state of a job that stopped with a savepoint: the
 // savepoint's (its tasks are gone).
-func stoppedState(rt *engine.Runtime) (map[string][]engine.StateEntry, error) {
+func stoppedState(rt *engine.Runtime) (map[string][]state.Entry, error) {
 	sp := rt.StoppedWith()
 	if sp == nil {
 		return nil, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/faults"
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // DefaultLimit is the simulated time limit of a scenario without a duration.
@@ -427,7 +428,7 @@ func positiveInt(fs *fileState, path, what string, n int64) error {
 }
 
 func (s *Scenario) planJob(conf *confState, fs *fileState, guarantee checkpoint.Guarantee) (*jobPlan, error) {
-	jp := &jobPlan{name: s.Name, maxPar: engine.DefaultMaxParallelism, byName: map[string]*vertexPlan{}, rescale: map[string]int{}}
+	jp := &jobPlan{name: s.Name, maxPar: state.DefaultMaxParallelism, byName: map[string]*vertexPlan{}, rescale: map[string]int{}}
 	if err := positiveInt(fs, "job.max-parallelism", "max-parallelism", int64(s.Job.MaxParallelism)); err != nil {
 		return nil, err
 	}

@@ -23,8 +23,11 @@ func StreamSeed(root uint64, name string) (uint64, uint64) {
 	return splitmix(root ^ h), splitmix(root + h*0x9e3779b97f4a7c15)
 }
 
-func splitmix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
+func splitmix(x uint64) uint64 { return Mix64(x + 0x9e3779b97f4a7c15) }
+
+// Mix64 is splitmix64's 64-bit finaliser: inputs that differ in one bit differ
+// in about half the bits of the output (key groups, record generators).
+func Mix64(x uint64) uint64 {
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	return x ^ (x >> 31)

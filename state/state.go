@@ -1,134 +1,140 @@
-package engine
+// Package state holds the keyed state backends of operator subtasks: the heap
+// backend (one hash table per key group) and the pebble backend (an LSM on a
+// node's simulated disk, with incremental snapshots of shared sstables), their
+// snapshots, and key groups (how keys map to subtasks when rescaling). It knows
+// nothing of tasks or checkpoints: the engine snapshots and restores a backend
+// at the moments its protocol decides.
+package state
 
 import (
 	"fmt"
 	"sort"
 )
 
-// StateKey addresses one value of keyed state: a namespace (an operator's state or
+// Cell addresses one value of keyed state: a namespace (an operator's state or
 // timer family), the record key, and a sub-key (a window end, a buffered record id).
-type StateKey struct {
+type Cell struct {
 	NS  uint32
 	Key uint64
 	Sub int64
 }
 
-// StateEntry is one value of keyed state with the key group it belongs to.
-type StateEntry struct {
+// Entry is one value of keyed state with the key group it belongs to.
+type Entry struct {
 	KeyGroup int
-	StateKey
+	Cell
 	Value int64
 }
 
-// StateEntryBytes is the logical size of one entry in snapshots of the heap backend.
-const StateEntryBytes = 2 + 4 + 8 + 8 + 8
+// EntryBytes is the logical size of one entry in snapshots of the heap backend.
+const EntryBytes = 2 + 4 + 8 + 8 + 8
 
-// KeyedState is a state backend: the keyed state of one operator subtask, covering
+// Backend is a state backend: the keyed state of one operator subtask, covering
 // one range of key groups. Implementations: the heap backend (Go maps) and the
 // pebble backend (an LSM on the node's simulated disk).
-type KeyedState interface {
+type Backend interface {
 	// Get returns the value stored under k in key group kg.
-	Get(kg int, k StateKey) (int64, bool)
+	Get(kg int, k Cell) (int64, bool)
 	// Put stores v under k in key group kg.
-	Put(kg int, k StateKey, v int64)
+	Put(kg int, k Cell, v int64)
 	// Delete removes k from key group kg.
-	Delete(kg int, k StateKey)
+	Delete(kg int, k Cell)
 	// ScanKey calls fn for every entry of (ns, key) in key group kg in Sub order,
 	// until fn returns false.
 	ScanKey(kg int, ns uint32, key uint64, fn func(sub, value int64) bool)
 	// Entries returns every entry sorted by (key group, ns, key, sub): what the
 	// oracles compare.
-	Entries() []StateEntry
+	Entries() []Entry
 	// Snapshot captures the state as of now for checkpoint id. An incremental
 	// snapshot may share files with the previous one; backends that cannot do
 	// incremental snapshots take full ones.
-	Snapshot(id int64, incremental bool) (*StateSnapshot, error)
+	Snapshot(id int64, incremental bool) (*Snapshot, error)
 	// Restore replaces the state with the entries of the snapshots that fall in the
 	// backend's key-group range (snapshots of several old subtasks when rescaling).
-	Restore(snaps []*StateSnapshot) error
+	Restore(snaps []*Snapshot) error
 	// Range is the key groups this backend holds.
 	Range() KeyGroupRange
 	// Close releases the backend's resources.
 	Close() error
 }
 
-// StateSnapshot is an immutable copy of one subtask's keyed state.
-type StateSnapshot struct {
+// Snapshot is an immutable copy of one subtask's keyed state.
+type Snapshot struct {
 	Backend string
 	Range   KeyGroupRange
 	// Entries holds the state of full logical snapshots (heap backend).
-	Entries []StateEntry
+	Entries []Entry
 	// Files holds the files of file-based snapshots (pebble backend); files shared
 	// with an earlier snapshot are listed with Shared set.
-	Files []StateFile
+	Files []File
 	// FullSize is the size in bytes of the whole state.
 	FullSize int64
 	// IncrementalSize is the size of what this snapshot added (FullSize when full).
 	IncrementalSize int64
 }
 
-// StateFile is one file of a file-based snapshot.
-type StateFile struct {
+// File is one file of a file-based snapshot.
+type File struct {
 	Name   string
 	Size   int64
 	Data   []byte
 	Shared bool
 }
 
-// HeapState is the heap state backend: one in-memory hash table per key group.
-type HeapState struct {
+// Heap is the heap state backend: one in-memory hash table per key group.
+type Heap struct {
 	rng    KeyGroupRange
-	groups []*stateTable
+	groups []*table
 }
 
-// NewHeapState returns an empty heap backend for the key groups of rng.
-func NewHeapState(rng KeyGroupRange) *HeapState {
-	h := &HeapState{rng: rng, groups: make([]*stateTable, rng.Len())}
+// NewHeap returns an empty heap backend for the key groups of rng.
+func NewHeap(rng KeyGroupRange) *Heap {
+	h := &Heap{rng: rng, groups: make([]*table, rng.Len())}
 	for i := range h.groups {
-		h.groups[i] = newStateTable()
+		h.groups[i] = newTable()
 	}
 	return h
 }
 
-func (h *HeapState) group(kg int) *stateTable {
+func (h *Heap) group(kg int) *table {
 	if !h.rng.Contains(kg) {
-		panic(fmt.Sprintf("engine: key group %d outside the backend's range %v", kg, h.rng))
+		panic(fmt.Sprintf("state: key group %d outside the backend's range %v", kg, h.rng))
 	}
 	return h.groups[kg-h.rng.Start]
 }
 
 // Range is the key groups the backend holds.
-func (h *HeapState) Range() KeyGroupRange { return h.rng }
+func (h *Heap) Range() KeyGroupRange { return h.rng }
 
 // Get returns the value of k in key group kg.
-func (h *HeapState) Get(kg int, k StateKey) (int64, bool) {
+func (h *Heap) Get(kg int, k Cell) (int64, bool) {
 	return h.group(kg).get(k)
 }
 
 // Put stores v under k in key group kg.
-func (h *HeapState) Put(kg int, k StateKey, v int64) { h.group(kg).put(k, v) }
+func (h *Heap) Put(kg int, k Cell, v int64) { h.group(kg).put(k, v) }
 
 // Add adds delta to the value under k (0 when absent) and returns the new value:
 // a read-modify-write in one probe, for sums and counts.
-func (h *HeapState) Add(kg int, k StateKey, delta int64) int64 {
+func (h *Heap) Add(kg int, k Cell, delta int64) int64 {
 	return h.group(kg).add(&k, delta)
 }
 
 // Delete removes k from key group kg.
-func (h *HeapState) Delete(kg int, k StateKey) { h.group(kg).del(k) }
+func (h *Heap) Delete(kg int, k Cell) { h.group(kg).del(k) }
 
 // ScanKey calls fn for the entries of (ns, key) in Sub order.
-func (h *HeapState) ScanKey(kg int, ns uint32, key uint64, fn func(sub, value int64) bool) {
+func (h *Heap) ScanKey(kg int, ns uint32, key uint64, fn func(sub, value int64) bool) {
 	var subs []int64
 	g := h.group(kg)
-	g.each(func(k StateKey, _ int64) {
+	g.each(func(k Cell, _ int64) {
 		if k.NS == ns && k.Key == key {
 			subs = append(subs, k.Sub)
 		}
 	})
 	sort.Slice(subs, func(i, j int) bool { return subs[i] < subs[j] })
 	for _, s := range subs {
-		v, _ := g.get(StateKey{NS: ns, Key: key, Sub: s})
+		v, _ := g.get(Cell{NS: ns, Key: key, Sub: s})
 		if !fn(s, v) {
 			return
 		}
@@ -136,13 +142,13 @@ func (h *HeapState) ScanKey(kg int, ns uint32, key uint64, fn func(sub, value in
 }
 
 // Entries returns every entry in sorted order.
-func (h *HeapState) Entries() []StateEntry {
-	var out []StateEntry
+func (h *Heap) Entries() []Entry {
+	var out []Entry
 	for i, g := range h.groups {
 		start := len(out)
 		kg := h.rng.Start + i
-		g.each(func(k StateKey, v int64) {
-			out = append(out, StateEntry{KeyGroup: kg, StateKey: k, Value: v})
+		g.each(func(k Cell, v int64) {
+			out = append(out, Entry{KeyGroup: kg, Cell: k, Value: v})
 		})
 		SortEntries(out[start:])
 	}
@@ -150,16 +156,16 @@ func (h *HeapState) Entries() []StateEntry {
 }
 
 // Snapshot copies the whole state (the heap backend takes full snapshots only).
-func (h *HeapState) Snapshot(int64, bool) (*StateSnapshot, error) {
+func (h *Heap) Snapshot(int64, bool) (*Snapshot, error) {
 	e := h.Entries()
-	size := int64(len(e)) * StateEntryBytes
-	return &StateSnapshot{Backend: "heap", Range: h.rng, Entries: e, FullSize: size, IncrementalSize: size}, nil
+	size := int64(len(e)) * EntryBytes
+	return &Snapshot{Backend: "heap", Range: h.rng, Entries: e, FullSize: size, IncrementalSize: size}, nil
 }
 
 // Restore loads the entries of snaps that fall in the backend's range.
-func (h *HeapState) Restore(snaps []*StateSnapshot) error {
+func (h *Heap) Restore(snaps []*Snapshot) error {
 	for i := range h.groups {
-		h.groups[i] = newStateTable()
+		h.groups[i] = newTable()
 	}
 	for _, s := range snaps {
 		entries, err := SnapshotEntries(s)
@@ -168,7 +174,7 @@ func (h *HeapState) Restore(snaps []*StateSnapshot) error {
 		}
 		for _, e := range entries {
 			if h.rng.Contains(e.KeyGroup) {
-				h.groups[e.KeyGroup-h.rng.Start].put(e.StateKey, e.Value)
+				h.groups[e.KeyGroup-h.rng.Start].put(e.Cell, e.Value)
 			}
 		}
 	}
@@ -176,32 +182,32 @@ func (h *HeapState) Restore(snaps []*StateSnapshot) error {
 }
 
 // Close does nothing for the heap backend.
-func (h *HeapState) Close() error { return nil }
+func (h *Heap) Close() error { return nil }
 
 // SnapshotReader turns a file-based snapshot into entries; the pebble backend
 // registers one so that any backend can restore any snapshot.
-var snapshotReaders = map[string]func(*StateSnapshot) ([]StateEntry, error){}
+var snapshotReaders = map[string]func(*Snapshot) ([]Entry, error){}
 
 // RegisterSnapshotReader makes snapshots of the named backend readable by
 // SnapshotEntries.
-func RegisterSnapshotReader(backend string, read func(*StateSnapshot) ([]StateEntry, error)) {
+func RegisterSnapshotReader(backend string, read func(*Snapshot) ([]Entry, error)) {
 	snapshotReaders[backend] = read
 }
 
 // SnapshotEntries returns the entries of a snapshot of any backend, sorted.
-func SnapshotEntries(s *StateSnapshot) ([]StateEntry, error) {
+func SnapshotEntries(s *Snapshot) ([]Entry, error) {
 	if s.Entries != nil || len(s.Files) == 0 {
 		return s.Entries, nil
 	}
 	read := snapshotReaders[s.Backend]
 	if read == nil {
-		return nil, fmt.Errorf("engine: no reader for snapshots of the %q backend", s.Backend)
+		return nil, fmt.Errorf("state: no reader for snapshots of the %q backend", s.Backend)
 	}
 	return read(s)
 }
 
 // SortEntries sorts entries by (key group, ns, key, sub).
-func SortEntries(e []StateEntry) {
+func SortEntries(e []Entry) {
 	sort.Slice(e, func(i, j int) bool {
 		a, b := &e[i], &e[j]
 		if a.KeyGroup != b.KeyGroup {

@@ -1,4 +1,8 @@
-package engine
+package state
+
+import (
+	"github.com/ckptsim/ckptsim/sim"
+)
 
 // DefaultMaxParallelism is the number of key groups when a job sets none (Flink's
 // default for small parallelism).
@@ -7,7 +11,7 @@ const DefaultMaxParallelism = 128
 // KeyGroup maps a key to its key group: a mixed hash of the key modulo the maximum
 // parallelism, as Flink's KeyGroupRangeAssignment (which uses murmur hashing).
 func KeyGroup(key uint64, maxParallelism int) int {
-	h := mix64(key)
+	h := sim.Mix64(key)
 	if m := uint64(maxParallelism); m&(m-1) == 0 {
 		return int(h & (m - 1)) // the default 128: a mask, not a division
 	}
@@ -34,15 +38,4 @@ func RangeFor(i, p, maxParallelism int) KeyGroupRange {
 	start := (i*maxParallelism + p - 1) / p
 	end := ((i+1)*maxParallelism + p - 1) / p
 	return KeyGroupRange{Start: start, End: end}
-}
-
-// mix64 is a 64-bit finaliser (splitmix64's): keys that differ in one bit spread
-// over all key groups.
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
 }

@@ -1,26 +1,26 @@
-package engine
+package state
 
 import "math/bits"
 
-// stateTable is an open-addressing hash table from StateKey to int64 with linear
+// table is an open-addressing hash table from Cell to int64 with linear
 // probing and backward-shift deletion: the heap backend's per-key-group store. It
 // hashes with a few multiplications instead of the runtime's generic hash of a
 // 24-byte key, which matters on the per-record path. Keys, values and the used
 // flag of a slot share one 32-byte struct, so a probe touches one cache line.
-type stateTable struct {
-	slots []tableSlot
+type table struct {
+	slots []slot
 	n     int
 	mask  uint64
 	shift uint8
 	// last remembers the slot of the last key found, so the Put that follows a
 	// Get of the same key (read-modify-write) does not probe again.
-	lastKey  StateKey
+	lastKey  Cell
 	lastSlot uint64
 	lastOK   bool
 }
 
-// tableSlot is one slot of a stateTable.
-type tableSlot struct {
+// slot is one slot of a table.
+type slot struct {
 	key  uint64
 	sub  int64
 	val  int64
@@ -28,19 +28,19 @@ type tableSlot struct {
 	used bool
 }
 
-func (s *tableSlot) stateKey() StateKey { return StateKey{NS: s.ns, Key: s.key, Sub: s.sub} }
+func (s *slot) stateKey() Cell { return Cell{NS: s.ns, Key: s.key, Sub: s.sub} }
 
-func (s *tableSlot) holds(k *StateKey) bool { return s.key == k.Key && s.sub == k.Sub && s.ns == k.NS }
+func (s *slot) holds(k *Cell) bool { return s.key == k.Key && s.sub == k.Sub && s.ns == k.NS }
 
-func newStateTable() *stateTable {
-	t := &stateTable{}
+func newTable() *table {
+	t := &table{}
 	t.init(8)
 	return t
 }
 
-func (t *stateTable) init(size int) {
+func (t *table) init(size int) {
 	t.lastOK = false
-	t.slots = make([]tableSlot, size)
+	t.slots = make([]slot, size)
 	t.mask = uint64(size - 1)
 	t.shift = uint8(64 - bits.Len64(t.mask))
 	t.n = 0
@@ -48,14 +48,14 @@ func (t *stateTable) init(size int) {
 
 // home is the slot a key hashes to: Fibonacci hashing of a multiplicative mix of
 // the key's fields, taking the top bits.
-func (t *stateTable) home(k *StateKey) uint64 {
+func (t *table) home(k *Cell) uint64 {
 	h := k.Key*0x9e3779b97f4a7c15 ^ uint64(k.NS)*0xc2b2ae3d27d4eb4f ^ uint64(k.Sub)*0x165667b19e3779f9
 	h ^= h >> 29
 	return (h * 0x9e3779b97f4a7c15) >> t.shift
 }
 
 // find returns the slot holding k, or the free slot where k would go.
-func (t *stateTable) find(k *StateKey) (uint64, bool) {
+func (t *table) find(k *Cell) (uint64, bool) {
 	if t.lastOK && t.lastKey == *k {
 		return t.lastSlot, true
 	}
@@ -67,7 +67,7 @@ func (t *stateTable) find(k *StateKey) (uint64, bool) {
 }
 
 // probe is find without the last-key shortcut.
-func (t *stateTable) probe(k *StateKey) (uint64, bool) {
+func (t *table) probe(k *Cell) (uint64, bool) {
 	slots, mask := t.slots, t.mask
 	i := t.home(k) & mask
 	for {
@@ -82,7 +82,7 @@ func (t *stateTable) probe(k *StateKey) (uint64, bool) {
 	}
 }
 
-func (t *stateTable) get(k StateKey) (int64, bool) {
+func (t *table) get(k Cell) (int64, bool) {
 	i, ok := t.find(&k)
 	if !ok {
 		return 0, false
@@ -90,7 +90,7 @@ func (t *stateTable) get(k StateKey) (int64, bool) {
 	return t.slots[i].val, true
 }
 
-func (t *stateTable) put(k StateKey, v int64) {
+func (t *table) put(k Cell, v int64) {
 	i, ok := t.find(&k)
 	if !ok {
 		i = t.insertAt(i, &k)
@@ -100,7 +100,7 @@ func (t *stateTable) put(k StateKey, v int64) {
 
 // add adds delta to the value of k (0 when absent) and returns the new value: a
 // read-modify-write in one probe.
-func (t *stateTable) add(k *StateKey, delta int64) int64 {
+func (t *table) add(k *Cell, delta int64) int64 {
 	i, ok := t.probe(k)
 	if !ok {
 		i = t.insertAt(i, k)
@@ -113,17 +113,17 @@ func (t *stateTable) add(k *StateKey, delta int64) int64 {
 // insertAt stores k with value 0 in the free slot i that find returned (growing
 // the table first when it would be more than half full: short probes matter more
 // than the memory) and returns k's slot.
-func (t *stateTable) insertAt(i uint64, k *StateKey) uint64 {
+func (t *table) insertAt(i uint64, k *Cell) uint64 {
 	if 2*(t.n+1) > len(t.slots) {
 		t.grow()
 		i, _ = t.find(k)
 	}
-	t.slots[i] = tableSlot{key: k.Key, sub: k.Sub, ns: k.NS, used: true}
+	t.slots[i] = slot{key: k.Key, sub: k.Sub, ns: k.NS, used: true}
 	t.n++
 	return i
 }
 
-func (t *stateTable) grow() {
+func (t *table) grow() {
 	old := t.slots
 	t.init(2 * len(old))
 	for i := range old {
@@ -136,13 +136,13 @@ func (t *stateTable) grow() {
 	}
 }
 
-func (t *stateTable) del(k StateKey) {
+func (t *table) del(k Cell) {
 	i, ok := t.find(&k)
 	if !ok {
 		return
 	}
 	t.lastOK = false
-	t.slots[i] = tableSlot{}
+	t.slots[i] = slot{}
 	t.n--
 	// shift back later entries of the probe run that would no longer be found
 	j := i
@@ -156,14 +156,14 @@ func (t *stateTable) del(k StateKey) {
 		// the entry at j may fill the hole at i if its home is not in (i, j]
 		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
 			t.slots[i] = t.slots[j]
-			t.slots[j] = tableSlot{}
+			t.slots[j] = slot{}
 			i = j
 		}
 	}
 }
 
 // each calls fn for every entry in slot order.
-func (t *stateTable) each(fn func(k StateKey, v int64)) {
+func (t *table) each(fn func(k Cell, v int64)) {
 	for i := range t.slots {
 		if s := &t.slots[i]; s.used {
 			fn(s.stateKey(), s.val)

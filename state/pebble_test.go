@@ -1,4 +1,4 @@
-package engine
+package state
 
 import (
 	"bytes"
@@ -16,9 +16,9 @@ import (
 	"pgregory.net/rapid"
 )
 
-func newPebble(t testing.TB, fs vfs.FS, rng KeyGroupRange) *PebbleState {
+func newPebble(t testing.TB, fs vfs.FS, rng KeyGroupRange) *Pebble {
 	t.Helper()
-	p, err := NewPebbleState(fs, "state/op-1", rng)
+	p, err := NewPebble(fs, "state/op-1", rng)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,22 +29,22 @@ func newPebble(t testing.TB, fs vfs.FS, rng KeyGroupRange) *PebbleState {
 func TestPebbleKeyEncodingOrder(t *testing.T) {
 	type key struct {
 		kg int
-		k  StateKey
+		k  Cell
 	}
 	keys := []key{
-		{0, StateKey{0, 0, math.MinInt64}},
-		{0, StateKey{0, 0, -1}},
-		{0, StateKey{0, 0, 0}},
-		{0, StateKey{0, 0, 1}},
-		{0, StateKey{0, 0, math.MaxInt64}},
-		{0, StateKey{0, 1, math.MinInt64}},
-		{0, StateKey{0, math.MaxUint64, 0}},
-		{0, StateKey{1, 0, 0}},
-		{0, StateKey{math.MaxUint32, 0, 0}},
-		{1, StateKey{0, 0, math.MinInt64}},
-		{255, StateKey{0, 0, 0}},
-		{256, StateKey{0, 0, 0}},
-		{math.MaxUint16, StateKey{math.MaxUint32, math.MaxUint64, math.MaxInt64}},
+		{0, Cell{0, 0, math.MinInt64}},
+		{0, Cell{0, 0, -1}},
+		{0, Cell{0, 0, 0}},
+		{0, Cell{0, 0, 1}},
+		{0, Cell{0, 0, math.MaxInt64}},
+		{0, Cell{0, 1, math.MinInt64}},
+		{0, Cell{0, math.MaxUint64, 0}},
+		{0, Cell{1, 0, 0}},
+		{0, Cell{math.MaxUint32, 0, 0}},
+		{1, Cell{0, 0, math.MinInt64}},
+		{255, Cell{0, 0, 0}},
+		{256, Cell{0, 0, 0}},
+		{math.MaxUint16, Cell{math.MaxUint32, math.MaxUint64, math.MaxInt64}},
 	}
 	enc := func(k key) []byte {
 		b := make([]byte, pebbleKeyLen)
@@ -73,22 +73,22 @@ func TestPebbleKeyEncodingOrder(t *testing.T) {
 
 func TestPebbleNewStateRejectsWideRange(t *testing.T) {
 	for _, r := range []KeyGroupRange{{-1, 4}, {0, 1<<16 + 1}, {5, 4}} {
-		if p, err := NewPebbleState(vfs.NewMem(), "x", r); err == nil {
+		if p, err := NewPebble(vfs.NewMem(), "x", r); err == nil {
 			p.Close()
-			t.Errorf("NewPebbleState(%v) succeeded", r)
+			t.Errorf("NewPebble(%v) succeeded", r)
 		}
 	}
 }
 
 // putRange puts keys [from, to) of namespace ns into p, spread over its range.
-func putRange(p KeyedState, ns uint32, from, to int) {
+func putRange(p Backend, ns uint32, from, to int) {
 	r := p.Range()
 	for i := from; i < to; i++ {
-		p.Put(r.Start+i%r.Len(), StateKey{NS: ns, Key: uint64(i), Sub: int64(i % 3)}, int64(i)*7)
+		p.Put(r.Start+i%r.Len(), Cell{NS: ns, Key: uint64(i), Sub: int64(i % 3)}, int64(i)*7)
 	}
 }
 
-func fileNames(s *StateSnapshot) []string {
+func fileNames(s *Snapshot) []string {
 	var names []string
 	for _, f := range s.Files {
 		names = append(names, f.Name)
@@ -123,7 +123,7 @@ func TestPebbleIncrementalSnapshot(t *testing.T) {
 	for _, f := range s2.Files {
 		if f.Shared {
 			shared += f.Size
-			i := slices.IndexFunc(s1.Files, func(g StateFile) bool { return g.Name == f.Name })
+			i := slices.IndexFunc(s1.Files, func(g File) bool { return g.Name == f.Name })
 			if i < 0 {
 				t.Errorf("shared file %s is not in the first snapshot", f.Name)
 			} else if &s1.Files[i].Data[0] != &f.Data[0] {
@@ -153,13 +153,13 @@ func TestPebbleIncrementalSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s4.IncrementalSize != s4.FullSize || s4.FullSize != s2.FullSize || slices.ContainsFunc(s4.Files, func(f StateFile) bool { return f.Shared }) {
+	if s4.IncrementalSize != s4.FullSize || s4.FullSize != s2.FullSize || slices.ContainsFunc(s4.Files, func(f File) bool { return f.Shared }) {
 		t.Errorf("full snapshot: incremental %d, full %d (was %d), files %+v", s4.IncrementalSize, s4.FullSize, s2.FullSize, fileNames(s4))
 	}
 
 	// Every snapshot restores on its own to the state at its time.
 	for _, c := range []struct {
-		snap *StateSnapshot
+		snap *Snapshot
 		n    int
 	}{{s1, 2000}, {s2, 2010}, {s3, 2010}, {s4, 2010}} {
 		e, err := SnapshotEntries(c.snap)
@@ -175,7 +175,7 @@ func TestPebbleIncrementalSnapshot(t *testing.T) {
 	}
 }
 
-func mustEntries(t testing.TB, s *StateSnapshot) []StateEntry {
+func mustEntries(t testing.TB, s *Snapshot) []Entry {
 	t.Helper()
 	e, err := SnapshotEntries(s)
 	if err != nil {
@@ -186,14 +186,14 @@ func mustEntries(t testing.TB, s *StateSnapshot) []StateEntry {
 
 // pebbleWorkload runs a fixed sequence of operations with many snapshots (and
 // so ingestions and compactions) and returns the snapshots.
-func pebbleWorkload(t testing.TB, p *PebbleState) []*StateSnapshot {
-	var snaps []*StateSnapshot
+func pebbleWorkload(t testing.TB, p *Pebble) []*Snapshot {
+	var snaps []*Snapshot
 	r := p.Range()
 	for round := range 40 {
 		for i := range 300 {
 			key := uint64((round*131 + i*17) % 5000)
 			kg := r.Start + int(key)%r.Len()
-			k := StateKey{NS: uint32(i % 2), Key: key, Sub: int64(round % 4)}
+			k := Cell{NS: uint32(i % 2), Key: key, Sub: int64(round % 4)}
 			if i%9 == 0 {
 				p.Delete(kg, k)
 			} else {
@@ -219,8 +219,8 @@ func TestPebbleDeterminism(t *testing.T) {
 		sim.NewDisk(sim.NewWorld(1).AddNode("w")).FS(),
 		sim.NewDisk(sim.NewWorld(2).AddNode("w2")).FS(),
 	}
-	var runs [][]*StateSnapshot
-	var entries [][]StateEntry
+	var runs [][]*Snapshot
+	var entries [][]Entry
 	for _, fs := range fss {
 		p := newPebble(t, fs, rng)
 		p.writeAt, p.nextWrite = 100, 100 // ingest between snapshots too
@@ -248,7 +248,7 @@ func TestPebbleDeterminism(t *testing.T) {
 	}
 }
 
-func snapshotSizes(snaps []*StateSnapshot) [][2]int64 {
+func snapshotSizes(snaps []*Snapshot) [][2]int64 {
 	var out [][2]int64
 	for _, s := range snaps {
 		out = append(out, [2]int64{s.IncrementalSize, s.FullSize})
@@ -262,10 +262,10 @@ func TestPebbleRewriteKeepsState(t *testing.T) {
 	rng := KeyGroupRange{Start: 0, End: 4}
 	p := newPebble(t, vfs.NewCrashableMem(), rng)
 	p.writeAt, p.nextWrite = 3, 3
-	h := NewHeapState(rng)
+	h := NewHeap(rng)
 	for i := range 400 {
 		kg := i % 4
-		k := StateKey{NS: 1, Key: uint64(i % 13), Sub: int64(i % 5)}
+		k := Cell{NS: 1, Key: uint64(i % 13), Sub: int64(i % 5)}
 		if i%4 == 3 {
 			p.Delete(kg, k)
 			h.Delete(kg, k)
@@ -305,15 +305,15 @@ func TestPebbleRewriteKeepsState(t *testing.T) {
 func TestPebbleSnapshotRestoreProperty(t *testing.T) {
 	rng := KeyGroupRange{Start: 2, End: 6}
 	rapid.Check(t, func(t *rapid.T) {
-		p, err := NewPebbleState(vfs.NewCrashableMem(), "s", rng)
+		p, err := NewPebble(vfs.NewCrashableMem(), "s", rng)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer p.Close()
-		h := NewHeapState(rng)
+		h := NewHeap(rng)
 		type taken struct {
-			snap *StateSnapshot
-			want []StateEntry
+			snap *Snapshot
+			want []Entry
 		}
 		var snaps []taken
 		for range rapid.IntRange(1, 5).Draw(t, "snapshots") {
@@ -322,7 +322,7 @@ func TestPebbleSnapshotRestoreProperty(t *testing.T) {
 				if o.kind == 4 {
 					continue
 				}
-				applyStateOp(t, o, []KeyedState{h, p}, []string{"heap", "pebble"})
+				applyStateOp(t, o, []Backend{h, p}, []string{"heap", "pebble"})
 			}
 			s, err := p.Snapshot(int64(len(snaps)), rapid.Bool().Draw(t, "incremental"))
 			if err != nil {
@@ -336,7 +336,7 @@ func TestPebbleSnapshotRestoreProperty(t *testing.T) {
 		for i, s := range snaps {
 			into := rapid.SampledFrom(backendKinds).Draw(t, "into")
 			r := newRapidBackend(t, into, rng)
-			if err := r.Restore([]*StateSnapshot{s.snap}); err != nil {
+			if err := r.Restore([]*Snapshot{s.snap}); err != nil {
 				t.Fatal(err)
 			}
 			if d := cmp.Diff(s.want, r.Entries(), cmpEmpty); d != "" {
@@ -351,7 +351,7 @@ func TestPebbleSnapshotRestoreProperty(t *testing.T) {
 // sstables and in its write buffer, then keeps using it.
 func TestPebbleRestoreReplacesState(t *testing.T) {
 	rng := KeyGroupRange{Start: 0, End: 8}
-	src := NewHeapState(rng)
+	src := NewHeap(rng)
 	putRange(src, 5, 0, 50)
 	snap, err := src.Snapshot(1, false)
 	if err != nil {
@@ -363,7 +363,7 @@ func TestPebbleRestoreReplacesState(t *testing.T) {
 		t.Fatal(err)
 	}
 	putRange(p, 2, 0, 10)
-	if err := p.Restore([]*StateSnapshot{snap}); err != nil {
+	if err := p.Restore([]*Snapshot{snap}); err != nil {
 		t.Fatal(err)
 	}
 	if d := cmp.Diff(src.Entries(), p.Entries()); d != "" {
@@ -394,11 +394,11 @@ func TestPebbleRestoreReplacesState(t *testing.T) {
 // one's values win.
 func TestPebbleRestoreLaterSnapshotWins(t *testing.T) {
 	rng := KeyGroupRange{Start: 0, End: 2}
-	k := StateKey{NS: 1, Key: 2, Sub: 3}
-	a := &StateSnapshot{Backend: "heap", Range: rng, Entries: []StateEntry{{KeyGroup: 1, StateKey: k, Value: 1}}}
-	b := &StateSnapshot{Backend: "heap", Range: rng, Entries: []StateEntry{{KeyGroup: 1, StateKey: k, Value: 2}}}
+	k := Cell{NS: 1, Key: 2, Sub: 3}
+	a := &Snapshot{Backend: "heap", Range: rng, Entries: []Entry{{KeyGroup: 1, Cell: k, Value: 1}}}
+	b := &Snapshot{Backend: "heap", Range: rng, Entries: []Entry{{KeyGroup: 1, Cell: k, Value: 2}}}
 	p := newPebble(t, vfs.NewMem(), rng)
-	if err := p.Restore([]*StateSnapshot{a, nil, b}); err != nil {
+	if err := p.Restore([]*Snapshot{a, nil, b}); err != nil {
 		t.Fatal(err)
 	}
 	if v, ok := p.Get(1, k); !ok || v != 2 {
@@ -408,7 +408,7 @@ func TestPebbleRestoreLaterSnapshotWins(t *testing.T) {
 
 func TestPebbleSnapshotWithoutData(t *testing.T) {
 	p := newPebble(t, vfs.NewMem(), KeyGroupRange{Start: 0, End: 1})
-	p.Put(0, StateKey{}, 1)
+	p.Put(0, Cell{}, 1)
 	s, err := p.Snapshot(1, false)
 	if err != nil {
 		t.Fatal(err)
@@ -431,7 +431,7 @@ func TestPebbleDiskErrors(t *testing.T) {
 	rng := KeyGroupRange{Start: 0, End: 4}
 	p := newPebble(t, disk.FS(), rng)
 	p.writeAt, p.nextWrite = 50, 50
-	h := NewHeapState(rng)
+	h := NewHeap(rng)
 	putRange(p, 1, 0, 40)
 	putRange(h, 1, 0, 40)
 	if _, err := p.Snapshot(1, true); err != nil {
@@ -446,7 +446,7 @@ func TestPebbleDiskErrors(t *testing.T) {
 	}
 	func() {
 		defer func() {
-			var ioErr *StateIOError
+			var ioErr *IOError
 			if r := recover(); r == nil {
 				t.Errorf("Entries on a dead disk did not panic")
 			} else if err, ok := r.(error); !ok || !errors.As(err, &ioErr) || !sim.IsInjectedError(err) {
@@ -482,11 +482,11 @@ func pebbleFaultRun(t *testing.T, seed uint64) []string {
 		for i := range 300 {
 			key := uint64((round*131 + i*17) % 5000)
 			kg := r.Start + int(key)%r.Len()
-			k := StateKey{NS: uint32(i % 2), Key: key, Sub: int64(round % 4)}
+			k := Cell{NS: uint32(i % 2), Key: key, Sub: int64(round % 4)}
 			func() {
 				defer func() {
 					if x := recover(); x != nil {
-						var ioErr *StateIOError
+						var ioErr *IOError
 						if err, ok := x.(error); !ok || !errors.As(err, &ioErr) {
 							panic(x)
 						}
@@ -562,10 +562,10 @@ func TestPebbleFatalErrorContained(t *testing.T) {
 	if _, err := p.Snapshot(3, true); !errors.As(err, &fe) {
 		t.Errorf("snapshot of a broken backend: %v", err)
 	}
-	src := NewHeapState(rng)
+	src := NewHeap(rng)
 	putRange(src, 3, 0, 30)
 	snap, _ := src.Snapshot(1, false)
-	if err := p.Restore([]*StateSnapshot{snap}); err != nil {
+	if err := p.Restore([]*Snapshot{snap}); err != nil {
 		t.Fatal(err)
 	}
 	if d := cmp.Diff(src.Entries(), p.Entries()); d != "" {
@@ -580,7 +580,7 @@ func TestPebbleFatalErrorContained(t *testing.T) {
 func BenchmarkPebblePutGet(b *testing.B) {
 	p := newPebble(b, vfs.NewMem(), KeyGroupRange{Start: 0, End: 128})
 	for i := 0; b.Loop(); i++ {
-		k := StateKey{NS: 1, Key: uint64(i % 10000)}
+		k := Cell{NS: 1, Key: uint64(i % 10000)}
 		kg := KeyGroup(k.Key, 128)
 		v, _ := p.Get(kg, k)
 		p.Put(kg, k, v+1)

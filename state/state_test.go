@@ -1,4 +1,4 @@
-package engine
+package state
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-// This file holds the tests every KeyedState implementation must pass, run
+// This file holds the tests every Backend implementation must pass, run
 // against the heap and the pebble backends.
 
 // backendKinds are the state backends under test.
@@ -18,14 +18,14 @@ var backendKinds = []string{"heap", "pebble"}
 // newTestBackend returns an empty backend of the given kind; pebble backends
 // live on a fresh in-memory crashable filesystem. The backend is closed when the
 // test ends.
-func newTestBackend(t testing.TB, kind string, rng KeyGroupRange) KeyedState {
+func newTestBackend(t testing.TB, kind string, rng KeyGroupRange) Backend {
 	t.Helper()
-	var b KeyedState
+	var b Backend
 	switch kind {
 	case "heap":
-		b = NewHeapState(rng)
+		b = NewHeap(rng)
 	case "pebble":
-		p, err := NewPebbleState(vfs.NewCrashableMem(), "state", rng)
+		p, err := NewPebble(vfs.NewCrashableMem(), "state", rng)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +42,7 @@ func newTestBackend(t testing.TB, kind string, rng KeyGroupRange) KeyedState {
 }
 
 // scanAll returns what ScanKey visits as (sub, value) pairs.
-func scanAll(s KeyedState, kg int, ns uint32, key uint64) [][2]int64 {
+func scanAll(s Backend, kg int, ns uint32, key uint64) [][2]int64 {
 	var out [][2]int64
 	s.ScanKey(kg, ns, key, func(sub, v int64) bool {
 		out = append(out, [2]int64{sub, v})
@@ -53,17 +53,17 @@ func scanAll(s KeyedState, kg int, ns uint32, key uint64) [][2]int64 {
 
 func TestStateBackendContract(t *testing.T) {
 	rng := KeyGroupRange{Start: 10, End: 20}
-	k := func(ns uint32, key uint64, sub int64) StateKey { return StateKey{NS: ns, Key: key, Sub: sub} }
+	k := func(ns uint32, key uint64, sub int64) Cell { return Cell{NS: ns, Key: key, Sub: sub} }
 	type op struct {
 		del bool
 		kg  int
-		k   StateKey
+		k   Cell
 		v   int64
 	}
 	tests := []struct {
 		name    string
 		ops     []op
-		want    []StateEntry
+		want    []Entry
 		scanKG  int
 		scanNS  uint32
 		scanKey uint64
@@ -73,13 +73,13 @@ func TestStateBackendContract(t *testing.T) {
 		{
 			name:   "put and overwrite",
 			ops:    []op{{kg: 10, k: k(1, 2, 3), v: 4}, {kg: 10, k: k(1, 2, 3), v: 5}},
-			want:   []StateEntry{{KeyGroup: 10, StateKey: k(1, 2, 3), Value: 5}},
+			want:   []Entry{{KeyGroup: 10, Cell: k(1, 2, 3), Value: 5}},
 			scanKG: 10, scanNS: 1, scanKey: 2, scan: [][2]int64{{3, 5}},
 		},
 		{
 			name:   "delete",
 			ops:    []op{{kg: 11, k: k(1, 2, 3), v: 4}, {kg: 11, k: k(1, 2, 4), v: 6}, {del: true, kg: 11, k: k(1, 2, 3)}},
-			want:   []StateEntry{{KeyGroup: 11, StateKey: k(1, 2, 4), Value: 6}},
+			want:   []Entry{{KeyGroup: 11, Cell: k(1, 2, 4), Value: 6}},
 			scanKG: 11, scanNS: 1, scanKey: 2, scan: [][2]int64{{4, 6}},
 		},
 		{
@@ -95,24 +95,24 @@ func TestStateBackendContract(t *testing.T) {
 				{kg: 19, k: k(7, 1, 0), v: 5}, {kg: 19, k: k(7, 2, 0), v: 6}, {kg: 19, k: k(8, 1, 0), v: 7},
 				{kg: 18, k: k(7, 1, 0), v: 8},
 			},
-			want: []StateEntry{
-				{KeyGroup: 18, StateKey: k(7, 1, 0), Value: 8},
-				{KeyGroup: 19, StateKey: k(7, 1, -1<<63), Value: 3},
-				{KeyGroup: 19, StateKey: k(7, 1, -5), Value: 2},
-				{KeyGroup: 19, StateKey: k(7, 1, 0), Value: 5},
-				{KeyGroup: 19, StateKey: k(7, 1, 5), Value: 1},
-				{KeyGroup: 19, StateKey: k(7, 1, 1<<63-1), Value: 4},
-				{KeyGroup: 19, StateKey: k(7, 2, 0), Value: 6},
-				{KeyGroup: 19, StateKey: k(8, 1, 0), Value: 7},
+			want: []Entry{
+				{KeyGroup: 18, Cell: k(7, 1, 0), Value: 8},
+				{KeyGroup: 19, Cell: k(7, 1, -1<<63), Value: 3},
+				{KeyGroup: 19, Cell: k(7, 1, -5), Value: 2},
+				{KeyGroup: 19, Cell: k(7, 1, 0), Value: 5},
+				{KeyGroup: 19, Cell: k(7, 1, 5), Value: 1},
+				{KeyGroup: 19, Cell: k(7, 1, 1<<63-1), Value: 4},
+				{KeyGroup: 19, Cell: k(7, 2, 0), Value: 6},
+				{KeyGroup: 19, Cell: k(8, 1, 0), Value: 7},
 			},
 			scanKG: 19, scanNS: 7, scanKey: 1, scan: [][2]int64{{-1 << 63, 3}, {-5, 2}, {0, 5}, {5, 1}, {1<<63 - 1, 4}},
 		},
 		{
 			name: "large key and namespace values",
 			ops:  []op{{kg: 10, k: k(1<<32-1, 1<<64-1, -1), v: -9}, {kg: 10, k: k(0, 1<<63, 0), v: 1 << 62}},
-			want: []StateEntry{
-				{KeyGroup: 10, StateKey: k(0, 1<<63, 0), Value: 1 << 62},
-				{KeyGroup: 10, StateKey: k(1<<32-1, 1<<64-1, -1), Value: -9},
+			want: []Entry{
+				{KeyGroup: 10, Cell: k(0, 1<<63, 0), Value: 1 << 62},
+				{KeyGroup: 10, Cell: k(1<<32-1, 1<<64-1, -1), Value: -9},
 			},
 			scanKG: 10, scanNS: 1<<32 - 1, scanKey: 1<<64 - 1, scan: [][2]int64{{-1, -9}},
 		},
@@ -130,7 +130,7 @@ func TestStateBackendContract(t *testing.T) {
 						s.Put(o.kg, o.k, o.v)
 					}
 				}
-				check := func(stage string, s KeyedState) {
+				check := func(stage string, s Backend) {
 					t.Helper()
 					if d := cmp.Diff(tc.want, s.Entries()); d != "" {
 						t.Errorf("%s: Entries (-want +got):\n%s", stage, d)
@@ -139,8 +139,8 @@ func TestStateBackendContract(t *testing.T) {
 						t.Errorf("%s: ScanKey (-want +got):\n%s", stage, d)
 					}
 					for _, e := range tc.want {
-						if v, ok := s.Get(e.KeyGroup, e.StateKey); !ok || v != e.Value {
-							t.Errorf("%s: Get(%d, %+v) = %d, %v; want %d, true", stage, e.KeyGroup, e.StateKey, v, ok, e.Value)
+						if v, ok := s.Get(e.KeyGroup, e.Cell); !ok || v != e.Value {
+							t.Errorf("%s: Get(%d, %+v) = %d, %v; want %d, true", stage, e.KeyGroup, e.Cell, v, ok, e.Value)
 						}
 					}
 					if s.Range() != rng {
@@ -155,7 +155,7 @@ func TestStateBackendContract(t *testing.T) {
 				check("after snapshot", s)
 				for _, into := range backendKinds {
 					r := newTestBackend(t, into, rng)
-					if err := r.Restore([]*StateSnapshot{snap}); err != nil {
+					if err := r.Restore([]*Snapshot{snap}); err != nil {
 						t.Fatal(err)
 					}
 					check("restored into "+into, r)
@@ -176,7 +176,7 @@ func TestStateBackendOutOfRangePanics(t *testing.T) {
 							t.Errorf("Put in key group %d did not panic", kg)
 						}
 					}()
-					s.Put(kg, StateKey{}, 1)
+					s.Put(kg, Cell{}, 1)
 				}()
 			}
 		})
@@ -188,7 +188,7 @@ func TestStateBackendScanKeyStops(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			s := newTestBackend(t, kind, KeyGroupRange{Start: 0, End: 1})
 			for i := range int64(10) {
-				s.Put(0, StateKey{NS: 1, Key: 1, Sub: i}, i)
+				s.Put(0, Cell{NS: 1, Key: 1, Sub: i}, i)
 				if i == 4 {
 					if _, err := s.Snapshot(1, true); err != nil {
 						t.Fatal(err)
@@ -211,7 +211,7 @@ func TestStateBackendScanKeyStops(t *testing.T) {
 type stateOp struct {
 	kind  int // 0 put, 1 delete, 2 get, 3 scan, 4 snapshot
 	kg    int
-	key   StateKey
+	key   Cell
 	value int64
 	incr  bool
 }
@@ -229,7 +229,7 @@ func genStateOp(rng KeyGroupRange) *rapid.Generator[stateOp] {
 		return stateOp{
 			kind: opKinds[rapid.IntRange(0, len(opKinds)-1).Draw(t, "op")],
 			kg:   rapid.IntRange(rng.Start, rng.End-1).Draw(t, "kg"),
-			key: StateKey{
+			key: Cell{
 				NS:  rapid.Uint32Range(0, 2).Draw(t, "ns"),
 				Key: rapid.Uint64Range(0, 3).Draw(t, "key"),
 				Sub: rapid.Int64Range(-3, 3).Draw(t, "sub"),
@@ -241,8 +241,8 @@ func genStateOp(rng KeyGroupRange) *rapid.Generator[stateOp] {
 }
 
 // applyStateOp applies o to every backend and fails t when they disagree.
-func applyStateOp(t *rapid.T, o stateOp, backends []KeyedState, names []string) {
-	var ref KeyedState = backends[0]
+func applyStateOp(t *rapid.T, o stateOp, backends []Backend, names []string) {
+	var ref Backend = backends[0]
 	switch o.kind {
 	case 0:
 		for _, b := range backends {
@@ -281,19 +281,19 @@ func applyStateOp(t *rapid.T, o stateOp, backends []KeyedState, names []string) 
 func TestStateBackendsAgree(t *testing.T) {
 	rng := KeyGroupRange{Start: 3, End: 7}
 	rapid.Check(t, func(t *rapid.T) {
-		heap := NewHeapState(rng)
-		p1, err := NewPebbleState(vfs.NewCrashableMem(), "db", rng)
+		heap := NewHeap(rng)
+		p1, err := NewPebble(vfs.NewCrashableMem(), "db", rng)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer p1.Close()
-		p2, err := NewPebbleState(vfs.NewMem(), "a/b", rng)
+		p2, err := NewPebble(vfs.NewMem(), "a/b", rng)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer p2.Close()
 		p2.writeAt, p2.nextWrite = 2, 2
-		backends := []KeyedState{heap, p1, p2}
+		backends := []Backend{heap, p1, p2}
 		names := []string{"heap", "pebble", "pebble (small buffer)"}
 		ops := rapid.SliceOfN(genStateOp(rng), 0, 200).Draw(t, "ops")
 		for _, o := range ops {
@@ -318,7 +318,7 @@ func TestStateSnapshotRestoreRoundTrip(t *testing.T) {
 		defer src.Close()
 		ops := rapid.SliceOfN(genStateOp(rng), 0, 100).Draw(t, "ops")
 		for _, o := range ops {
-			applyStateOp(t, o, []KeyedState{src}, []string{from})
+			applyStateOp(t, o, []Backend{src}, []string{from})
 		}
 		want := src.Entries()
 		snap, err := src.Snapshot(2, rapid.Bool().Draw(t, "incremental"))
@@ -331,13 +331,13 @@ func TestStateSnapshotRestoreRoundTrip(t *testing.T) {
 		for _, into := range backendKinds {
 			dst := newRapidBackend(t, into, rng)
 			// Restore into a backend that already holds other data.
-			dst.Put(1, StateKey{NS: 99}, 1)
+			dst.Put(1, Cell{NS: 99}, 1)
 			if into == "pebble" {
 				if _, err := dst.Snapshot(1, false); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := dst.Restore([]*StateSnapshot{snap}); err != nil {
+			if err := dst.Restore([]*Snapshot{snap}); err != nil {
 				t.Fatal(err)
 			}
 			if d := cmp.Diff(want, dst.Entries(), cmpEmpty); d != "" {
@@ -349,18 +349,18 @@ func TestStateSnapshotRestoreRoundTrip(t *testing.T) {
 }
 
 // cmpEmpty makes nil and empty slices equal.
-var cmpEmpty = cmp.Comparer(func(a, b []StateEntry) bool {
+var cmpEmpty = cmp.Comparer(func(a, b []Entry) bool {
 	if len(a) == 0 && len(b) == 0 {
 		return true
 	}
 	return cmp.Equal(a, b)
 })
 
-func newRapidBackend(t *rapid.T, kind string, rng KeyGroupRange) KeyedState {
+func newRapidBackend(t *rapid.T, kind string, rng KeyGroupRange) Backend {
 	if kind == "heap" {
-		return NewHeapState(rng)
+		return NewHeap(rng)
 	}
-	p, err := NewPebbleState(vfs.NewCrashableMem(), "state", rng)
+	p, err := NewPebble(vfs.NewCrashableMem(), "state", rng)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,8 +375,8 @@ func TestStateRescale(t *testing.T) {
 		for _, into := range backendKinds {
 			t.Run(from+"->"+into, func(t *testing.T) {
 				rapid.Check(t, func(t *rapid.T) {
-					var all []StateEntry
-					var snaps []*StateSnapshot
+					var all []Entry
+					var snaps []*Snapshot
 					n := rapid.IntRange(0, 300).Draw(t, "n")
 					keys := rapid.SliceOfN(rapid.Uint64Range(0, 1000), n, n).Draw(t, "keys")
 					for i := range 2 {
@@ -386,7 +386,7 @@ func TestStateRescale(t *testing.T) {
 							if OperatorIndex(kg, maxPar, 2) != i {
 								continue
 							}
-							k := StateKey{NS: uint32(j % 3), Key: key, Sub: int64(j%5) - 2}
+							k := Cell{NS: uint32(j % 3), Key: key, Sub: int64(j%5) - 2}
 							s.Put(kg, k, int64(j))
 							if j%7 == 0 {
 								s.Delete(kg, k)
@@ -406,7 +406,7 @@ func TestStateRescale(t *testing.T) {
 						s.Close()
 					}
 					SortEntries(all)
-					var got []StateEntry
+					var got []Entry
 					for i := range 3 {
 						r := RangeFor(i, 3, maxPar)
 						s := newRapidBackend(t, into, r)

@@ -1,4 +1,4 @@
-package engine
+package state
 
 import (
 	"testing"
@@ -11,10 +11,10 @@ import (
 // probe runs) and compares them after every step.
 func TestStateTableMatchesMap(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		tab := newStateTable()
-		ref := map[StateKey]int64{}
-		key := rapid.Custom(func(t *rapid.T) StateKey {
-			return StateKey{NS: rapid.Uint32Range(0, 2).Draw(t, "ns"), Key: rapid.Uint64Range(0, 40).Draw(t, "key"),
+		tab := newTable()
+		ref := map[Cell]int64{}
+		key := rapid.Custom(func(t *rapid.T) Cell {
+			return Cell{NS: rapid.Uint32Range(0, 2).Draw(t, "ns"), Key: rapid.Uint64Range(0, 40).Draw(t, "key"),
 				Sub: rapid.Int64Range(-2, 2).Draw(t, "sub")}
 		})
 		for i, n := 0, rapid.IntRange(0, 400).Draw(rt, "ops"); i < n; i++ {
@@ -43,7 +43,7 @@ func TestStateTableMatchesMap(t *testing.T) {
 			}
 		}
 		seen := 0
-		tab.each(func(k StateKey, v int64) {
+		tab.each(func(k Cell, v int64) {
 			seen++
 			if ref[k] != v {
 				rt.Fatalf("each saw %v=%d, want %d", k, v, ref[k])
