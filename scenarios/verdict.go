@@ -8,6 +8,7 @@ import (
 	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/faults"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // OutcomeNotApplicable: the scenario's fault cannot happen under the protocol
@@ -153,10 +154,10 @@ func faultsFiredFailed(cs []Check) bool {
 const maxDiffLines = 100_000
 
 // stateDiff compares two final keyed states, vertex by vertex, entry by entry (both
-// sorted as engine.SortEntries sorts them). detail says in a line how many entries
+// sorted as state.SortEntries sorts them). detail says in a line how many entries
 // differ and shows the first few; full lists every differing entry, one a line,
 // for the result file. Both are "" when the states are equal.
-func stateDiff(want, got map[string][]engine.StateEntry) (detail, full string) {
+func stateDiff(want, got map[string][]state.Entry) (detail, full string) {
 	vertices := sortedMapKeys(want)
 	for v := range got {
 		if _, ok := want[v]; !ok {
@@ -170,7 +171,7 @@ func stateDiff(want, got map[string][]engine.StateEntry) (detail, full string) {
 		w, g := want[v], got[v]
 		entries += len(w)
 		var missing, extra, changed int
-		note := func(kind string, e engine.StateEntry, text string) {
+		note := func(kind string, e state.Entry, text string) {
 			line := fmt.Sprintf("%s: key %d (key group %d, namespace %d, sub %d): %s", v, e.Key, e.KeyGroup, e.NS, e.Sub, text)
 			if len(first) < 3 {
 				first = append(first, line)
@@ -220,7 +221,7 @@ func stateDiff(want, got map[string][]engine.StateEntry) (detail, full string) {
 }
 
 // compareEntries orders entry i of a against entry j of b, an exhausted side last.
-func compareEntries(a, b []engine.StateEntry, i, j int) int {
+func compareEntries(a, b []state.Entry, i, j int) int {
 	switch {
 	case i >= len(a):
 		return 1

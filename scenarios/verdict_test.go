@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // runScenario runs a named scenario, changed by edit, under protocol.
@@ -113,10 +113,10 @@ func TestFaultsFired(t *testing.T) {
 // TestStateDiff: a state difference reads in a line (counts per vertex, the first
 // keys) and the full list is kept beside it.
 func TestStateDiff(t *testing.T) {
-	entry := func(kg int, key uint64, v int64) engine.StateEntry {
-		return engine.StateEntry{KeyGroup: kg, StateKey: engine.StateKey{Key: key}, Value: v}
+	entry := func(kg int, key uint64, v int64) state.Entry {
+		return state.Entry{KeyGroup: kg, Cell: state.Cell{Key: key}, Value: v}
 	}
-	var want, got []engine.StateEntry
+	var want, got []state.Entry
 	for k := range uint64(1000) {
 		want = append(want, entry(int(k/10), k, int64(k)))
 		if k%100 != 7 { // ten keys missing
@@ -128,7 +128,7 @@ func TestStateDiff(t *testing.T) {
 		}
 	}
 	got = append(got, entry(200, 5000, 1)) // one extra
-	detail, full := stateDiff(map[string][]engine.StateEntry{"totals": want}, map[string][]engine.StateEntry{"totals": got})
+	detail, full := stateDiff(map[string][]state.Entry{"totals": want}, map[string][]state.Entry{"totals": got})
 	wantDetail := "15 of 1000 entries differ (totals: 4 different, 10 missing, 1 extra); first: " +
 		"totals: key 3 (key group 0, namespace 0, sub 0): want 3, got 4; " +
 		"totals: key 7 (key group 0, namespace 0, sub 0): want 7, missing; " +
@@ -139,7 +139,7 @@ func TestStateDiff(t *testing.T) {
 	if lines := strings.Split(full, "\n"); len(lines) != 15 || lines[14] != "totals: key 5000 (key group 200, namespace 0, sub 0): not in the reference, got 1" {
 		t.Errorf("full diff of %d lines:\n%s", len(lines), full)
 	}
-	if d, f := stateDiff(map[string][]engine.StateEntry{"totals": want}, map[string][]engine.StateEntry{"totals": want}); d != "" || f != "" {
+	if d, f := stateDiff(map[string][]state.Entry{"totals": want}, map[string][]state.Entry{"totals": want}); d != "" || f != "" {
 		t.Errorf("equal states differ: %q", d)
 	}
 }
