@@ -82,10 +82,7 @@ func (s *Scenario) resolveActions(jp *jobPlan, cfg engine.Config, fs *fileState)
 		return nil, e
 	}
 	var sched actions.Schedule
-	kinds := make([]string, len(actions.Kinds))
-	for i, k := range actions.Kinds {
-		kinds[i] = string(k)
-	}
+	kinds := strs(actions.Kinds)
 	for i, a := range s.Actions {
 		path := fmt.Sprintf("actions[%d]", i)
 		kind := actions.Kind(a.Kind)

@@ -1004,14 +1004,7 @@ func checkNode(path, name string, workers int) error {
 
 func (s *Scenario) resolveFaults(jp *jobPlan, workers int, fs *fileState) (faults.Schedule, error) {
 	var sched faults.Schedule
-	kinds := make([]string, len(faults.Kinds))
-	for i, k := range faults.Kinds {
-		kinds[i] = string(k)
-	}
-	phases := make([]string, len(faults.AllPhases()))
-	for i, p := range faults.AllPhases() {
-		phases[i] = string(p)
-	}
+	kinds, phases := strs(faults.Kinds), strs(faults.AllPhases())
 	for i, f := range s.Faults {
 		path := fmt.Sprintf("faults[%d]", i)
 		kind := faults.Kind(f.Kind)
@@ -1143,4 +1136,14 @@ func (s *Scenario) resolveFaults(jp *jobPlan, workers int, fs *fileState) (fault
 func AppliesTo(s *Scenario, protocol string) bool {
 	_, err := s.Setup(protocol)
 	return !errors.Is(err, checkpoint.ErrLocalRescale) && !errors.Is(err, engine.ErrLocalSavepoint)
+}
+
+// strs is a list of typed names (fault kinds, phases, action kinds) as strings,
+// for messages that list what is allowed.
+func strs[T ~string](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
+	}
+	return out
 }
