@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test bench fuzz check-long vet fmt flink-benchmark example-tidy
+.PHONY: run test bench fuzz check-long vet fmt flink-benchmark checkmate example-tidy
 
 # The main job: every named scenario under every protocol; results, tables and figures in out/.
 run:
@@ -11,6 +11,10 @@ run:
 # docs/flink-benchmark.md: Flink's checkpointing benchmark reproduced, beside the analytical model.
 flink-benchmark:
 	$(GO) run ./cmd/simrun flink-benchmark --write docs/flink-benchmark.md
+
+# docs/checkmate.md and docs/checkmate/*.svg: CheckMate's comparison of the three families reproduced.
+checkmate:
+	$(GO) run ./cmd/simrun checkmate --write docs/checkmate.md
 
 # Everything CI runs: vet, formatting, and the test suite with the race-free default budget.
 test: vet

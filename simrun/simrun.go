@@ -106,7 +106,7 @@ func execute(args []string, stdout, stderr io.Writer) (code int) {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: 2, err: fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
-	root.AddCommand(listCmd(), showCmd(), protocolsCmd(), runCmd(), replayCmd(), suiteCmd(), sweepCmd(), flinkBenchmarkCmd(), exploreCmd(), mutantsCmd(), demoCmd())
+	root.AddCommand(listCmd(), showCmd(), protocolsCmd(), runCmd(), replayCmd(), suiteCmd(), sweepCmd(), flinkBenchmarkCmd(), checkmateCmd(), exploreCmd(), mutantsCmd(), demoCmd())
 	if args == nil {
 		args = []string{} // nil would make cobra read os.Args
 	}
