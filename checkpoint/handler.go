@@ -17,6 +17,10 @@ type HandlerConfig struct {
 	// (Flink's CHECKPOINT_DECLINED_INPUT_END_OF_STREAM) instead of counting as that
 	// channel's barrier.
 	AbortOnEndOfPartition bool
+	// Feedback marks the channels of back edges (the task is the head of a
+	// cycle); nil when there are none. Only protocols that SupportsFeedback are
+	// given one.
+	Feedback []bool
 }
 
 // BarrierInfo is what a handler learns of a barrier.

@@ -21,6 +21,22 @@ type Protocol interface {
 	NewHandler(cfg HandlerConfig) BarrierHandler
 }
 
+// FeedbackSupport is implemented by protocols that checkpoint cyclic jobs: their
+// handlers honour HandlerConfig.Feedback (ABS's Algorithm 2 for coordinated
+// protocols: no alignment on back edges, their records logged from the snapshot
+// until the barrier comes back) or they do not need barriers at all (local
+// protocols with message logs). The engine refuses a cyclic job under any other
+// protocol.
+type FeedbackSupport interface {
+	SupportsFeedback() bool
+}
+
+// SupportsFeedback reports whether p checkpoints jobs with back edges.
+func SupportsFeedback(p Protocol) bool {
+	f, ok := p.(FeedbackSupport)
+	return ok && f.SupportsFeedback()
+}
+
 // Guarantee is what a protocol promises about state and output after a recovery.
 // The oracles hold every protocol to its promise.
 type Guarantee uint8

@@ -32,14 +32,18 @@ func (t *Task) initCheckpointing() {
 		return
 	}
 	c := &checkpointing{firstAt: map[int64]sim.Time{}, created: map[int64]sim.Time{}}
-	var pointwise []bool
+	var pointwise, feedback []bool
 	for gi, ig := range t.gates {
 		ig.index = gi
 		c.gateBase = append(c.gateBase, len(c.chans))
 		for _, ch := range ig.g.Channels() {
 			c.chans = append(c.chans, ch)
 			pointwise = append(pointwise, ig.part == Forward || ig.part == Broadcast)
+			feedback = append(feedback, ig.feedback)
 		}
+	}
+	if !t.hasFeedback() {
+		feedback = nil
 	}
 	n := len(c.chans)
 	if n == 0 {
@@ -50,7 +54,7 @@ func (t *Task) initCheckpointing() {
 	c.held = make([]bool, n)
 	c.captures = make([][]capture, n)
 	c.handler = p.NewHandler(checkpoint.HandlerConfig{Channels: n, Pointwise: pointwise, AlignedTimeout: t.rt.cfg.Checkpoint.AlignedTimeout,
-		AbortOnEndOfPartition: t.rt.cfg.Checkpoint.NoCheckpointsAfterTasksFinish})
+		AbortOnEndOfPartition: t.rt.cfg.Checkpoint.NoCheckpointsAfterTasksFinish, Feedback: feedback})
 	c.counter, _ = c.handler.(checkpoint.AlignmentCounter)
 	t.ck = c
 }

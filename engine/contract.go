@@ -54,6 +54,9 @@ func (t *Task) violation(a checkpoint.Action, latest int64) (id int64, detail st
 			return id, fmt.Sprintf("savepoint %d taken by task %s with an aligned-checkpoint timeout (its barrier would overtake data at the outputs): %s", id, t.name, savepointRule)
 		}
 	case checkpoint.ActPersist:
+		if ig := t.gateOfChannel(a.Channel); ig != nil && ig.feedback {
+			return id, "" // a back edge's log (ABS Algorithm 2) is part of a savepoint too
+		}
 		return id, fmt.Sprintf("task %s persists in-flight data of input channel %d for savepoint %d: %s", t.name, a.Channel, id, savepointRule)
 	case checkpoint.ActPrioritize:
 		return id, fmt.Sprintf("task %s asks the barrier of savepoint %d on input channel %d to overtake data: %s", t.name, id, a.Channel, savepointRule)

@@ -395,6 +395,21 @@ func (c *Coordinator) trigger() {
 	c.begin(NoSavepoint)
 }
 
+// triggerWaiting triggers, at a head that began waiting for its loop to drain,
+// the pending checkpoints it never saw a barrier of: its forward inputs ended, so
+// none will come (as for a finished task).
+func (c *Coordinator) triggerWaiting(t *Task) {
+	if c.local != nil || t.ck == nil {
+		return
+	}
+	cur, aligning := t.ck.handler.Pending()
+	for _, p := range c.pending {
+		if p.acks[t.index] == nil && p.id > t.ck.latest && (!aligning || cur != p.id) {
+			c.tell(t, evTrigger, p.id, int64(p.triggerAt))
+		}
+	}
+}
+
 // begin starts checkpoint (or savepoint) kind now: sources get the trigger (and
 // finished tasks snapshot directly). It returns the checkpoint's id.
 func (c *Coordinator) begin(kind SavepointKind) int64 {
@@ -417,7 +432,7 @@ func (c *Coordinator) begin(kind SavepointKind) int64 {
 	rt.w.TraceNote(0x747267, uint64(id), 0)
 	rt.Hooks.fireCheckpointTriggered(id)
 	for _, t := range rt.tasks {
-		if t.src != nil || t.finished {
+		if t.src != nil || t.finished || t.loopWait {
 			c.tell(t, evTrigger, id, int64(now))
 		}
 	}

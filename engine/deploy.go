@@ -18,7 +18,7 @@ func (rt *Runtime) chains() [][]*Vertex {
 	for _, v := range job.Vertices {
 		if len(v.Inputs) == 1 {
 			e := v.Inputs[0]
-			if e.Part == Forward && e.From.Parallelism == v.Parallelism && len(job.Consumers(e.From)) == 1 && v.Kind != KindJoin && v.Kind != KindWindowJoin {
+			if e.Part == Forward && e.From.Parallelism == v.Parallelism && len(job.Consumers(e.From)) == 1 && v.Kind != KindJoin && v.Kind != KindWindowJoin && v.Kind != KindPathJoin {
 				c := chainOf[e.From.ID]
 				if last := chains[c][len(chains[c])-1]; last == e.From {
 					chains[c] = append(chains[c], v)
@@ -122,7 +122,7 @@ func (rt *Runtime) deploy(cp *CompletedCheckpoint) error {
 func (rt *Runtime) connect(e Edge, producers, consumers []*Task, head *Vertex) {
 	gates := map[*Task]*inputGate{}
 	for _, c := range consumers {
-		ig := &inputGate{g: rt.net.NewGate(c.node, c), input: e.Input, part: e.Part}
+		ig := &inputGate{g: rt.net.NewGate(c.node, c), input: e.Input, part: e.Part, feedback: e.Feedback, from: e.From}
 		gates[c] = ig
 		c.gates = append(c.gates, ig)
 	}

@@ -38,10 +38,11 @@ const (
 	KindUnion
 	KindSink
 	KindWindowJoin // a window join or coGroup of two keyed inputs
+	KindPathJoin   // incremental reachability: links joined with paths (see PathJoinSpec)
 )
 
 func (k OpKind) String() string {
-	return [...]string{"source", "map", "filter", "flat-map", "aggregate", "window", "join", "union", "sink", "window-join"}[k]
+	return [...]string{"source", "map", "filter", "flat-map", "aggregate", "window", "join", "union", "sink", "window-join", "path-join"}[k]
 }
 
 // Job is a logical dataflow graph built with the fluent API (Source, Map, KeyBy...).
@@ -73,6 +74,8 @@ type Vertex struct {
 	Sink      *SinkSpec
 	// WindowJoin is the spec of a window join or coGroup (KindWindowJoin).
 	WindowJoin *WindowJoinSpec
+	// PathJoin is the spec of a path join (KindPathJoin).
+	PathJoin *PathJoinSpec
 }
 
 // Edge connects an upstream vertex to a consumer input.
@@ -80,6 +83,9 @@ type Edge struct {
 	From  *Vertex
 	Part  Partitioning
 	Input int // input number of the consumer: 0, or 1 for the second input of a join
+	// Feedback marks a back edge of a cycle: From comes after the consumer in
+	// the dataflow (see Stream.FeedbackTo and engine/cycle.go).
+	Feedback bool
 }
 
 // Stream is the output of a vertex, with the partitioning its next edge will use.
@@ -262,7 +268,7 @@ func (k *KeyedStream) twoInput(v *Vertex, other *KeyedStream) *Stream {
 // Keyed reports whether the vertex keeps keyed state: its inputs are key-by.
 func (v *Vertex) Keyed() bool {
 	switch v.Kind {
-	case KindAggregate, KindWindow, KindJoin, KindWindowJoin:
+	case KindAggregate, KindWindow, KindJoin, KindWindowJoin, KindPathJoin:
 		return true
 	}
 	return false
@@ -340,6 +346,11 @@ func (j *Job) Validate() error {
 				return err
 			}
 		}
+		if v.Kind == KindPathJoin {
+			if err := v.PathJoin.validate(v.Name); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+	return j.validateFeedback()
 }

@@ -69,6 +69,8 @@ func newOperator(v *Vertex) (Operator, error) {
 		return newJoinOp(*v.Join), nil
 	case KindWindowJoin:
 		return newWindowJoinOp(*v.WindowJoin), nil
+	case KindPathJoin:
+		return newPathJoinOp(*v.PathJoin), nil
 	case KindSink:
 		return &sinkOp{}, nil
 	}

@@ -91,7 +91,7 @@ func (rt *Runtime) connectSome(e Edge, producers, consumers []*Task, head *Verte
 	}
 	for i := range consumers {
 		if consumers[i] != nil && producers[i] != nil {
-			rt.connect(Edge{From: e.From, Part: Forward, Input: e.Input}, producers[i:i+1], consumers[i:i+1], head)
+			rt.connect(Edge{From: e.From, Part: Forward, Input: e.Input, Feedback: e.Feedback}, producers[i:i+1], consumers[i:i+1], head)
 		}
 	}
 }

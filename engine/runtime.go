@@ -107,6 +107,8 @@ type Recovery struct {
 // Runtime is a job deployed on a simulated cluster: worker nodes, the coordinator,
 // the network, the checkpoint store, tasks, and the external sink stores.
 type Runtime struct {
+	// loops marks the vertices on a cycle (computed on first use, cycle.go).
+	loops     map[int]bool
 	w         *sim.World
 	net       *sim.Network
 	job       *Job
@@ -177,6 +179,9 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if fe := job.FeedbackEdges(); len(fe) > 0 && cfg.Protocol != nil && !checkpoint.SupportsFeedback(cfg.Protocol) {
+		return nil, fmt.Errorf("protocol %s does not support feedback edge %q", cfg.Protocol.Name(), fe[0].String())
 	}
 	maxP := 0
 	for _, v := range job.Vertices {

@@ -78,6 +78,9 @@ type Task struct {
 	wmDue      bool
 	// prioPending is set when a priority event arrived and may not be taken yet.
 	prioPending bool
+	// loopWait is set on the head of a cycle whose forward inputs ended: it
+	// waits for its loop to drain (engine/cycle.go).
+	loopWait bool
 
 	index   int  // position in the attempt's task list
 	region  int  // pipelined region (see computeRegions)
@@ -150,6 +153,9 @@ type inputGate struct {
 	idle   []bool
 	ended  []bool
 	nEnded int
+	// feedback marks a back edge; from is the producing vertex.
+	feedback bool
+	from     *Vertex
 }
 
 // Name is the task's name: its chain and subtask index, e.g. "source->map[2]".
@@ -280,6 +286,10 @@ func (t *Task) Handle(ev sim.Event) {
 	case evWake:
 		t.src.wakeArmed = false
 		t.wake()
+	case evLoopCheck:
+		if int(ev.A) == t.attempt {
+			t.checkLoop()
+		}
 	}
 }
 
@@ -566,6 +576,9 @@ func (t *Task) updateWatermark() {
 	active := false
 	allEnded := true
 	for _, ig := range t.gates {
+		if ig.feedback {
+			continue // a back edge's watermark never holds the head back (cycle.go)
+		}
 		for i := range ig.wm {
 			if ig.ended[i] {
 				continue
@@ -602,6 +615,9 @@ func (t *Task) advance(wm sim.Time) {
 func (t *Task) maybeFinish() {
 	for _, ig := range t.gates {
 		if ig.nEnded < len(ig.wm) {
+			if t.forwardEnded() {
+				t.waitLoop() // only back edges are open: wait for the loop to drain
+			}
 			return
 		}
 	}

@@ -24,6 +24,10 @@ func (CIC) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }
 // NewHandler implements engine.Protocol; local protocols have no barrier handler.
 func (CIC) NewHandler(checkpoint.HandlerConfig) checkpoint.BarrierHandler { return nil }
 
+// SupportsFeedback implements checkpoint.FeedbackSupport: a local protocol
+// needs no barriers; its message logs replay what a back edge carried.
+func (CIC) SupportsFeedback() bool { return true }
+
 // Family implements checkpoint.LocalProtocol.
 func (CIC) Family() checkpoint.Family { return checkpoint.CommunicationInduced }
 

@@ -26,6 +26,10 @@ func (Aligned) Name() string { return "aligned" }
 // Guarantee implements checkpoint.Protocol.
 func (Aligned) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }
 
+// SupportsFeedback implements checkpoint.FeedbackSupport: on a cycle the head
+// logs its back edges as ABS's Algorithm 2 (protocol/cycle.go).
+func (Aligned) SupportsFeedback() bool { return true }
+
 // NewHandler implements checkpoint.Protocol.
 func (Aligned) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandler {
 	return newSingle(cfg, modeAligned)

@@ -28,10 +28,13 @@ type single struct {
 	ended     []bool
 	count     int // channels with the barrier or ended
 	alignment     // the figures of the current alignment
+	cycle         // the back edges of a cycle's head (cycle.go)
 }
 
 func newSingle(cfg checkpoint.HandlerConfig, m mode) *single {
-	return &single{cfg: cfg, mode: m, received: make([]bool, cfg.Channels), ended: make([]bool, cfg.Channels)}
+	s := &single{cfg: cfg, mode: m, received: make([]bool, cfg.Channels), ended: make([]bool, cfg.Channels)}
+	s.cycle.init(cfg)
+	return s
 }
 
 // Pending implements checkpoint.BarrierHandler.
@@ -48,6 +51,9 @@ func (s *single) switches() bool { return s.mode == modeHybrid && !s.forced }
 // Barrier implements checkpoint.BarrierHandler.
 func (s *single) Barrier(ch int, b checkpoint.BarrierInfo, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	id := b.Checkpoint
+	if s.back(ch) {
+		return s.backBarrier(ch, id, out)
+	}
 	if id < s.highest || (id == s.highest && s.current != id) {
 		return out // a barrier of a checkpoint already completed, aborted or subsumed
 	}
@@ -70,12 +76,14 @@ func (s *single) start(ch int, b checkpoint.BarrierInfo, now sim.Time, out []che
 	s.count = 0
 	for i := range s.received {
 		s.received[i] = false
-		if s.ended[i] {
+		if s.ended[i] && !s.back(i) {
 			s.count++
 		}
 	}
-	s.received[ch] = true
-	s.count++
+	if !s.ended[ch] { // a trigger of a head whose forward inputs ended comes on an ended channel
+		s.received[ch] = true
+		s.count++
+	}
 	// A late barrier that completes the alignment still gives an aligned
 	// checkpoint: Flink checks for all barriers before the timeout.
 	s.unaligned = !s.forced && (s.mode == modeUnaligned || b.Unaligned || (s.timedOut(now) && s.count < len(s.received)))
@@ -130,7 +138,7 @@ func (s *single) persistMissing(prioritize bool, out []checkpoint.Action) []chec
 }
 
 func (s *single) maybeComplete(now sim.Time, out []checkpoint.Action) []checkpoint.Action {
-	if s.current == 0 || s.count < len(s.received) {
+	if s.current == 0 || s.count < len(s.received)-s.backs {
 		return out
 	}
 	// the alignment ends before the checkpoint is taken (Flink marks its end
@@ -143,6 +151,7 @@ func (s *single) maybeComplete(now sim.Time, out []checkpoint.Action) []checkpoi
 			cp.At = s.created.Add(s.cfg.AlignedTimeout)
 		}
 		out = append(out, cp, checkpoint.Action{Kind: checkpoint.ActResume})
+		out = s.startLogs(s.current, s.ended, out)
 	}
 	s.current = 0
 	return out
@@ -165,6 +174,9 @@ func (s *single) abort(now sim.Time, out []checkpoint.Action) []checkpoint.Actio
 
 // Cancel implements checkpoint.BarrierHandler.
 func (s *single) Cancel(ch int, id int64, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
+	if s.back(ch) {
+		return s.backBarrier(ch, id, out) // the head's own cancellation came round
+	}
 	if id < s.highest || (id == s.highest && s.current != id) {
 		return out
 	}
@@ -186,6 +198,10 @@ func (s *single) Cancel(ch int, id int64, now sim.Time, out []checkpoint.Action)
 func (s *single) EndOfPartition(ch int, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
 	if s.ended[ch] {
 		return out
+	}
+	if s.back(ch) {
+		s.ended[ch] = true
+		return s.endLogs(ch, out)
 	}
 	if s.current != 0 && s.cfg.AbortOnEndOfPartition {
 		// checkpoints-after-tasks-finish: false (SingleCheckpointBarrierHandler:
@@ -221,6 +237,7 @@ func (s *single) Timer(now sim.Time, out []checkpoint.Action) []checkpoint.Actio
 
 // Abort implements checkpoint.BarrierHandler.
 func (s *single) Abort(id int64, now sim.Time, out []checkpoint.Action) []checkpoint.Action {
+	s.forgetLog(id)
 	if s.current != 0 && id > s.current {
 		// a newer checkpoint was aborted: the pending one is subsumed (otherwise
 		// its barriers, older than highest, would be ignored while it stays

@@ -23,6 +23,10 @@ func (Uncoordinated) Guarantee() checkpoint.Guarantee { return checkpoint.Exactl
 // NewHandler implements engine.Protocol; local protocols have no barrier handler.
 func (Uncoordinated) NewHandler(checkpoint.HandlerConfig) checkpoint.BarrierHandler { return nil }
 
+// SupportsFeedback implements checkpoint.FeedbackSupport: a local protocol
+// needs no barriers; its message logs replay what a back edge carried.
+func (Uncoordinated) SupportsFeedback() bool { return true }
+
 // Family implements checkpoint.LocalProtocol.
 func (Uncoordinated) Family() checkpoint.Family { return checkpoint.Uncoordinated }
 

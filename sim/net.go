@@ -500,6 +500,10 @@ func (ch *Channel) QueuedOut() int { return ch.sendQ.len() }
 // QueuedOutData is the number of data buffers waiting at the sender.
 func (ch *Channel) QueuedOutData() int { return ch.dataQd }
 
+// Holding reports whether the channel keeps back a data buffer (a FIFO
+// violation fault) that it has not delivered yet.
+func (ch *Channel) Holding() bool { return ch.holding }
+
 // QueuedIn is the number of messages delivered and not yet polled.
 func (ch *Channel) QueuedIn() int { return ch.recvQ.len() }
 

@@ -33,6 +33,9 @@ func (m *LocalMutant) NewHandler(checkpoint.HandlerConfig) checkpoint.BarrierHan
 // Mutation implements checkpoint.Mutant.
 func (m *LocalMutant) Mutation() checkpoint.Mutation { return m.mut }
 
+// SupportsFeedback implements checkpoint.FeedbackSupport as the base does.
+func (m *LocalMutant) SupportsFeedback() bool { return checkpoint.SupportsFeedback(m.base) }
+
 // Family implements checkpoint.LocalProtocol.
 func (m *LocalMutant) Family() checkpoint.Family { return m.base.Family() }
 

@@ -29,6 +29,9 @@ func (m *Mutant) Name() string { return "mutant/" + m.name }
 // hold them to it.
 func (m *Mutant) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }
 
+// SupportsFeedback implements checkpoint.FeedbackSupport as the base does.
+func (m *Mutant) SupportsFeedback() bool { return checkpoint.SupportsFeedback(m.base) }
+
 // Mutation implements checkpoint.Mutant.
 func (m *Mutant) Mutation() checkpoint.Mutation { return m.mut }
 
