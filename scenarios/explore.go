@@ -104,13 +104,16 @@ func Explore(opts ExploreOptions) *ExploreReport {
 	if opts.Shards <= 0 {
 		opts.Shards = 1
 	}
-	seeds := opts.Cases
-	if seeds == nil {
-		for i := 0; i < opts.Runs; i++ {
-			if i%opts.Shards == opts.Shard {
-				seeds = append(seeds, CaseSeed(opts.Seed, i))
-			}
+	// the shard's cases are derived as they start, never all at once: --runs may be
+	// far more than a time budget lets run
+	total := len(opts.Cases)
+	seedOf := func(j int) uint64 { return opts.Cases[j] }
+	if opts.Cases == nil {
+		total = 0
+		if opts.Shard < opts.Runs {
+			total = (opts.Runs - opts.Shard + opts.Shards - 1) / opts.Shards
 		}
+		seedOf = func(j int) uint64 { return CaseSeed(opts.Seed, opts.Shard+j*opts.Shards) }
 	}
 	rep := &ExploreReport{Coverage: map[string]int{}}
 	type outcome struct {
@@ -118,17 +121,15 @@ func Explore(opts ExploreOptions) *ExploreReport {
 		fail     *ExploreFailure
 		mismatch bool
 		coverage []string
-		skipped  bool
 		run      ExploreCase
 	}
-	results := make([]outcome, len(seeds))
+	var results []outcome
 	// Wall time and goroutines are the harness's, not the simulations': each
 	// worker runs whole, independent runs (one world per goroutine, nothing
 	// shared), so neither can affect a trace.
 	start := time.Now() // harness wall time for --time-budget and the report only: never part of a trace
 	var mu sync.Mutex
-	done, failed := 0, 0
-	next := 0
+	done, failed, started := 0, 0, 0
 	var wg sync.WaitGroup
 	for w := 0; w < opts.Parallel; w++ {
 		wg.Add(1)
@@ -136,30 +137,27 @@ func Explore(opts ExploreOptions) *ExploreReport {
 			defer wg.Done()
 			for {
 				mu.Lock()
-				i := next
-				next++
+				// the budget only decides which cases start, never what a run does
+				stop := started >= total || (opts.MaxFailures > 0 && failed >= opts.MaxFailures) ||
+					(opts.TimeBudget > 0 && time.Since(start) > opts.TimeBudget) // harness budget: see above
+				i := started
+				if !stop {
+					started++
+				}
 				mu.Unlock()
-				if i >= len(seeds) {
+				if stop {
 					return
 				}
 				o := outcome{i: i}
+				o.fail, o.mismatch, o.coverage, o.run = exploreOne(seedOf(i), opts)
 				mu.Lock()
-				stop := opts.MaxFailures > 0 && failed >= opts.MaxFailures
-				mu.Unlock()
-				// the budget only decides which runs are skipped, never what a run does
-				if stop || (opts.TimeBudget > 0 && time.Since(start) > opts.TimeBudget) { // harness budget: decides which cases start, never what a run does
-					o.skipped = true
-				} else {
-					o.fail, o.mismatch, o.coverage, o.run = exploreOne(seeds[i], opts)
-				}
-				mu.Lock()
-				results[i] = o
+				results = append(results, o)
 				if o.fail != nil {
 					failed++
 				}
 				done++
 				if opts.Progress != nil {
-					opts.Progress(done, len(seeds))
+					opts.Progress(done, total)
 				}
 				mu.Unlock()
 			}
@@ -168,11 +166,9 @@ func Explore(opts ExploreOptions) *ExploreReport {
 	wg.Wait()
 	wall := time.Since(start) // reported only, never part of a trace
 	rep.Parallel, rep.WallMS = opts.Parallel, float64(wall.Microseconds())/1000
+	sort.Slice(results, func(a, b int) bool { return results[a].i < results[b].i }) // case order
+	rep.Skipped = total - len(results)
 	for _, o := range results {
-		if o.skipped {
-			rep.Skipped++
-			continue
-		}
 		rep.Runs++
 		if o.mismatch {
 			rep.DeterminismMismatches++

@@ -110,3 +110,24 @@ func TestExploreRecordsCases(t *testing.T) {
 		t.Errorf("cases recorded without RecordCases: %+v", none.Cases)
 	}
 }
+
+// TestExploreDerivesCasesAsTheyStart: a run count far beyond what a budget lets
+// run costs nothing up front (cases are derived as they start), stops at the
+// first failure, and counts every case not started as skipped.
+func TestExploreDerivesCasesAsTheyStart(t *testing.T) {
+	const runs = 1 << 40
+	rep := Explore(ExploreOptions{Runs: runs, Seed: 1, Protocol: "mutant/sink-early-commit", Parallel: 1, MaxFailures: 1})
+	if rep.Failures != 1 || rep.Runs < 1 || rep.Skipped != runs-rep.Runs {
+		t.Fatalf("%d runs, %d failures, %d skipped: want 1 failure and the other %d cases skipped", rep.Runs, rep.Failures, rep.Skipped, runs-rep.Runs)
+	}
+	// shard 2 of 3 of 10 cases runs cases 2, 5 and 8, in that order
+	rep = Explore(ExploreOptions{Runs: 10, Seed: 3, Protocol: "aligned", Shard: 2, Shards: 3, Parallel: 2, RecordCases: true})
+	if len(rep.Cases) != 3 {
+		t.Fatalf("shard 2/3 of 10 ran %d cases, want 3", len(rep.Cases))
+	}
+	for j, c := range rep.Cases {
+		if want := CaseSeed(3, 2+3*j); c.Seed != want {
+			t.Errorf("case %d: seed %d, want %d (case %d)", j, c.Seed, want, 2+3*j)
+		}
+	}
+}
