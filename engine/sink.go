@@ -92,10 +92,11 @@ func (s *SinkStore) KeepCommitted() { s.keep = true }
 // ObserveCommits adds an observer of every record committed from now on.
 func (s *SinkStore) ObserveCommits(o CommitObserver) { s.observers = append(s.observers, o) }
 
-// Commit makes records visible to readers of the store.
-func (s *SinkStore) Commit(recs []Record) {
+// Commit makes records that sink subtask committed visible to readers of the
+// store.
+func (s *SinkStore) Commit(subtask int, recs []Record) {
 	for i := range recs {
-		s.commitOne(&recs[i])
+		s.commitOne(subtask, &recs[i])
 	}
 }
 
@@ -106,22 +107,22 @@ type sinkBug struct {
 	done bool
 }
 
-func (s *SinkStore) commitOne(r *Record) {
+func (s *SinkStore) commitOne(subtask int, r *Record) {
 	if b := s.bug; b != nil && !b.done && r.Split < 0 {
 		b.done = true
 		if b.lose {
 			return
 		}
-		s.commitRecord(r)
+		s.commitRecord(subtask, r)
 	}
-	s.commitRecord(r)
+	s.commitRecord(subtask, r)
 }
 
-func (s *SinkStore) commitRecord(r *Record) {
+func (s *SinkStore) commitRecord(subtask int, r *Record) {
 	if s.keep {
 		s.committed = append(s.committed, *r)
 	}
-	repeat := s.verify.Observe(r)
+	repeat := s.verify.ObserveFrom(subtask, r)
 	for _, o := range s.observers {
 		o.ObserveCommit(r, repeat)
 	}
@@ -154,7 +155,7 @@ func (s *SinkStore) CommitTxn(k TxnKey) bool {
 	}
 	delete(s.prepared, k)
 	s.done[k] = true
-	s.Commit(recs)
+	s.Commit(k.Subtask, recs)
 	return true
 }
 
@@ -204,7 +205,7 @@ func (s *sinkOp) Process(_ int, r *Record, _ Collector) {
 		s.txn = append(s.txn, *r)
 		return
 	}
-	s.ctx.Sink.commitOne(r)
+	s.ctx.Sink.commitOne(s.ctx.Subtask, r)
 }
 
 func (s *sinkOp) batchable() bool { return true }
@@ -216,7 +217,7 @@ func (s *sinkOp) processBatch(_ int, in, _ []Record, _ int32) ([]Record, int) {
 		return nil, len(in)
 	}
 	for i := range in {
-		s.ctx.Sink.commitOne(&in[i])
+		s.ctx.Sink.commitOne(s.ctx.Subtask, &in[i])
 	}
 	return nil, len(in)
 }
@@ -246,10 +247,15 @@ func (s *sinkOp) commitUpTo(id int64) bool {
 	return true
 }
 
-// Verifier counts, per source split, records seen twice and records seen after a
-// later record of the same split, as the verifying sink of Flink's
-// UnalignedCheckpointITCase. Records with a negative split (window results, join
-// outputs) are derived, not per-split, and only counted.
+// Verifier counts, per source split, records seen twice (by any subtask of the
+// sink) and records a sink subtask commits after a later record of the same split
+// it committed before, as the verifying sink of Flink's UnalignedCheckpointITCase,
+// whose state is per subtask. Order is per subtask because nothing orders the
+// commits of different subtasks: after a restore, a round-robin edge may send a
+// split's new records to another subtask than the one replaying its restored
+// in-flight records, and both subtasks' transactions commit at one notification.
+// Records with a negative split (window results, join outputs) are derived, not
+// per-split, and only counted.
 type Verifier struct {
 	splits     map[int32]*splitSeen
 	last       *splitSeen // the split of the previous record, which the next one often shares
@@ -262,13 +268,18 @@ type Verifier struct {
 
 type splitSeen struct {
 	bits []uint64
-	max  int64
+	max  int64   // the highest offset any subtask committed
+	next []int64 // per sink subtask, 1 + the highest offset it committed (0: none)
 	n    int64
 }
 
-// Observe records one committed record; it reports whether the record's (split,
-// offset) was seen before (false for derived records).
-func (v *Verifier) Observe(r *Record) (repeat bool) {
+// Observe records one committed record of sink subtask 0; it reports whether the
+// record's (split, offset) was seen before (false for derived records).
+func (v *Verifier) Observe(r *Record) (repeat bool) { return v.ObserveFrom(0, r) }
+
+// ObserveFrom records one record committed by sink subtask; it reports whether
+// the record's (split, offset) was seen before (false for derived records).
+func (v *Verifier) ObserveFrom(subtask int, r *Record) (repeat bool) {
 	v.Total++
 	if r.Split < 0 {
 		v.Derived++
@@ -297,10 +308,14 @@ func (v *Verifier) Observe(r *Record) (repeat bool) {
 	}
 	s.bits[w] |= bit
 	s.n++
-	if r.Offset < s.max {
+	s.max = max(s.max, r.Offset)
+	for subtask >= len(s.next) {
+		s.next = append(s.next, 0)
+	}
+	if r.Offset+1 < s.next[subtask] {
 		v.OutOfOrder++
 	} else {
-		s.max = r.Offset
+		s.next[subtask] = r.Offset + 1
 	}
 	return false
 }
