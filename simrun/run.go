@@ -22,6 +22,7 @@ type runFlags struct {
 	trace       string
 	sets        []string
 	expectHash  string // replay only
+	profile     profileFlags
 }
 
 func (f *runFlags) register(c *cobra.Command) {
@@ -33,6 +34,7 @@ func (f *runFlags) register(c *cobra.Command) {
 	c.Flags().BoolVar(&f.determinism, "check-determinism", false, "run twice and check both runs have the same trace hash")
 	c.Flags().StringVar(&f.trace, "trace", "", "also write a Chrome trace of the run with faults to FILE (open it in ui.perfetto.dev)")
 	c.Flags().StringArrayVar(&f.sets, "set", nil, "KEY=VALUE: override one value of the scenario (repeatable; see simrun sweep --help for the keys)")
+	f.profile.register(c)
 }
 
 // applySets applies --set KEY=VALUE overrides to a copy of the scenario.
@@ -162,9 +164,16 @@ func runScenario(cmd *cobra.Command, args []string, f *runFlags, replay bool) er
 		trace = &reports.ChromeTrace{Scenario: setup.Name, Protocol: setup.Protocol, Seed: setup.Seed}
 		opts.Attach, opts.ObserveFaults = trace.Attach, trace.SetFaults
 	}
+	stopProfile, err := f.profile.start()
+	if err != nil {
+		return err
+	}
 	heap := startHeapSampler()
 	res, err := runSetup(setup, ref, opts)
 	peak := heap.Stop()
+	if perr := stopProfile(); err == nil {
+		err = perr
+	}
 	if err != nil {
 		return err
 	}
