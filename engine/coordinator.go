@@ -560,6 +560,7 @@ func (c *Coordinator) metadataWritten(id int64, status int64) {
 		}
 	}
 	c.completed = append(c.completed, cp)
+	c.discardSubsumed()
 	c.lastDone = now
 	c.failedRun = 0
 	st := c.recordCompleted(p, now)
@@ -574,6 +575,35 @@ func (c *Coordinator) metadataWritten(id int64, status int64) {
 		c.finalDone = true // the job ends once every task has committed it
 		c.committed = map[int]bool{}
 	}
+}
+
+// retainedCheckpoints is how many completed checkpoints the coordinator keeps,
+// with their snapshots in the checkpoint store (Flink's
+// state.checkpoints.num-retained, 1 by default): the latest, which a failover
+// restores, and the one before, which the restore-stale mutant restores instead.
+// Older ones are discarded when a newer one completes, so that neither the
+// coordinator nor the store grows with the length of a run.
+const retainedCheckpoints = 2
+
+// discardSubsumed drops the completed checkpoints beyond the retained ones and
+// discards their snapshots and metadata from the checkpoint store. The job's
+// first restore point is kept: a new job manager restores it until the job
+// completes a checkpoint of its own (recover). Savepoints are never discarded.
+func (c *Coordinator) discardSubsumed() {
+	n := len(c.completed) - retainedCheckpoints
+	if n <= 0 {
+		return
+	}
+	for _, old := range c.completed[:n] {
+		if old == c.rt.restoredFrom || old.Savepoint != NoSavepoint {
+			continue
+		}
+		for _, s := range old.Tasks {
+			c.rt.store.Discard(c.rt.snapshotName(old.ID, s.Task))
+		}
+		c.rt.store.Discard(c.rt.metadataName(old.ID))
+	}
+	c.completed = append(c.completed[:0], c.completed[n:]...)
 }
 
 // recordCompleted records the statistics of a checkpoint (or savepoint) that

@@ -23,7 +23,8 @@ type RunOptions struct {
 	// CheckDeterminism runs the faulty run twice and checks the trace hashes agree.
 	CheckDeterminism bool
 	// CheckRestorePoints forks a fault-free run from completed checkpoints of the
-	// faulty run (up to MaxRestorePoints of them, evenly spread) and checks each
+	// faulty run (up to MaxRestorePoints of them, default 3, a sample chosen from
+	// the seed) and checks each
 	// reaches the reference's keyed state.
 	CheckRestorePoints bool
 	MaxRestorePoints   int
@@ -82,6 +83,9 @@ type Observation struct {
 	// digests is each sink's committed output folded as it was committed, when
 	// the run was observed for the output oracles.
 	digests map[string]*outputDigest
+	// restore is the sample of restore points the restore-points oracle forks
+	// from, when the run was observed for it.
+	restore *restoreSample
 }
 
 // observe says what a run collects for the oracles. A run without a reference
@@ -91,6 +95,9 @@ type observe struct {
 	state   bool // final keyed state of every vertex
 	outputs bool // each sink's output digest
 	keep    bool // each sink's committed records (Observation.Output)
+	// restorePoints > 0 samples that many completed checkpoints as they
+	// complete, for the restore-points oracle (Observation.restore)
+	restorePoints int
 }
 
 // Execute runs a setup once, with or without its faults, collecting keyed state
@@ -139,6 +146,10 @@ func execute(setup *Setup, seed uint64, withFaults bool, attach func(*engine.Run
 	}
 	if obs.keep {
 		rt.KeepCommitted()
+	}
+	if obs.restorePoints > 0 {
+		o.restore = newRestoreSample(seed, obs.restorePoints)
+		o.restore.attach(rt)
 	}
 	if attach != nil {
 		attach(rt)
@@ -238,11 +249,18 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 		return nil, err
 	}
 	bounded := setup.Bounded
+	restorePoints := 0 // checkpoints to sample for the restore-points oracle
+	if opts.CheckRestorePoints && bounded && p.Guarantee() == checkpoint.ExactlyOnce && checkpoint.FamilyOf(p) == checkpoint.Coordinated {
+		restorePoints = opts.MaxRestorePoints
+		if restorePoints <= 0 {
+			restorePoints = defaultRestorePoints
+		}
+	}
 	// a run its actions may end before its input does keeps its committed
 	// records: what it committed so far is compared record by record
 	// (stoppedChecks)
 	got, err := execute(setup, seed, true, opts.Attach,
-		observe{state: bounded, outputs: bounded, keep: bounded && endsEarly(setup.Actions)})
+		observe{state: bounded, outputs: bounded, keep: bounded && endsEarly(setup.Actions), restorePoints: restorePoints})
 	if err != nil {
 		return nil, err
 	}
@@ -294,8 +312,8 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	if checkpoint.FamilyOf(p) == checkpoint.CommunicationInduced {
 		res.Checks = append(res.Checks, uselessCheck(got))
 	}
-	if opts.CheckRestorePoints && ref != nil && p.Guarantee() == checkpoint.ExactlyOnce && checkpoint.FamilyOf(p) == checkpoint.Coordinated {
-		res.Checks = append(res.Checks, restorePointsCheck(setup, seed, got, full, opts.MaxRestorePoints))
+	if got.restore != nil && ref != nil {
+		res.Checks = append(res.Checks, restorePointsCheck(setup, seed, got, full))
 	}
 	markNotChecked(setup, ref, res.Checks)
 	res.Outcome = outcome(setup, got, res.Checks)

@@ -323,17 +323,3 @@ func actionLine(d actions.Done) string {
 	}
 	return line
 }
-
-// restoreCandidates are the restore points a run leaves, by id: its completed
-// checkpoints and its savepoints, except drained ones (a drained pipeline fired
-// its windows early; it is not meant to be resumed).
-func restoreCandidates(rt *engine.Runtime) []*engine.CompletedCheckpoint {
-	out := append([]*engine.CompletedCheckpoint(nil), rt.Coordinator().Completed()...)
-	for _, sp := range rt.Coordinator().Savepoints() {
-		if sp.Savepoint != engine.DrainSavepoint {
-			out = append(out, sp)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}

@@ -214,6 +214,20 @@ func (s *Store) Delete(name string) bool {
 	return true
 }
 
+// Discard removes the blob called name, like Delete but without a trace note: for
+// blobs no component reads again (the snapshots of a checkpoint that a newer one
+// subsumed, which Flink discards too), so that a long run's store does not grow
+// with simulated time. It is the process's memory bookkeeping, not an event of
+// the simulated store, and changes no run: every trace hash stays the same. It
+// reports whether the blob existed.
+func (s *Store) Discard(name string) bool {
+	if _, ok := s.blobs[name]; !ok {
+		return false
+	}
+	delete(s.blobs, name)
+	return true
+}
+
 // List returns the names of the stored blobs that start with prefix, sorted.
 func (s *Store) List(prefix string) []string {
 	var names []string
