@@ -18,7 +18,7 @@ shift || true
 command -v jq >/dev/null || { echo "time-to-first-failure.sh needs jq" >&2; exit 2; }
 
 work=$(mktemp -d)
-[ -n "${KEEP:-}" ] && echo "work dir $work" >&2 || trap 'rm -rf "$work"' EXIT
+[ -n "${KEEP:-}" ] && echo "work dir $work" >&2 || trap 'rm -rf "$work" "${corpus:-}"' EXIT
 git ls-files -z | xargs -0 cp --parents -t "$work"
 # a private build cache, kept between runs: its fuzz cache is cleared per mutant
 export GOCACHE="${TMPDIR:-/tmp}/ckptsim-ttff-gocache" GOFLAGS=
@@ -28,6 +28,9 @@ if [ ${#mutants[@]} -eq 0 ]; then
 	mapfile -t mutants < <("$work/bin/simrun" protocols | awk '/^mutant\//{print $1}')
 fi
 (cd "$work" && go test -c -o /dev/null ./check/) # warm the private cache
+# the committed corpus (seed files of failures found before) is part of every search's
+# seed inputs; what a search writes there is dropped before the next one
+corpus=$(mktemp -d) && cp -r "$work/check/testdata/fuzz/." "$corpus/" 2>/dev/null || true
 
 now() { date +%s.%N; } # wall clock: this script measures, it never touches a trace
 echo "budget ${budget} s per search, $par worker(s); $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) at the start" >&2
@@ -48,8 +51,9 @@ for m in "${mutants[@]}"; do
 	rm -rf "$GOCACHE/fuzz"
 	fz=$(cd "$work" && CKPTSIM_FUZZ_PROTOCOL="$m" go test -run '^$' -fuzz '^FuzzSchedule$' \
 		-fuzztime "${budget}s" -parallel "$par" ./check/ 2>&1 || true)
-	rm -rf "$work/check/testdata/fuzz"
-	execs=$(grep -o 'execs: [0-9]*' <<<"$fz" | tail -1 | cut -d' ' -f2)
+	rm -rf "$work/check/testdata/fuzz" && mkdir -p "$work/check/testdata/fuzz" && cp -r "$corpus/." "$work/check/testdata/fuzz/"
+	# no execs line when a seed input fails during the baseline
+	execs=$( (grep -o 'execs: [0-9]*' <<<"$fz" || true) | tail -1 | cut -d' ' -f2)
 	if secs=$(grep -m1 -o -- '--- FAIL: FuzzSchedule ([0-9.]*s)' <<<"$fz"); then
 		fuzz=$(sed 's/.*(\([0-9.]*\)s)/\1 s/' <<<"$secs")
 		by="fuzzing"
