@@ -6,7 +6,10 @@
 // in this module or another, is written against this package alone.
 package checkpoint
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Protocol is a checkpoint protocol: it decides, per task, what happens when
 // barriers, cancellation barriers and end-of-partition arrive on input channels and
@@ -30,6 +33,10 @@ type Protocol interface {
 type FeedbackSupport interface {
 	SupportsFeedback() bool
 }
+
+// ErrNoFeedback is wrapped by the error that refuses a job with a back edge
+// under a protocol that does not SupportsFeedback.
+var ErrNoFeedback = errors.New("the protocol does not support feedback edges")
 
 // SupportsFeedback reports whether p checkpoints jobs with back edges.
 func SupportsFeedback(p Protocol) bool {

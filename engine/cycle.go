@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
+
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -21,6 +23,9 @@ import (
 //     exact check of the simulated state, as a progress tracker sees it); once it
 //     holds, their feedback inputs end and end-of-input propagates round the loop
 //     once. A bounded job whose records stop circulating (a fixpoint) ends.
+//   - Flow control: a back edge's channels are elastic (sim.Channel.SetElastic):
+//     the head queues what comes back in memory, so a loop of full buffers
+//     cannot deadlock; backpressure still reaches the loop's forward inputs.
 //   - Checkpoints: a protocol must say it supports feedback edges
 //     (checkpoint.SupportsFeedback); the barrier handler of a head is told which
 //     channels are back edges (HandlerConfig.Feedback). A head waiting for its
@@ -52,6 +57,29 @@ type FeedbackEdge struct {
 
 // String names the edge "from -> to".
 func (e FeedbackEdge) String() string { return fmt.Sprintf("%s -> %s", e.From.Name, e.To.Name) }
+
+// FeedbackError refuses a cyclic job under a protocol that does not support
+// feedback edges (checkpoint.SupportsFeedback); it wraps checkpoint.ErrNoFeedback.
+type FeedbackError struct {
+	Protocol string
+	Edge     FeedbackEdge
+}
+
+func (e *FeedbackError) Error() string {
+	return fmt.Sprintf("protocol %s does not support feedback edge %q", e.Protocol, e.Edge.String())
+}
+
+// Unwrap is checkpoint.ErrNoFeedback.
+func (e *FeedbackError) Unwrap() error { return checkpoint.ErrNoFeedback }
+
+// CheckFeedback refuses a job with a back edge under protocol p unless p
+// supports feedback edges.
+func CheckFeedback(j *Job, p checkpoint.Protocol) error {
+	if fe := j.FeedbackEdges(); len(fe) > 0 && p != nil && !checkpoint.SupportsFeedback(p) {
+		return &FeedbackError{Protocol: p.Name(), Edge: fe[0]}
+	}
+	return nil
+}
 
 // FeedbackEdges lists the job's back edges in graph order.
 func (j *Job) FeedbackEdges() []FeedbackEdge {
@@ -259,4 +287,26 @@ func (t *Task) endFeedback() {
 	}
 	t.updateWatermark()
 	t.maybeFinish()
+}
+
+// LoggingBackEdge reports whether the task, the head of a cycle, is logging a
+// back edge for a checkpoint whose barrier has not come back yet (ABS Algorithm
+// 2). Local protocols log every channel at its sender and are not counted.
+func (t *Task) LoggingBackEdge() bool {
+	if t.ck == nil || t.dead {
+		return false
+	}
+	for gi, ig := range t.gates {
+		if !ig.feedback {
+			continue
+		}
+		for i := range ig.wm {
+			for _, cp := range t.ck.captures[t.ck.gateBase[gi]+i] {
+				if cp.open {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

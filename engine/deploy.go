@@ -135,7 +135,11 @@ func (rt *Runtime) connect(e Edge, producers, consumers []*Task, head *Vertex) {
 		}
 		for _, c := range targets {
 			ig := gates[c]
-			o.channels = append(o.channels, rt.net.Connect(o.part, ig.g))
+			ch := rt.net.Connect(o.part, ig.g)
+			if e.Feedback {
+				ch.SetElastic() // the head queues its feedback input (engine/cycle.go)
+			}
+			o.channels = append(o.channels, ch)
 			ig.wm = append(ig.wm, sim.Time(-1<<62))
 			ig.idle = append(ig.idle, false)
 			ig.ended = append(ig.ended, false)

@@ -180,8 +180,8 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if fe := job.FeedbackEdges(); len(fe) > 0 && cfg.Protocol != nil && !checkpoint.SupportsFeedback(cfg.Protocol) {
-		return nil, fmt.Errorf("protocol %s does not support feedback edge %q", cfg.Protocol.Name(), fe[0].String())
+	if err := CheckFeedback(job, cfg.Protocol); err != nil {
+		return nil, err
 	}
 	maxP := 0
 	for _, v := range job.Vertices {

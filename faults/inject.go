@@ -298,6 +298,9 @@ func (in *Injector) start(i int, s *Spec) {
 			if t.Aligning() {
 				in.Reached["crash-during-alignment"]++
 			}
+			if t.LoggingBackEdge() {
+				in.Reached["crash-during-back-edge-logging"]++
+			}
 			if t.PendingCommits() > 0 {
 				in.Reached["crash-between-precommit-and-commit"]++
 			}
@@ -426,6 +429,9 @@ func (in *Injector) countSituation(n *sim.Node) {
 		}
 		if t.Aligning() {
 			in.Reached["crash-during-alignment"]++
+		}
+		if t.LoggingBackEdge() {
+			in.Reached["crash-during-back-edge-logging"]++
 		}
 		if t.PendingCommits() > 0 {
 			in.Reached["crash-between-precommit-and-commit"]++

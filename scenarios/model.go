@@ -131,6 +131,9 @@ type edge struct{ From, To *engine.Vertex }
 func exchangesTo(v *engine.Vertex) []edge {
 	var out []edge
 	for _, in := range v.Inputs {
+		if in.Feedback {
+			continue // a back edge: its producer is downstream
+		}
 		out = append(out, exchangesTo(in.From)...)
 		if in.Part != engine.Forward || in.From.Parallelism != v.Parallelism {
 			out = append(out, edge{in.From, v})

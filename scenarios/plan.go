@@ -10,15 +10,17 @@ import (
 )
 
 // operatorTypes lists the operator types a scenario can name.
-var operatorTypes = []string{"map", "filter", "flat-map", "sum", "count", "min", "max", "window", "join", "window-join", "co-group", "union", "sink"}
+var operatorTypes = []string{"map", "filter", "flat-map", "sum", "count", "min", "max", "window", "join", "window-join", "co-group", "path-join", "union", "sink"}
 
 // twoInputType reports whether operators of type t take exactly two inputs.
-func twoInputType(t string) bool { return t == "join" || t == "window-join" || t == "co-group" }
+func twoInputType(t string) bool {
+	return t == "join" || t == "window-join" || t == "co-group" || t == "path-join"
+}
 
 // keyedType reports whether operators of type t are keyed.
 func keyedType(t string) bool {
 	switch t {
-	case "sum", "count", "min", "max", "window", "join", "window-join", "co-group":
+	case "sum", "count", "min", "max", "window", "join", "window-join", "co-group", "path-join":
 		return true
 	}
 	return false
@@ -27,19 +29,20 @@ func keyedType(t string) bool {
 // operatorFields lists the fields each operator type takes besides name, type,
 // input(s), parallelism and cost.
 var operatorFields = map[string][]string{
-	"map":      {"partitioning"},
-	"filter":   {"partitioning", "modulo"},
-	"flat-map": {"partitioning", "fanout"},
-	"sum":      {"key-by"},
-	"count":    {"key-by"},
-	"min":      {"key-by"},
-	"max":      {"key-by"},
+	"map":      {"partitioning", "feedback"},
+	"filter":   {"partitioning", "modulo", "feedback"},
+	"flat-map": {"partitioning", "fanout", "feedback"},
+	"sum":      {"key-by", "feedback"},
+	"count":    {"key-by", "feedback"},
+	"min":      {"key-by", "feedback"},
+	"max":      {"key-by", "feedback"},
 	"window":   {"key-by", "window", "size", "slide", "allowed-lateness", "aggregate"},
 	"join":     {"key-by", "lower", "upper"},
 	// window joins and coGroups: Flink's a.join(b) / a.coGroup(b) .window(...)
 	"window-join": {"key-by", "window", "size", "slide", "allowed-lateness"},
 	"co-group":    {"key-by", "window", "size", "slide", "allowed-lateness", "aggregate"},
-	"union":       {"partitioning"},
+	"path-join":   {"key-by", "nodes", "feedback"},
+	"union":       {"partitioning", "feedback"},
 	"sink":        {"partitioning", "sink"},
 }
 
@@ -60,6 +63,10 @@ type vertexPlan struct {
 	wjoin   engine.WindowJoinSpec
 	modulo  int64
 	fanout  int
+	// nodes is a path join's node count; feedback names the operator whose
+	// output comes back as the last input (scenarios/cycles.go).
+	nodes    int64
+	feedback string
 }
 
 // jobPlan is a resolved job: enough to build a fresh engine.Job at any time.
@@ -144,6 +151,8 @@ func (jp *jobPlan) build() *engine.Job {
 			out = ins[0].KeyBy().WindowJoin(v.name, ins[1].KeyBy(), v.wjoin)
 		case "co-group":
 			out = ins[0].KeyBy().CoGroup(v.name, ins[1].KeyBy(), v.wjoin)
+		case "path-join":
+			out = ins[0].KeyBy().PathJoin(v.name, ins[1].KeyBy(), engine.PathJoinSpec{Nodes: v.nodes})
 		case "union":
 			out = ins[0].Union(v.name, ins[1:]...)
 		case "sink":
@@ -155,6 +164,7 @@ func (jp *jobPlan) build() *engine.Job {
 		}
 		streams[v.name] = out
 	}
+	jp.buildFeedback(streams)
 	return j
 }
 

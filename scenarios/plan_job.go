@@ -387,6 +387,9 @@ func (s *Scenario) planJob(conf *confState, fs *fileState, guarantee checkpoint.
 			}
 		}
 	}
+	if err := jp.resolveFeedback(s.Job.Operators); err != nil {
+		return nil, err
+	}
 	if err := jp.checkChannels(); err != nil {
 		return nil, err
 	}

@@ -122,7 +122,7 @@ func benchmarkCluster() ClusterSpec {
 }
 
 func builtins() []*Scenario {
-	return append(append(append(coreScenarios(), protocolScenarios()...), savepointScenarios()...), familyScenarios()...)
+	return append(append(append(append(coreScenarios(), protocolScenarios()...), savepointScenarios()...), familyScenarios()...), cycleScenarios()...)
 }
 
 func coreScenarios() []*Scenario {

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -101,6 +102,9 @@ func TestRegistrySetup(t *testing.T) {
 	for _, sc := range Registry() {
 		for _, proto := range append([]string{""}, allProtocols...) {
 			st, err := sc.Setup(proto)
+			if errors.Is(err, checkpoint.ErrNoFeedback) && sc.Name == "cyclic-reachability" {
+				continue // refused: TestCyclicReachability
+			}
 			if err != nil {
 				t.Errorf("%s/%s: %v", sc.Name, proto, err)
 				continue

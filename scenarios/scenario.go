@@ -146,6 +146,14 @@ type OperatorSpec struct {
 	// derived records, not source records).
 	Modulo int `yaml:"modulo,omitempty"`
 	Fanout int `yaml:"fanout,omitempty"`
+	// Nodes is a path join's node count: a link record of a source stands for
+	// Key -> Mix64(Value) mod Nodes (0: Value itself; see engine.PathJoinSpec).
+	Nodes int64 `yaml:"nodes,omitempty"`
+	// Feedback names an operator listed at or after this one whose output comes
+	// back as this operator's last input (for a path join, its paths input): a
+	// back edge, key-by for a keyed operator, else by Partitioning. The cycle
+	// ends once its records stop circulating (docs/protocols.md, Cycles).
+	Feedback string `yaml:"feedback,omitempty"`
 }
 
 // ClusterSpec is the simulated cluster.

@@ -129,6 +129,11 @@ func (s *Scenario) setup(override string, impl checkpoint.Protocol, fs *fileStat
 	if err := jp.build().Validate(); err != nil {
 		return nil, perr("job", "%v", err)
 	}
+	if err := engine.CheckFeedback(jp.build(), proto); err != nil {
+		e := perr("job", "%v", err)
+		e.err = checkpoint.ErrNoFeedback
+		return nil, e
+	}
 	if len(jp.rescale) > 0 && checkpoint.FamilyOf(proto) != checkpoint.Coordinated {
 		e := perr("rescale", "protocol %s: %v", protoName, checkpoint.ErrLocalRescale)
 		e.err = checkpoint.ErrLocalRescale
@@ -177,11 +182,12 @@ func (s *Scenario) setup(override string, impl checkpoint.Protocol, fs *fileStat
 // AppliesTo reports whether a scenario can run under a protocol at all: not when
 // the protocol refuses what the scenario does (a rescale on restore or savepoint
 // actions under a local protocol: checkpoint.ErrLocalRescale,
-// engine.ErrLocalSavepoint). Other setup errors are the scenario's own and
+// engine.ErrLocalSavepoint; a cyclic job under a protocol that does not support
+// feedback edges: checkpoint.ErrNoFeedback). Other setup errors are the scenario's own and
 // still report when it runs.
 func AppliesTo(s *Scenario, protocol string) bool {
 	_, err := s.Setup(protocol)
-	return !errors.Is(err, checkpoint.ErrLocalRescale) && !errors.Is(err, engine.ErrLocalSavepoint)
+	return !errors.Is(err, checkpoint.ErrLocalRescale) && !errors.Is(err, engine.ErrLocalSavepoint) && !errors.Is(err, checkpoint.ErrNoFeedback)
 }
 
 // strs is a list of typed names (fault kinds, phases, action kinds) as strings,

@@ -440,6 +440,7 @@ type Channel struct {
 	holdBack       bool  // keep back the next data buffer (FIFO violation fault)
 	holding        bool  // held carries a buffer kept back
 	held           Msg
+	elastic        bool // the receiver takes every buffer (SetElastic)
 
 	// sender side
 	sendQ   ring[Msg]
@@ -499,6 +500,14 @@ func (ch *Channel) QueuedOut() int { return ch.sendQ.len() }
 
 // QueuedOutData is the number of data buffers waiting at the sender.
 func (ch *Channel) QueuedOutData() int { return ch.dataQd }
+
+// SetElastic makes the receiver take every data buffer that arrives, holding
+// what its buffers cannot in memory, as an iteration head queues its feedback
+// input: each arriving buffer gets a buffer of its own and its credit goes back
+// at once, so the sender waits only for the link, never for the receiver. A
+// cycle of channels under credit-based flow control could otherwise deadlock
+// (every task of the loop blocked on a full output).
+func (ch *Channel) SetElastic() { ch.elastic = true }
 
 // Holding reports whether the channel keeps back a data buffer (a FIFO
 // violation fault) that it has not delivered yet.
@@ -793,7 +802,12 @@ func (ch *Channel) Handle(ev Event) {
 // buffers when the sender's backlog exceeds the channel's buffers.
 func (ch *Channel) deliver(m Msg) {
 	g := ch.gate
-	if !m.Event {
+	if !m.Event && ch.elastic {
+		ch.excl++ // a buffer of its own (given back by Recycle)
+		ch.inUse++
+		ch.backlog = int(m.Backlog)
+		ch.grant(1)
+	} else if !m.Event {
 		ch.inUse++
 		ch.backlog = int(m.Backlog)
 		ch.requestFloating()
@@ -851,6 +865,10 @@ func (ch *Channel) Recycle() {
 		return
 	}
 	ch.inUse--
+	if ch.elastic {
+		ch.excl-- // its credit went back on delivery
+		return
+	}
 	free := ch.excl + ch.floating - ch.inUse
 	if ch.floating > 0 && free > ch.backlog+ch.excl {
 		ch.floating--

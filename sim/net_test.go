@@ -393,3 +393,34 @@ func TestChannelSteadyStateDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per event in steady state", a)
 	}
 }
+
+// An elastic channel's receiver takes every buffer: a receiver that never
+// consumes does not stall the sender, and recycling gives the buffers back.
+func TestElasticChannelNeverStallsSender(t *testing.T) {
+	w := NewWorld(1)
+	nw := NewNetwork(w, NetConfig{Remote: LinkConfig{Latency: Millisecond}})
+	sn, rn := w.AddNode("s"), w.AddNode("r")
+	s := &testSender{left: 1000, size: 1000}
+	s.p = nw.NewPartition(sn, 0, s)
+	r := &testReceiver{node: rn, rnd: w.Rand("r"), last: map[int64]int64{}}
+	r.g = nw.NewGate(rn, r)
+	r.busy = true // the receiver never consumes
+	ch := nw.Connect(s.p, r.g)
+	ch.SetElastic()
+	s.fill()
+	w.RunUntilIdle()
+	if s.left != 0 || ch.QueuedIn() != 1000 || ch.InUse() != 1000 {
+		t.Fatalf("sender has %d left, receiver queues %d (%d in use): want all 1000 taken", s.left, ch.QueuedIn(), ch.InUse())
+	}
+	for i := 0; i < 1000; i++ {
+		if _, _, ok := r.g.Poll(); !ok {
+			t.Fatalf("poll %d: nothing queued", i)
+		}
+		ch.Recycle()
+	}
+	w.RunUntilIdle()
+	if ch.InUse() != 0 || ch.Buffers() != nw.cfg.ExclusivePerChannel || ch.OutstandingCredit() != nw.cfg.ExclusivePerChannel {
+		t.Fatalf("after recycling: %d in use, %d buffers, %d credit; want 0, %d, %d", ch.InUse(), ch.Buffers(), ch.OutstandingCredit(),
+			nw.cfg.ExclusivePerChannel, nw.cfg.ExclusivePerChannel)
+	}
+}

@@ -1,0 +1,46 @@
+package scenarios
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ckptsim/ckptsim/checkpoint"
+)
+
+// cyclic-reachability passes under every protocol that checkpoints cycles, its
+// crash hitting a back edge's log under aligned; the others refuse it naming the
+// edge.
+func TestCyclicReachability(t *testing.T) {
+	sc, err := Lookup("cyclic-reachability")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, proto := range []string{"aligned", "uncoordinated", "cic"} {
+		setup, err := sc.Setup(proto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(setup, RunOptions{Seed: setup.Seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.OK || res.Outcome != OutcomePass {
+			t.Errorf("%s: outcome %s: %+v", proto, res.Outcome, res.Checks)
+		}
+		if proto == "aligned" && !slices.Contains(res.Coverage, "crash-during-back-edge-logging") {
+			t.Errorf("aligned: the crash did not hit a back edge's log: coverage %v", res.Coverage)
+		}
+	}
+	for _, proto := range []string{"unaligned", "hybrid", "atleastonce"} {
+		_, err := sc.Setup(proto)
+		want := `protocol ` + proto + ` does not support feedback edge "project -> join"`
+		if !errors.Is(err, checkpoint.ErrNoFeedback) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %q", proto, err, want)
+		}
+		if AppliesTo(sc, proto) {
+			t.Errorf("%s: AppliesTo says yes", proto)
+		}
+	}
+}

@@ -1,0 +1,42 @@
+package scenarios
+
+// cycleScenarios are the scenarios of jobs with a back edge.
+func cycleScenarios() []*Scenario {
+	return []*Scenario{
+		{
+			Name: "cyclic-reachability",
+			Description: "CheckMate's cyclic query: incremental reachability. Links (2 splits) and start nodes are joined per " +
+				"node by a path join; its new paths go through select (slow: 400 us a record) and project to the sink and " +
+				"back to the join, keyed by their end, until no new path appears. Worker 1 crashes 1.5 s in, mid-iteration, " +
+				"while a join subtask logs the paths coming back on the feedback edge after its snapshot (ABS Algorithm 2 " +
+				"under aligned): the log must be replayed on restore, or the paths in flight on the loop are lost. " +
+				"uncoordinated and cic replay the back edge from their message logs; unaligned, hybrid and atleastonce " +
+				"refuse the job, naming the edge.",
+			Seed:     13,
+			Duration: "1 min",
+			Job:      reachabilityJob(),
+			Cluster:  cluster3(),
+			Config:   config("execution.checkpointing.interval", "200 ms"),
+			Faults: []FaultSpec{
+				{At: "1500 ms", Kind: "crash-worker", Worker: "worker-1", RestartAfter: "500 ms"},
+			},
+		},
+	}
+}
+
+// reachabilityJob is the cyclic query: links and starts -> join (path join,
+// feedback from project) -> select -> project -> out.
+func reachabilityJob() JobSpec {
+	return JobSpec{
+		Sources: []SourceSpec{
+			{Name: "links", Splits: 2, Rate: "100/s", Records: 300, Keys: &KeySpec{Count: 200}, RecordSize: "16 B"},
+			{Name: "starts", Splits: 1, Rate: "10/s", Records: 20, Keys: &KeySpec{Count: 200}, RecordSize: "16 B"},
+		},
+		Operators: []OperatorSpec{
+			{Name: "join", Type: "path-join", Inputs: []string{"links", "starts"}, Nodes: 200, Feedback: "project", Parallelism: 2, Cost: "20 us"},
+			{Name: "select", Type: "map", Input: "join", Cost: "400 us"},
+			{Name: "project", Type: "map", Input: "select", Cost: "5 us"},
+			{Name: "out", Type: "sink", Input: "project", Parallelism: 1, Cost: "10 us"},
+		},
+	}
+}
