@@ -184,6 +184,7 @@ func (t *Task) execute(acts []checkpoint.Action) {
 			}
 			if f := c.find(id); f != nil && a.Channel < len(c.chans) {
 				t.startPersist(a.Channel, f)
+				t.persistCurrentFeedback(a.Channel, f)
 			}
 		case checkpoint.ActStopPersist:
 			if a.Channel < len(c.captures) {

@@ -21,8 +21,10 @@ import (
 //     every input from outside the loop ended, and every head of the loop in the
 //     same state. The heads check every LoopCheckInterval of virtual time (an
 //     exact check of the simulated state, as a progress tracker sees it); once it
-//     holds, their feedback inputs end and end-of-input propagates round the loop
-//     once. A bounded job whose records stop circulating (a fixpoint) ends.
+//     holds, each head ends its outputs (final watermark, operators' Finish,
+//     end-of-partition) and end-of-input goes round the loop once: a head
+//     finishes when it came back on every back edge. A bounded job whose records
+//     stop circulating (a fixpoint) ends.
 //   - Flow control: a back edge's channels are elastic (sim.Channel.SetElastic):
 //     the head queues what comes back in memory, so a loop of full buffers
 //     cannot deadlock; backpressure still reaches the loop's forward inputs.
@@ -209,7 +211,7 @@ func (t *Task) waitLoop() {
 // checkLoop is a waiting head's quiescence check: when the loop drained, every
 // waiting head's feedback inputs end; otherwise it checks again later.
 func (t *Task) checkLoop() {
-	if t.finished || t.failed || !t.loopWait {
+	if t.finished || t.failed || !t.loopWait || t.loopDone {
 		return
 	}
 	rt := t.rt
@@ -220,8 +222,8 @@ func (t *Task) checkLoop() {
 	}
 	rt.w.TraceNote(0x71756965, uint64(t.index), 0)
 	for _, h := range loop {
-		if h.loopWait && !h.finished {
-			h.endFeedback()
+		if h.loopWait && !h.loopDone && !h.finished {
+			h.endLoop()
 		}
 	}
 }
@@ -239,7 +241,7 @@ func (rt *Runtime) loopQuiescent(loop []*Task) bool {
 		if t.failed || t.dead || t.suspended != 0 || t.attempt != rt.attempt || t.cur != nil || len(t.replay) > 0 {
 			return false
 		}
-		if t.hasFeedback() && !t.loopWait {
+		if t.hasFeedback() && (!t.loopWait || t.loopDone) {
 			return false
 		}
 		for _, ig := range t.gates {
@@ -267,26 +269,29 @@ func (rt *Runtime) loopQuiescent(loop []*Task) bool {
 	return true
 }
 
-// endFeedback ends the head's feedback inputs: the loop drained.
-func (t *Task) endFeedback() {
-	for _, ig := range t.gates {
-		if !ig.feedback {
-			continue
-		}
-		for i, ch := range ig.g.Channels() {
-			if ig.ended[i] {
-				continue
-			}
-			ig.ended[i] = true
-			ig.nEnded++
-			t.onEndOfPartitionCkpt(ig, ch)
-			if t.dead {
-				return
-			}
-		}
+// endLoop ends a drained loop at its head: the head's outputs end (its operators
+// finish and end-of-partition goes into the loop and downstream), so the end of
+// input goes round the loop once and comes back on the back edges, which ends
+// the head (maybeFinish).
+func (t *Task) endLoop() {
+	t.loopDone = true
+	t.endOutputs()
+}
+
+// persistCurrentFeedback logs, for checkpoint f starting to log back edge idx,
+// the records of the buffer of that channel the task is in the middle of: a
+// head triggered while its forward inputs ended (waitLoop) takes its snapshot
+// between two records of a buffer, and the rest of the buffer is not in the
+// snapshot's state.
+func (t *Task) persistCurrentFeedback(idx int, f *inflight) {
+	c := t.ck
+	if t.cur == nil || t.curCh == nil || t.curCh != c.chans[idx] || t.curGate == nil || !t.curGate.feedback {
+		return
 	}
-	t.updateWatermark()
-	t.maybeFinish()
+	if cp := c.captureOf(idx, f.id); cp != nil && cp.open && t.curSeq > cp.captured {
+		cp.captured = t.curSeq
+		t.persist(f, idx, t.cur.Records[t.cur.pos:])
+	}
 }
 
 // LoggingBackEdge reports whether the task, the head of a cycle, is logging a

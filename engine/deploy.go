@@ -127,7 +127,7 @@ func (rt *Runtime) connect(e Edge, producers, consumers []*Task, head *Vertex) {
 		c.gates = append(c.gates, ig)
 	}
 	for i, p := range producers {
-		o := &output{t: p, mode: e.Part, to: head, maxPar: rt.job.MaxParallelism}
+		o := &output{t: p, mode: e.Part, to: head, maxPar: rt.job.MaxParallelism, feedback: e.Feedback}
 		o.part = rt.net.NewPartition(p.node, 0, p)
 		targets := consumers
 		if e.Part == Forward {

@@ -333,6 +333,9 @@ func (t *Task) restoreLocal(rs *localRestore) {
 		ls.final = rs.id
 		ls.committed = rs.id
 	}
+	if !t.finished && t.hasFeedback() && t.forwardEnded() {
+		t.waitLoop() // the ends of its forward inputs will not come again
+	}
 	t.rt.Hooks.fireRestored(t, rs.id, n)
 }
 

@@ -21,6 +21,7 @@ type output struct {
 	channels []*sim.Channel
 	route    []int32 // key group -> channel, for hash partitioning
 	base     int     // number of the output's first channel across the task's outputs
+	feedback bool    // a back edge (cycle.go)
 }
 
 func (o *output) emit(r *Record) {

@@ -81,6 +81,10 @@ type Task struct {
 	// loopWait is set on the head of a cycle whose forward inputs ended: it
 	// waits for its loop to drain (engine/cycle.go).
 	loopWait bool
+	// outputsEnded: the task sent end-of-partition downstream (endOutputs).
+	outputsEnded bool
+	// loopDone: the head's loop drained and its outputs ended (cycle.go).
+	loopDone bool
 
 	index   int  // position in the attempt's task list
 	region  int  // pipelined region (see computeRegions)
@@ -373,11 +377,32 @@ func (t *Task) maybeFinish() {
 }
 
 // finish ends the task: final watermark, operators' Finish, remaining buffers and
-// end-of-partition to every consumer.
+// end-of-partition to every consumer (endOutputs), then its inputs close.
 func (t *Task) finish() {
 	if t.finished {
 		return
 	}
+	t.endOutputs()
+	t.finished = true
+	for _, ig := range t.gates {
+		ig.g.Close()
+	}
+	t.m.Ended = t.rt.w.Now()
+	if t.ls != nil {
+		t.ls.acts = t.ls.h.Finished(t.rt.w.Now(), t.ls.acts[:0])
+		t.executeLocal(t.ls.acts)
+	}
+	t.rt.taskFinished(t)
+}
+
+// endOutputs is the first half of finish: final watermark, operators' Finish,
+// remaining buffers and end-of-partition to every consumer. The head of a drained
+// cycle does it before its back edges end (cycle.go).
+func (t *Task) endOutputs() {
+	if t.outputsEnded {
+		return
+	}
+	t.outputsEnded = true
 	if t.wm < MaxWatermark {
 		t.advance(MaxWatermark)
 	}
@@ -392,16 +417,6 @@ func (t *Task) finish() {
 			o.broadcastEvent(eop)
 		}
 	}
-	t.finished = true
-	for _, ig := range t.gates {
-		ig.g.Close()
-	}
-	t.m.Ended = t.rt.w.Now()
-	if t.ls != nil {
-		t.ls.acts = t.ls.h.Finished(t.rt.w.Now(), t.ls.acts[:0])
-		t.executeLocal(t.ls.acts)
-	}
-	t.rt.taskFinished(t)
 }
 
 // recoverIOError turns a failed read of the state backend's disk into a task

@@ -127,7 +127,7 @@ func (t *Task) takeCheckpoint(id int64, unaligned bool, overtakeAt sim.Time) {
 		c.fig = checkpoint.Action{}
 	}
 	c.inflight = append(c.inflight, f)
-	if t.finished {
+	if t.finished || t.outputsEnded {
 		for oi := range t.outs {
 			snap.OutputState[oi] = make([][]Record, len(t.outs[oi].channels))
 		}
@@ -209,7 +209,9 @@ func (t *Task) forwardBarrier(f *inflight) {
 			if f.overtakeAt > 0 {
 				f.queuedBarriers++ // EventSent counts it down when it leaves
 			}
-			ch.Send(sim.Msg{Event: true, Payload: ev, Size: eventSize, Blocking: blocking})
+			// a back edge is never aligned: its barrier must not stop the sender
+			// (the head waits for it behind data it can only take by sending)
+			ch.Send(sim.Msg{Event: true, Payload: ev, Size: eventSize, Blocking: blocking && !o.feedback})
 		}
 	}
 }
@@ -317,6 +319,12 @@ func (t *Task) handleCheckpointEvent(ev sim.Event) {
 			c.created[ev.A] = sim.Time(ev.B)
 			t.takeCheckpoint(ev.A, false, 0)
 			t.uploadReady()
+			return
+		}
+		if t.loopWait && (len(t.replay) > 0 || (t.cur != nil && t.curCh == nil)) {
+			// a head replaying restored input: the checkpoint waits until the
+			// replay is done (the replay precedes everything new, cycle.go)
+			t.node.Schedule(max(now, t.busyUntil)+1, t, evTrigger, ev.A, ev.B)
 			return
 		}
 		c.firstAt[ev.A] = now

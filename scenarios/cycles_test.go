@@ -44,3 +44,34 @@ func TestCyclicReachability(t *testing.T) {
 		}
 	}
 }
+
+// Cyclic explore cases that failed while cycles were built: a head triggered in
+// the middle of a feedback buffer lost its rest (aligned, two concurrent
+// checkpoints); a head restored by a local recovery line with its forward inputs
+// ended never waited for its loop (cic); blocking barriers on back edges
+// deadlocked two heads (aligned, fault-free reference).
+func TestCyclicExploreRegressions(t *testing.T) {
+	for _, tc := range []struct {
+		seed     uint64
+		protocol string
+	}{{6538983674404691665, "aligned"}, {11363983123082546991, "cic"}, {6582969738712858166, "aligned"}} {
+		c, err := NewRandomCase(tc.seed, tc.protocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Shape != cycleShape {
+			t.Fatalf("case %d is %s, not cyclic", tc.seed, c.Shape)
+		}
+		res, err := RunRecovered(c.Setup, RunOptions{Seed: c.Seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.OK {
+			for _, ch := range res.Checks {
+				if !ch.OK {
+					t.Errorf("case %d (%s): %s: %s", tc.seed, tc.protocol, ch.Name, ch.Detail)
+				}
+			}
+		}
+	}
+}

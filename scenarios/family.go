@@ -48,6 +48,7 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 		keys = engine.KeySpec{Dist: engine.Hot, Count: 20, HotRatio: 0.8}
 	}
 	disorder := sim.Duration(r.Int64N(int64(100 * sim.Millisecond)))
+	cyc := drawCycle(seed) // a cyclic case replaces the shape (if its protocol allows)
 	var wjoin *engine.WindowJoinSpec
 	if wr := sim.NewRand(seed, "explore/window-join"); shape == "join" && wr.Chance(0.5) {
 		// windows short enough that pairs per key and window stay few
@@ -96,16 +97,24 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 		case "window":
 			src(j, "src", 1, records, rate).KeyBy().Window("window", engine.WindowSpec{Size: size, Slide: slide}).
 				Parallelism(midPar).Sink("out", sink).Cost(sinkCost)
+		case cycleShape:
+			cyc.build(j, splits, srcPar, sink, sinkCost)
 		}
 		return j
 	}
 	drawn := []string{"aligned", "unaligned", "hybrid", "atleastonce"}[r.IntN(4)] // always drawn: replays keep the draws aligned
+	asked := protocol
 	if protocol == "" {
 		protocol = drawn
 		// a third of the cases take a local family instead; their own stream keeps
 		// every other draw (and every coordinated case) as it was
 		if fam := sim.NewRand(seed, "explore/family"); fam.Chance(1.0 / 3) {
 			protocol = []string{"uncoordinated", "cic"}[fam.IntN(2)]
+		}
+	}
+	if cyc != nil {
+		if p, ok := cycleProtocol(asked, protocol); ok {
+			shape, protocol = cycleShape, p
 		}
 	}
 	cfg := engine.Config{
@@ -144,6 +153,9 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 		rescale = map[string]int{"sum": p, "out": p}
 	}
 	acts := drawActions(seed, newJob, &cfg)
+	if shape == cycleShape {
+		acts = nil // no savepoints or restores at a new parallelism on a cycle
+	}
 	c := &RandomCase{Seed: seed, Shape: shape, Pressure: press.String()}
 	targets, err := faultTargets(newJob, cfg)
 	if err != nil {
