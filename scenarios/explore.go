@@ -193,7 +193,7 @@ func Explore(opts ExploreOptions) *ExploreReport {
 // exploreOne runs one case and reports its failure, if any, and what ran.
 func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []string, ExploreCase) {
 	run := ExploreCase{Seed: seed, Protocol: opts.Protocol}
-	c, err := NewRandomCase(seed, opts.Protocol)
+	c, err := newRandomCase(seed, opts.Protocol, opts.Impl == nil || checkpoint.SupportsFeedback(opts.Impl))
 	if err != nil {
 		return &ExploreFailure{Seed: seed, Protocol: opts.Protocol, Check: "setup", Detail: err.Error()}, false, nil, run
 	}

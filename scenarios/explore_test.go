@@ -56,6 +56,9 @@ func TestExploreCatchesMutants(t *testing.T) {
 				t.Fatalf("%s survived %d runs", name, rep.Runs)
 			}
 			f := rep.Failed[0]
+			if f.Replay == "" || (len(f.Faults) > 0 && len(f.Shrunk) == 0) {
+				t.Errorf("failure without a replay command or a shrunk schedule: %+v", f)
+			}
 			t.Logf("%d/%d runs failed; first: case %d %s: %s; shrunk from %d to %d faults: %v; replay: %s",
 				rep.Failures, rep.Runs, f.Seed, f.Check, clip(f.Detail, 200), len(f.Faults), len(f.Shrunk), f.Shrunk, f.Replay)
 		})

@@ -30,6 +30,12 @@ type RandomCase struct {
 // NewRandomCase derives a case from its seed. protocol "" draws one of the
 // correct protocols.
 func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
+	return newRandomCase(seed, protocol, true)
+}
+
+// newRandomCase is NewRandomCase; cycles false keeps cyclic jobs out (the
+// case will run under a protocol value that refuses them).
+func newRandomCase(seed uint64, protocol string, cycles bool) (*RandomCase, error) {
 	r := sim.NewRand(seed, "explore/case")
 	shape := Shapes[r.IntN(len(Shapes))]
 	par := func() int { return 1 + r.IntN(4) }
@@ -49,6 +55,9 @@ func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
 	}
 	disorder := sim.Duration(r.Int64N(int64(100 * sim.Millisecond)))
 	cyc := drawCycle(seed) // a cyclic case replaces the shape (if its protocol allows)
+	if !cycles {
+		cyc = nil
+	}
 	var wjoin *engine.WindowJoinSpec
 	if wr := sim.NewRand(seed, "explore/window-join"); shape == "join" && wr.Chance(0.5) {
 		// windows short enough that pairs per key and window stay few

@@ -40,6 +40,8 @@ var catchRatesBefore = map[string]int{
 	"mutant/unaligned-overtaken-drop-last": 3,
 	"mutant/notify-before-metadata":        4,
 	"mutant/aligned-early-release":         1,
+	// added with cycles (issue #13): the search had no cyclic job before
+	"mutant/aligned-no-backedge-log": 0,
 }
 
 // minCatchShare is the share of explore runs each mutant must fail in (5%).

@@ -20,6 +20,8 @@ type Mutant struct {
 	mut  checkpoint.Mutation
 	// wrap, when set, changes the base handler's actions.
 	wrap func(checkpoint.BarrierHandler) checkpoint.BarrierHandler
+	// Cyclic marks a mutant only a job with a back edge can catch.
+	Cyclic bool
 }
 
 // Name implements checkpoint.Protocol.
@@ -71,6 +73,9 @@ var All = []*Mutant{
 		base: protocol.Aligned{}, mut: checkpoint.Mutation{NotifyBeforeMetadata: true}},
 	{name: "aligned-early-release", Doc: "aligned checkpoints that let a blocked channel go when the next channel's barrier arrives",
 		base: protocol.Aligned{}, wrap: func(h checkpoint.BarrierHandler) checkpoint.BarrierHandler { return &earlyRelease{BarrierHandler: h} }},
+	// CheckMate's coordinated protocol on its cyclic query (CHECKMATE-NOTES.md, 9)
+	{name: "aligned-no-backedge-log", Doc: "aligned checkpoints on a cycle without ABS's back-edge log: the feedback records in flight at a head's snapshot are lost on restore",
+		base: protocol.Aligned{}, drop: checkpoint.ActPersist, Cyclic: true},
 }
 
 func init() {
