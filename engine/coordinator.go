@@ -142,18 +142,22 @@ type pendingCheckpoint struct {
 // acknowledgements, completes or aborts checkpoints, writes completed checkpoint
 // metadata durably to the checkpoint store, and restarts the job after failures.
 type Coordinator struct {
-	rt          *Runtime
-	node        *sim.Node
-	cfg         CheckpointConfig
-	nextID      int64
-	pending     []*pendingCheckpoint
-	completed   []*CompletedCheckpoint
-	lastDone    sim.Time
-	failedRun   int // consecutive failed checkpoints
-	inbox       map[int64]*message
-	nextMsg     int64
-	armed       bool
-	stats       []CheckpointStats
+	rt        *Runtime
+	node      *sim.Node
+	cfg       CheckpointConfig
+	nextID    int64
+	pending   []*pendingCheckpoint
+	completed []*CompletedCheckpoint
+	lastDone  sim.Time
+	failedRun int // consecutive failed checkpoints
+	inbox     map[int64]*message
+	nextMsg   int64
+	armed     bool
+	stats     []CheckpointStats
+	// folded is how many stats entries have had their subtasks folded into
+	// older (stats_history.go)
+	folded      int
+	older       SubtaskSummary
 	finalID     int64 // the checkpoint that ends a finished job
 	monitoring  bool
 	unreachable []sim.Time // since when each worker is cut off (0: reachable)
@@ -196,7 +200,7 @@ func (c *Coordinator) crashed() {
 		}
 		st.CompletedAt = now
 		st.Duration = now.Sub(st.TriggerAt)
-		c.stats = append(c.stats, st)
+		c.addStats(st)
 	}
 	c.pending = nil
 }
@@ -501,6 +505,9 @@ func (c *Coordinator) receive(m *message) {
 			st.ProcessedData += m.stats.ProcessedBytes
 			st.PersistedData += m.stats.PersistedBytes
 			st.Unaligned = st.Unaligned || m.stats.Unaligned
+			if st.Subtasks == nil { // one per task: no slack to grow into
+				st.Subtasks = make([]SubtaskCheckpointStats, 0, len(p.acks))
+			}
 			st.Subtasks = append(st.Subtasks, *m.stats)
 		}
 		p.stats = st
@@ -617,7 +624,7 @@ func (c *Coordinator) recordCompleted(p *pendingCheckpoint, now sim.Time) Checkp
 	}
 	st.Duration = st.LatestAck.Sub(st.TriggerAt)
 	sort.Slice(st.Subtasks, func(i, j int) bool { return st.Subtasks[i].Task < st.Subtasks[j].Task })
-	c.stats = append(c.stats, st)
+	c.addStats(st)
 	return st
 }
 
@@ -655,7 +662,7 @@ func (c *Coordinator) fail(p *pendingCheckpoint, why checkpoint.FailureReason, r
 	st.Failure, st.Reason = why, reason
 	st.CompletedAt = c.rt.w.Now()
 	st.Duration = st.CompletedAt.Sub(st.TriggerAt)
-	c.stats = append(c.stats, st)
+	c.addStats(st)
 	c.rt.w.TraceNote(0x6661696c, uint64(p.id), 0)
 	if p.id == c.finalID {
 		c.finalID = 0 // the next periodic trigger takes another final checkpoint
@@ -702,7 +709,7 @@ func (c *Coordinator) abortAll(reason string) {
 		st.Failure, st.Reason = checkpoint.ReasonJobFailover, reason
 		st.CompletedAt = c.rt.w.Now()
 		st.Duration = st.CompletedAt.Sub(st.TriggerAt)
-		c.stats = append(c.stats, st)
+		c.addStats(st)
 		if p.savepoint != NoSavepoint {
 			c.rt.noteSavepoint(SavepointResult{ID: p.id, Kind: p.savepoint, Reason: reason})
 		}

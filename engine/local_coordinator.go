@@ -160,10 +160,10 @@ func (lc *localCoord) localReport(m *message, ok bool) {
 	st.Subtasks = []SubtaskCheckpointStats{*m.stats}
 	if !ok {
 		st.Status, st.Reason, st.Acknowledged = StatusFailed, "upload failed", 0
-		c.stats = append(c.stats, st)
+		c.addStats(st)
 		return
 	}
-	c.stats = append(c.stats, st)
+	c.addStats(st)
 	c.rt.w.TraceNote(0x6c636b, uint64(m.id), uint64(m.task))
 	loc := m.snap.Local
 	p := localPoint{Point: loc.Point, blob: localBlobName(m.sender.name, m.id), final: loc.Finished,

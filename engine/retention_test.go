@@ -9,8 +9,9 @@ import (
 )
 
 // A long run keeps only its latest completed checkpoints, in the coordinator and
-// in the checkpoint store (Flink's state.checkpoints.num-retained): memory does
-// not grow with the number of checkpoints, and the retained ones still restore.
+// in the checkpoint store (Flink's state.checkpoints.num-retained), and the
+// subtask statistics of its latest subtaskHistory checkpoints (older ones folded
+// into histograms): memory does not grow with the number of checkpoints.
 func TestCompletedCheckpointsAreDiscarded(t *testing.T) {
 	cfg := Config{Workers: 2, Protocol: protocol.Aligned{}, Checkpoint: CheckpointConfig{Interval: 50 * sim.Millisecond}}
 	j := NewJob("unbounded")
@@ -21,15 +22,28 @@ func TestCompletedCheckpointsAreDiscarded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt.RunToCompletion(sim.Time(20 * sim.Second))
+	rt.RunToCompletion(sim.Time(60 * sim.Second))
 	completed := 0
 	for _, st := range rt.Coordinator().Stats() {
 		if st.Status == StatusCompleted {
 			completed++
 		}
 	}
-	if completed < 100 {
-		t.Fatalf("%d checkpoints completed in 20 s at a 50 ms interval, want at least 100", completed)
+	if completed < subtaskHistory+100 {
+		t.Fatalf("%d checkpoints completed in 60 s at a 50 ms interval, want at least %d", completed, subtaskHistory+100)
+	}
+	// the subtask statistics of all but the latest subtaskHistory are folded
+	stats, older := rt.Coordinator().Stats(), rt.Coordinator().OlderSubtasks()
+	kept := 0
+	for _, st := range stats {
+		if st.Subtasks != nil {
+			kept++
+		}
+	}
+	if kept > subtaskHistory || older.Checkpoints == 0 || older.Checkpoints+kept < completed ||
+		older.Alignment.Count() != int64(older.Subtasks) || older.Subtasks < older.Checkpoints*len(rt.tasks) {
+		t.Fatalf("%d checkpoints completed: %d keep their subtasks, %d folded (%d subtasks of %d tasks)",
+			completed, kept, older.Checkpoints, older.Subtasks, len(rt.tasks))
 	}
 	if n := len(rt.Coordinator().Completed()); n != retainedCheckpoints {
 		t.Fatalf("the coordinator retains %d completed checkpoints, want %d", n, retainedCheckpoints)

@@ -267,7 +267,11 @@ type Verifier struct {
 }
 
 type splitSeen struct {
+	// bits has a bit per offset from 64·base on; the words below base were all
+	// set and are dropped, so a long run holds only the offsets above the first
+	// one its sinks have not committed yet (not one bit per record ever read).
 	bits []uint64
+	base int64
 	max  int64   // the highest offset any subtask committed
 	next []int64 // per sink subtask, 1 + the highest offset it committed (0: none)
 	n    int64
@@ -297,7 +301,11 @@ func (v *Verifier) ObserveFrom(subtask int, r *Record) (repeat bool) {
 		}
 		v.last, v.lastSplit = s, r.Split
 	}
-	w := int(r.Offset >> 6)
+	w := int(r.Offset>>6 - s.base)
+	if w < 0 { // in a dropped word: every offset of it was seen
+		v.Duplicates++
+		return true
+	}
 	for w >= len(s.bits) {
 		s.bits = append(s.bits, 0)
 	}
@@ -306,7 +314,9 @@ func (v *Verifier) ObserveFrom(subtask int, r *Record) (repeat bool) {
 		v.Duplicates++
 		return true
 	}
-	s.bits[w] |= bit
+	if s.bits[w] |= bit; w == 0 && s.bits[0] == ^uint64(0) {
+		s.dropFull()
+	}
 	s.n++
 	s.max = max(s.max, r.Offset)
 	for subtask >= len(s.next) {
@@ -320,13 +330,33 @@ func (v *Verifier) ObserveFrom(subtask int, r *Record) (repeat bool) {
 	return false
 }
 
+// dropFull drops the leading words whose offsets were all seen.
+func (s *splitSeen) dropFull() {
+	n := 0
+	for n < len(s.bits) && s.bits[n] == ^uint64(0) {
+		n++
+	}
+	s.base += int64(n)
+	s.bits = s.bits[n:]
+	if cap(s.bits) > 2*len(s.bits)+64 { // let the dropped front go
+		s.bits = append(make([]uint64, 0, 2*len(s.bits)+8), s.bits...)
+	}
+}
+
 // Seen reports whether the record (split, offset) was observed.
 func (v *Verifier) Seen(split int32, off int64) bool {
 	s := v.splits[split]
-	if s == nil || int(off>>6) >= len(s.bits) {
+	if s == nil || off < 0 {
 		return false
 	}
-	return s.bits[off>>6]&(1<<(off&63)) != 0
+	w := int(off>>6 - s.base)
+	if w < 0 {
+		return true
+	}
+	if w >= len(s.bits) {
+		return false
+	}
+	return s.bits[w]&(1<<(off&63)) != 0
 }
 
 // Lost counts the records of the given splits and offsets [0, n) never observed.

@@ -60,7 +60,7 @@ func fillCosts(res *Result, rt *engine.Runtime) {
 			pause = append(pause, sub.Sync.Milliseconds())
 		}
 	}
-	c.PauseMS = summarize(pause)
+	c.PauseMS = summarizeWith(pause, &rt.Coordinator().OlderSubtasks().Sync) // with a long run's older checkpoints
 	c.WrittenBytes = c.StateBytes + c.ChannelStateBytes + c.LogBytes
 	ls := rt.LocalStats()
 	c.LogAppendedBytes, c.LogHeldBytes = ls.LoggedBytes, rt.LogBytes()
