@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -39,7 +40,9 @@ type driver struct {
 
 	// the task model
 	blocked    []bool
-	persisting []int64 // checkpoint whose channel state the channel feeds; 0: none
+	persisting []int64          // checkpoint whose channel state the channel feeds; 0: none
+	fb         []bool           // back edges (HandlerConfig.Feedback)
+	logs       []map[int64]bool // per back edge: the checkpoints logging it
 	triggered  map[int64]bool
 	unaligned  map[int64]bool // triggered as unaligned
 	last       int64          // latest checkpoint triggered
@@ -86,6 +89,13 @@ func newDriverConfig(proto string, cfg checkpoint.HandlerConfig) (*driver, error
 		firstAt:    map[int64]sim.Time{},
 		bytesAt:    map[int64]int64{},
 		figures:    map[int64]checkpoint.Action{},
+	}
+	if len(cfg.Feedback) == channels {
+		d.fb = cfg.Feedback
+	}
+	d.logs = make([]map[int64]bool, channels)
+	for i := range d.logs {
+		d.logs[i] = map[int64]bool{}
 	}
 	for i := range d.delivered {
 		d.delivered[i] = map[int64]bool{}
@@ -200,6 +210,9 @@ func (d *driver) abort(id int64, now sim.Time) []checkpoint.Action {
 	d.noteInput(id)
 	d.cancelled[id] = true
 	acts := d.h.Abort(id, now, nil)
+	for ch := range d.logs {
+		delete(d.logs[ch], id) // the task forgets the aborted checkpoint's logs
+	}
 	d.apply(call{kind: "abort", id: id}, acts)
 	return acts
 }
@@ -207,11 +220,40 @@ func (d *driver) abort(id int64, now sim.Time) []checkpoint.Action {
 // complete reports whether every channel delivered barrier id or ended.
 func (d *driver) complete(id int64) bool {
 	for c := 0; c < d.n; c++ {
-		if !d.delivered[c][id] && !d.ended[c] {
+		if !d.delivered[c][id] && !d.ended[c] && !d.back(c) {
 			return false
 		}
 	}
 	return true
+}
+
+// back reports whether channel ch is a back edge: out of the alignment.
+func (d *driver) back(ch int) bool { return d.fb != nil && d.fb[ch] }
+
+// backLog checks an ActPersist or ActStopPersist on back edge ch (ABS Algorithm
+// 2): a log starts with the checkpoint just taken and ends when a barrier of it
+// or a newer one comes back on the edge, the edge ends, or an abort forgets it.
+func (d *driver) backLog(c call, a checkpoint.Action) {
+	ch, id := a.Channel, a.Checkpoint
+	switch a.Kind {
+	case checkpoint.ActPersist:
+		if id != d.last || !d.triggered[id] || d.unaligned[id] {
+			d.errorf("%v: a back edge logs the aligned checkpoint just taken (%d)", a, d.last)
+		}
+		if d.ended[ch] || d.logs[ch][id] {
+			d.errorf("%v: the back edge ended or already logs checkpoint %d", a, id)
+		}
+		d.logs[ch][id] = true
+	case checkpoint.ActStopPersist:
+		if !d.logs[ch][id] {
+			d.errorf("%v: the back edge does not log checkpoint %d", a, id)
+		}
+		ok := ((c.kind == "barrier" || c.kind == "cancel") && c.ch == ch && c.id >= id) || (c.kind == "eop" && c.ch == ch)
+		if !ok {
+			d.errorf("%v on %s ch=%d id=%d: checkpoint %d's barrier has not come back on the edge", a, c.kind, c.ch, c.id, id)
+		}
+		delete(d.logs[ch], id)
+	}
 }
 
 func (d *driver) deliveredAny(id int64) bool {
@@ -229,6 +271,13 @@ func (d *driver) apply(c call, acts []checkpoint.Action) {
 	var unalignedNow []int64
 	persistedNow, prioritizedNow := map[int]bool{}, map[int]bool{}
 	for _, a := range acts {
+		if (a.Kind == checkpoint.ActPersist || a.Kind == checkpoint.ActStopPersist) && d.back(a.Channel) {
+			d.backLog(c, a)
+			continue
+		}
+		if a.Kind == checkpoint.ActBlock && d.back(a.Channel) {
+			d.errorf("%v: a back edge never blocks", a)
+		}
 		switch a.Kind {
 		case checkpoint.ActBlock:
 			if m := d.modeOf(c.id); !d.exactlyOnce() || m == "unaligned" {
@@ -271,6 +320,9 @@ func (d *driver) apply(c call, acts []checkpoint.Action) {
 			}
 			if d.exactlyOnce() {
 				for ch := 0; ch < d.n; ch++ {
+					if d.back(ch) {
+						continue // out of the alignment
+					}
 					// a channel that delivered the barrier earlier must not have been
 					// consumed since: it is still blocked
 					if d.delivered[ch][id] && !(c.kind == "barrier" && c.ch == ch) && !d.blocked[ch] {
@@ -524,13 +576,17 @@ func (d *driver) describe() string {
 		if d.persisting[ch] != 0 {
 			persisting = append(persisting, fmt.Sprintf("%d(%d)", ch, d.persisting[ch]))
 		}
+		ids := slices.Sorted(maps.Keys(d.logs[ch]))
+		for _, id := range ids {
+			persisting = append(persisting, fmt.Sprintf("%d(%d)", ch, id))
+		}
 	}
 	return fmt.Sprintf("blocked: [%s] persisting: [%s]\n", strings.Join(blocked, " "), strings.Join(persisting, " "))
 }
 
 // TestHandlers runs the scripts of testdata: one per protocol. Commands:
 //
-//	new protocol=P channels=N [timeout=D]
+//	new protocol=P channels=N [timeout=D] [feedback=(C,...)]
 //	barrier ch=C id=I [created=T] now=T [unaligned] [savepoint]
 //	cancel ch=C id=I now=T
 //	eop ch=C now=T
@@ -544,7 +600,7 @@ func (d *driver) describe() string {
 // Each input prints the actions the handler returned, one per line. Every action is
 // also checked against the invariants of driver.apply; a violation fails the test.
 func TestHandlers(t *testing.T) {
-	for _, proto := range []string{"aligned", "unaligned", "hybrid", "atleastonce"} {
+	for _, proto := range []string{"aligned", "unaligned", "hybrid", "atleastonce", "cycle"} {
 		t.Run(proto, func(t *testing.T) { runScript(t, "testdata/"+proto) })
 	}
 }
@@ -575,6 +631,14 @@ func runScript(t *testing.T, path string) {
 			after := "true"
 			td.MaybeScanArgs(t, "checkpoints-after-tasks-finish", &after)
 			cfg := checkpoint.HandlerConfig{Channels: channels, AlignedTimeout: sim.Duration(timeout), AbortOnEndOfPartition: after == "false"}
+			if td.HasArg("feedback") { // back edges: feedback=(2,3)
+				var fb []int
+				td.ScanArgs(t, "feedback", &fb)
+				cfg.Feedback = make([]bool, channels)
+				for _, ch := range fb {
+					cfg.Feedback[ch] = true
+				}
+			}
 			var err error
 			if d, err = newDriverConfig(proto, cfg); err != nil {
 				td.Fatalf(t, "%v", err)

@@ -92,7 +92,9 @@ func (s *single) start(ch int, b checkpoint.BarrierInfo, now sim.Time, out []che
 		// hybrid: the other barriers are still aligned upstream; let them overtake
 		return s.persistMissing(s.mode == modeHybrid, out)
 	}
-	out = append(out, checkpoint.Action{Kind: checkpoint.ActBlock, Channel: ch})
+	if !s.ended[ch] {
+		out = append(out, checkpoint.Action{Kind: checkpoint.ActBlock, Channel: ch})
+	}
 	if s.switches() {
 		out = append(out, checkpoint.Action{Kind: checkpoint.ActTimer, At: s.created.Add(s.cfg.AlignedTimeout)})
 	}
