@@ -193,10 +193,17 @@ func (t *Task) persist(f *inflight, idx int, recs []Record) {
 	if f.snap.InputState[idx] == nil {
 		f.snap.InputState[idx] = []Record{}
 	}
+	back := false
+	if ig := t.gateOfChannel(idx); ig != nil {
+		back = ig.feedback
+	}
 	for i := range recs {
 		if recs[i].Split > splitIdle {
 			f.snap.InputState[idx] = append(f.snap.InputState[idx], recs[i])
 			f.stats.PersistedBytes += int64(recs[i].Size)
+			if back {
+				f.stats.BackEdgeBytes += int64(recs[i].Size)
+			}
 		}
 	}
 }

@@ -65,8 +65,12 @@ type SubtaskCheckpointStats struct {
 	Sync, Async sim.Duration
 	// ProcessedBytes is the data processed during alignment.
 	ProcessedBytes int64
-	// PersistedBytes is the in-flight data persisted (unaligned only).
+	// PersistedBytes is the in-flight data persisted (unaligned, or an aligned
+	// head's back-edge log).
 	PersistedBytes int64
+	// BackEdgeBytes is the part of PersistedBytes logged from back edges (ABS
+	// Algorithm 2 at the head of a cycle).
+	BackEdgeBytes int64
 	// StateBytes is the checkpointed state size (incremental size when
 	// incremental), FullStateBytes the full size.
 	StateBytes, FullStateBytes int64
