@@ -7,8 +7,9 @@
 package state
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 )
 
 // Cell addresses one value of keyed state: a namespace (an operator's state or
@@ -132,7 +133,7 @@ func (h *Heap) ScanKey(kg int, ns uint32, key uint64, fn func(sub, value int64) 
 			subs = append(subs, k.Sub)
 		}
 	})
-	sort.Slice(subs, func(i, j int) bool { return subs[i] < subs[j] })
+	slices.Sort(subs)
 	for _, s := range subs {
 		v, _ := g.get(Cell{NS: ns, Key: key, Sub: s})
 		if !fn(s, v) {
@@ -143,7 +144,14 @@ func (h *Heap) ScanKey(kg int, ns uint32, key uint64, fn func(sub, value int64) 
 
 // Entries returns every entry in sorted order.
 func (h *Heap) Entries() []Entry {
+	n := 0
+	for _, g := range h.groups {
+		n += g.n
+	}
 	var out []Entry
+	if n > 0 {
+		out = make([]Entry, 0, n) // one allocation: a snapshot copies every entry
+	}
 	for i, g := range h.groups {
 		start := len(out)
 		kg := h.rng.Start + i
@@ -208,17 +216,19 @@ func SnapshotEntries(s *Snapshot) ([]Entry, error) {
 
 // SortEntries sorts entries by (key group, ns, key, sub).
 func SortEntries(e []Entry) {
-	sort.Slice(e, func(i, j int) bool {
-		a, b := &e[i], &e[j]
-		if a.KeyGroup != b.KeyGroup {
-			return a.KeyGroup < b.KeyGroup
-		}
-		if a.NS != b.NS {
-			return a.NS < b.NS
-		}
-		if a.Key != b.Key {
-			return a.Key < b.Key
-		}
-		return a.Sub < b.Sub
-	})
+	slices.SortFunc(e, compareEntries)
+}
+
+// compareEntries orders entries by (key group, ns, key, sub).
+func compareEntries(a, b Entry) int {
+	if c := cmp.Compare(a.KeyGroup, b.KeyGroup); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.NS, b.NS); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Key, b.Key); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Sub, b.Sub)
 }
