@@ -36,9 +36,13 @@ example-tidy:
 		echo "and commit examples/myprotocol/go.mod and go.sum with your change. The difference:"; \
 		$(GO) mod tidy -diff; exit 1; }
 
-# Benchmarks: medians of several runs; compare with benchstat.
+# Benchmarks: medians of several runs; compare with benchstat. The kernel and the
+# engine, then whole scenarios (BenchmarkScenario/<name>, simsec/s) and explore's
+# random cases with every oracle (BenchmarkPropertyRun, runs/s): about 3 minutes
+# on 2 cores (docs/performance.md).
 bench:
-	mkdir -p out && $(GO) test -run '^$$' -bench . -benchmem -count 6 ./sim/ ./engine/ | tee out/bench.txt
+	mkdir -p out && { $(GO) test -run '^$$' -bench . -benchmem -count 6 ./sim/ ./engine/ && \
+		$(GO) test -run '^$$' -bench '^(BenchmarkScenario|BenchmarkPropertyRun)$$' -benchmem -count 6 ./scenarios/; } | tee out/bench.txt
 
 # Fuzzing of the loaders and kernel inputs, and coverage-guided search of fault schedules (FuzzSchedule), a few minutes each.
 fuzz:
