@@ -62,6 +62,7 @@ func TestReachabilityCycle(t *testing.T) {
 		{"no-checkpoints", Config{Workers: 2}, false},
 		{"aligned", Config{Workers: 2, Protocol: protocol.Aligned{}, Checkpoint: CheckpointConfig{Interval: 20 * sim.Millisecond}}, false},
 		{"aligned-crash", Config{Workers: 2, Protocol: protocol.Aligned{}, Checkpoint: CheckpointConfig{Interval: 20 * sim.Millisecond}}, true},
+		{"unaligned-crash", Config{Workers: 2, Protocol: protocol.Unaligned{}, Checkpoint: CheckpointConfig{Interval: 20 * sim.Millisecond}}, true},
 		{"uncoordinated-crash", Config{Workers: 2, Protocol: protocol.Uncoordinated{}, Checkpoint: CheckpointConfig{Interval: 20 * sim.Millisecond}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,8 +110,8 @@ func TestReachabilityCycle(t *testing.T) {
 
 // Protocols that cannot checkpoint a cycle refuse it, naming the edge.
 func TestCycleRefused(t *testing.T) {
-	_, err := NewRuntime(sim.NewWorld(1), reachabilityJob(10, 2, 10, 1, SinkTwoPhaseCommit), Config{Protocol: protocol.Unaligned{}})
-	if err == nil || !strings.Contains(err.Error(), `protocol unaligned does not support feedback edge "project -> join"`) {
+	_, err := NewRuntime(sim.NewWorld(1), reachabilityJob(10, 2, 10, 1, SinkTwoPhaseCommit), Config{Protocol: protocol.Hybrid{}})
+	if err == nil || !strings.Contains(err.Error(), `protocol hybrid does not support feedback edge "project -> join"`) {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -47,6 +47,10 @@ func (Unaligned) Name() string { return "unaligned" }
 // Guarantee implements checkpoint.Protocol.
 func (Unaligned) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }
 
+// SupportsFeedback implements checkpoint.FeedbackSupport: a back edge is an
+// input like any other, persisted from the snapshot until its barrier comes back.
+func (Unaligned) SupportsFeedback() bool { return true }
+
 // NewHandler implements checkpoint.Protocol.
 func (Unaligned) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandler {
 	return newSingle(cfg, modeUnaligned)

@@ -33,7 +33,9 @@ type single struct {
 
 func newSingle(cfg checkpoint.HandlerConfig, m mode) *single {
 	s := &single{cfg: cfg, mode: m, received: make([]bool, cfg.Channels), ended: make([]bool, cfg.Channels)}
-	s.cycle.init(cfg)
+	if m == modeAligned {
+		s.cycle.init(cfg) // unaligned: a back edge is one more channel to persist until its barrier
+	}
 	return s
 }
 

@@ -10,8 +10,8 @@ func cycleScenarios() []*Scenario {
 				"back to the join, keyed by their end, until no new path appears. Worker 1 crashes 1.5 s in, mid-iteration, " +
 				"while a join subtask logs the paths coming back on the feedback edge after its snapshot (ABS Algorithm 2 " +
 				"under aligned): the log must be replayed on restore, or the paths in flight on the loop are lost. " +
-				"uncoordinated and cic replay the back edge from their message logs; unaligned, hybrid and atleastonce " +
-				"refuse the job, naming the edge.",
+				"unaligned persists the back edge as input channel state until its barrier comes back; uncoordinated " +
+				"and cic replay it from their message logs; hybrid and atleastonce refuse the job, naming the edge.",
 			Seed:     13,
 			Duration: "1 min",
 			Job:      reachabilityJob(),
