@@ -49,6 +49,10 @@ type SinkStore struct {
 	verify    Verifier
 	prepared  map[TxnKey][]Record
 	done      map[TxnKey]bool
+	// free holds the record slices of committed or aborted transactions, for
+	// the sinks' next transactions (TxnBuffer): a transaction per checkpoint
+	// allocates nothing in steady state.
+	free [][]Record
 	// FailCommits makes the next that many transaction commits fail (a transient
 	// fault of the external system); sinks retry them.
 	FailCommits int
@@ -129,12 +133,41 @@ func (s *SinkStore) commitRecord(subtask int, r *Record) {
 	s.observeLatency(r)
 }
 
-// Prepare stores a pre-committed transaction: durable, not yet visible.
+// maxFreeTxns bounds how many transaction slices a store keeps for reuse.
+const maxFreeTxns = 8
+
+// Prepare stores a pre-committed transaction: durable, not yet visible. The
+// store takes recs over (the caller must not use them again).
 func (s *SinkStore) Prepare(k TxnKey, recs []Record) {
 	if s.done[k] {
+		s.recycle(recs)
 		return
 	}
-	s.prepared[k] = append(s.prepared[k], recs...)
+	if prev, ok := s.prepared[k]; ok {
+		s.prepared[k] = append(prev, recs...)
+		s.recycle(recs)
+		return
+	}
+	s.prepared[k] = recs
+}
+
+// TxnBuffer returns an empty record slice for a new transaction, reusing one
+// of a committed or aborted transaction when there is one (nil otherwise).
+func (s *SinkStore) TxnBuffer() []Record {
+	n := len(s.free)
+	if n == 0 {
+		return nil
+	}
+	b := s.free[n-1]
+	s.free[n-1] = nil
+	s.free = s.free[:n-1]
+	return b[:0]
+}
+
+func (s *SinkStore) recycle(recs []Record) {
+	if cap(recs) > 0 && len(s.free) < maxFreeTxns {
+		s.free = append(s.free, recs[:0])
+	}
 }
 
 // CommitTxn makes a prepared transaction visible. Committing twice, or committing
@@ -156,11 +189,17 @@ func (s *SinkStore) CommitTxn(k TxnKey) bool {
 	delete(s.prepared, k)
 	s.done[k] = true
 	s.Commit(k.Subtask, recs)
+	s.recycle(recs) // observers saw the records during Commit only
 	return true
 }
 
 // AbortTxn drops one prepared transaction.
-func (s *SinkStore) AbortTxn(k TxnKey) { delete(s.prepared, k) }
+func (s *SinkStore) AbortTxn(k TxnKey) {
+	if recs, ok := s.prepared[k]; ok {
+		delete(s.prepared, k)
+		s.recycle(recs)
+	}
+}
 
 // Prepared lists the prepared, uncommitted transactions in order.
 func (s *SinkStore) Prepared() []TxnKey {
@@ -227,7 +266,7 @@ func (s *sinkOp) processBatch(_ int, in, _ []Record, _ int32) ([]Record, int) {
 func (s *sinkOp) preCommit(id int64) []int64 {
 	k := TxnKey{Subtask: s.ctx.Subtask, Checkpoint: id}
 	s.ctx.Sink.Prepare(k, s.txn)
-	s.txn = nil
+	s.txn = s.ctx.Sink.TxnBuffer()
 	if s.ctx.Task.rt.mutation().SinkEarlyCommit {
 		s.ctx.Sink.CommitTxn(k) // mutant: visible before the checkpoint completes
 	}
