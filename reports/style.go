@@ -21,7 +21,7 @@ type seriesStyle struct {
 	glyph  draw.GlyphDrawer
 }
 
-// palette is Tableau 10: the built-in protocols take the first four colours.
+// palette is Tableau 10: the built-in protocols take the first six colours.
 var palette = []color.Color{
 	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
 	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
@@ -40,10 +40,11 @@ var glyphs = []draw.GlyphDrawer{
 	draw.CircleGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{},
 }
 
-// builtinOrder fixes the styles of the built-in protocols; any other protocol
-// takes the next style by its place among the registered protocols, so it looks
-// the same in every figure.
-var builtinOrder = []string{"aligned", "unaligned", "hybrid", "atleastonce"}
+// builtinOrder fixes the styles of the built-in protocols (so a mutant added to
+// the registry changes no committed figure); any other protocol takes the next
+// style by its place among the registered protocols, so it looks the same in
+// every figure.
+var builtinOrder = []string{"aligned", "unaligned", "hybrid", "atleastonce", "uncoordinated", "cic"}
 
 func styleIndex(protocol string) int {
 	if i := slices.Index(builtinOrder, protocol); i >= 0 {
