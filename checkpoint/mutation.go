@@ -39,6 +39,16 @@ type Mutation struct {
 	// loses, or commits twice, the first derived record (a window or join result)
 	// it is asked to commit, as an external system with a bug would.
 	SinkLosesDerived, SinkDuplicatesDerived bool
+	// SnapshotByReference: the heap backend's snapshot shares the live state and
+	// is serialised only when its upload ends (CheckMate pickles the state by
+	// reference later), so it holds the updates of records processed after the
+	// barrier: not atomic.
+	SnapshotByReference bool
+	// NonFIFOChannels: the network is not FIFO; a barrier overtakes the data
+	// buffer its sender transmitted just before it while that buffer is still on
+	// the wire (CheckMate's round-robin sockets), though the protocol assumes
+	// FIFO channels.
+	NonFIFOChannels bool
 }
 
 // Mutant is implemented by protocols that carry a Mutation: the deliberately

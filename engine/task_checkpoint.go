@@ -5,6 +5,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/state"
 )
 
 // Task event kinds of checkpointing.
@@ -211,7 +212,8 @@ func (t *Task) forwardBarrier(f *inflight) {
 			}
 			// a back edge is never aligned: its barrier must not stop the sender
 			// (the head waits for it behind data it can only take by sending)
-			ch.Send(sim.Msg{Event: true, Payload: ev, Size: eventSize, Blocking: blocking && !o.feedback})
+			ch.Send(sim.Msg{Event: true, Payload: ev, Size: eventSize, Blocking: blocking && !o.feedback,
+				Overtakes: t.rt.mutation().NonFIFOChannels})
 		}
 	}
 }
@@ -277,7 +279,22 @@ func (t *Task) uploaded(id int64, status int64) {
 		t.rt.coord.send(t, msgDecline, id, nil, nil)
 		return
 	}
+	if t.rt.mutation().SnapshotByReference {
+		t.serialiseLate(f)
+	}
 	t.ackNow(f)
+}
+
+// serialiseLate is mutant snapshot-by-reference's: the heap backend's snapshot
+// shared the live tables and is serialised only now, as its upload ends, so it
+// holds the updates of every record processed since the barrier.
+func (t *Task) serialiseLate(f *inflight) {
+	if _, heap := t.state.(*state.Heap); !heap || f.snap == nil || f.snap.State == nil {
+		return
+	}
+	if st, err := t.state.Snapshot(f.id, false); err == nil {
+		f.snap.State = st
+	}
 }
 
 // abortLocal forgets checkpoint id at this task; forward sends a cancellation

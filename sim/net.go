@@ -216,6 +216,10 @@ type Msg struct {
 	Blocking bool  // the sender stops after this event until the receiver resumes it
 	Backlog  int32 // data buffers queued behind this one at the sender when it left
 	Seq      int64 // position in the channel's send order, set by Send
+	// Overtakes: the event overtakes the data buffer transmitted just before it
+	// when that buffer is still on the wire (a network that is not FIFO; only a
+	// mutant's, never a correct protocol's).
+	Overtakes bool
 }
 
 // GateListener is told about its gate's inputs. Calls happen inside simulator events.
@@ -708,6 +712,12 @@ func (ch *Channel) pump() {
 
 func (ch *Channel) transmit(m Msg) {
 	at := ch.nw.send(ch.fwd, int(m.Size))
+	if n := ch.wire.len(); m.Event && m.Overtakes && n > 0 && !ch.wire.at(n-1).Event {
+		// delivered in the slot of the buffer before it, which takes this one's
+		last := ch.wire.at(n - 1)
+		ch.wire.set(n-1, m)
+		m = last
+	}
 	ch.wire.pushBack(m)
 	ch.to.Schedule(at, ch, evDeliver, ch.Sent, int64(m.Size))
 }

@@ -12,7 +12,7 @@ import (
 
 // TestCatchRateTableIsCurrent checks that docs/protocols.md's catch-rate table
 // (written by `simrun mutants --write`) has one row per mutant, in order, and that
-// every mutant has a figure from before the search changes. Regenerate it with
+// every mutant has a figure from before the search changes or is listed as newer. Regenerate it with
 // mutantsCommand after adding a mutant.
 func TestCatchRateTableIsCurrent(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join("..", "docs", "protocols.md"))
@@ -32,8 +32,8 @@ func TestCatchRateTableIsCurrent(t *testing.T) {
 	var want []string
 	for _, m := range mutant.All {
 		want = append(want, m.Name())
-		if _, ok := catchRatesBefore[m.Name()]; !ok {
-			t.Errorf("%s has no catch rate from before the search changes", m.Name())
+		if _, ok := catchRatesBefore[m.Name()]; !ok && !contains(catchRatesNew, m.Name()) {
+			t.Errorf("%s has no catch rate from before the search changes and is not listed as newer (catchRatesNew)", m.Name())
 		}
 	}
 	if strings.Join(rows, ",") != strings.Join(want, ",") {

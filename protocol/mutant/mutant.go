@@ -76,6 +76,10 @@ var All = []*Mutant{
 	// CheckMate's coordinated protocol on its cyclic query (CHECKMATE-NOTES.md, 9)
 	{name: "aligned-no-backedge-log", Doc: "aligned checkpoints on a cycle without ABS's back-edge log: the feedback records in flight at a head's snapshot are lost on restore",
 		base: protocol.Aligned{}, drop: checkpoint.ActPersist, Cyclic: true},
+	{name: "snapshot-by-reference", Doc: "the heap backend's snapshot shares the live state and is serialised when its upload ends, after later records changed it (not atomic)",
+		base: protocol.Aligned{}, mut: checkpoint.Mutation{SnapshotByReference: true}},
+	{name: "non-fifo-channels", Doc: "the network is not FIFO: a barrier overtakes the data buffer sent just before it while that buffer is on the wire, under aligned checkpoints that assume FIFO",
+		base: protocol.Aligned{}, mut: checkpoint.Mutation{NonFIFOChannels: true}},
 }
 
 func init() {
