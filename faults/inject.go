@@ -42,6 +42,8 @@ type Injector struct {
 	reorder []*sim.Channel
 	// Reached counts the interesting situations the run reached (coverage).
 	Reached map[string]int
+	// crashes counts the crashes injected so far (tasks, workers, coordinator).
+	crashes int
 }
 
 // Event kinds of the injector: the fault index is in A.
@@ -304,6 +306,7 @@ func (in *Injector) start(i int, s *Spec) {
 			if t.PendingCommits() > 0 {
 				in.Reached["crash-between-precommit-and-commit"]++
 			}
+			in.countCrash()
 			rt.FailTask(t, "injected failure")
 		}
 	case CrashWorker, CrashCoordinator:
@@ -321,6 +324,7 @@ func (in *Injector) start(i int, s *Spec) {
 		in.note(s, "%s", n.Name())
 		in.countPhase(s)
 		in.countSituation(n)
+		in.countCrash()
 		n.Crash()
 		d := s.RestartAfter
 		if d == 0 {
@@ -436,6 +440,18 @@ func (in *Injector) countSituation(n *sim.Node) {
 		if t.PendingCommits() > 0 {
 			in.Reached["crash-between-precommit-and-commit"]++
 		}
+	}
+}
+
+// countCrash notes one more injected crash: runs with two and with three or
+// more are coverage situations of their own.
+func (in *Injector) countCrash() {
+	in.crashes++
+	switch in.crashes {
+	case 2:
+		in.Reached["two-failures"]++
+	case 3:
+		in.Reached["three-failures"]++
 	}
 }
 
