@@ -261,3 +261,16 @@ func (rt *Runtime) anyWorkerUp() bool {
 	}
 	return false
 }
+
+// Close releases what the run holds outside the Go heap once nobody reads its
+// tasks' state any more: the pebble state backends of the current tasks (their
+// databases run background goroutines until closed; a failover closes those of
+// the tasks it cancels). The runtime's statistics, sinks and checkpoint store
+// stay readable. It changes no run and may be called more than once.
+func (rt *Runtime) Close() {
+	for _, t := range rt.tasks {
+		if t.state != nil {
+			_ = t.state.Close()
+		}
+	}
+}

@@ -120,6 +120,7 @@ func execute(setup *Setup, seed uint64, withFaults bool, attach func(*engine.Run
 	if err != nil {
 		return nil, err
 	}
+	defer rt.Close() // after the final state is read: pebble backends stop their goroutines
 	o := &Observation{Runtime: rt}
 	if withFaults {
 		if len(setup.Faults) > 0 {
