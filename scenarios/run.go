@@ -86,6 +86,10 @@ type Observation struct {
 	// restore is the sample of restore points the restore-points oracle forks
 	// from, when the run was observed for it.
 	restore *restoreSample
+	// invariants is what engine.Runtime.CheckInvariants found during the run with
+	// faults (checked at each checkpoint completion and each deployment), nil when
+	// it was not checked.
+	invariants *invariantLog
 }
 
 // observe says what a run collects for the oracles. A run without a reference
@@ -152,10 +156,16 @@ func execute(setup *Setup, seed uint64, withFaults bool, attach func(*engine.Run
 		o.restore = newRestoreSample(seed, obs.restorePoints)
 		o.restore.attach(rt)
 	}
+	if withFaults && checkpoint.FamilyOf(p) == checkpoint.Coordinated {
+		o.invariants = watchInvariants(rt) // the invariants are coordinated checkpointing's
+	}
 	if attach != nil {
 		attach(rt)
 	}
 	runJob(rt, o.Actions, sim.Time(setup.Limit))
+	if o.invariants != nil {
+		o.invariants.check(rt) // and once more at the end
+	}
 	o.Finished = rt.Finished()
 	o.Failed, o.Reason = rt.Failed()
 	o.Hash = w.TraceHash()
@@ -299,6 +309,7 @@ func Run(setup *Setup, opts RunOptions) (*Result, error) {
 	} else if scheduled {
 		res.Coverage = dedupe(append(res.Coverage, "fault-not-fired"))
 	}
+	res.Checks = append(res.Checks, got.invariants.result())
 	if opts.CheckDeterminism {
 		again, err := execute(setup, seed, true, nil, observe{})
 		if err != nil {
