@@ -16,7 +16,7 @@ import (
 type CIC struct{}
 
 // Name implements engine.Protocol.
-func (CIC) Name() string { return "cic" }
+func (CIC) Name() string { return CICName }
 
 // Guarantee implements engine.Protocol.
 func (CIC) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }

@@ -21,7 +21,7 @@ func init() {
 type Aligned struct{}
 
 // Name implements checkpoint.Protocol.
-func (Aligned) Name() string { return "aligned" }
+func (Aligned) Name() string { return AlignedName }
 
 // Guarantee implements checkpoint.Protocol.
 func (Aligned) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }
@@ -42,7 +42,7 @@ func (Aligned) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandle
 type Unaligned struct{}
 
 // Name implements checkpoint.Protocol.
-func (Unaligned) Name() string { return "unaligned" }
+func (Unaligned) Name() string { return UnalignedName }
 
 // Guarantee implements checkpoint.Protocol.
 func (Unaligned) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }
@@ -64,7 +64,7 @@ func (Unaligned) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHand
 type Hybrid struct{}
 
 // Name implements checkpoint.Protocol.
-func (Hybrid) Name() string { return "hybrid" }
+func (Hybrid) Name() string { return HybridName }
 
 // Guarantee implements checkpoint.Protocol.
 func (Hybrid) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }
@@ -84,7 +84,7 @@ func (Hybrid) NewHandler(cfg checkpoint.HandlerConfig) checkpoint.BarrierHandler
 type AtLeastOnceProtocol struct{}
 
 // Name implements checkpoint.Protocol.
-func (AtLeastOnceProtocol) Name() string { return "atleastonce" }
+func (AtLeastOnceProtocol) Name() string { return AtLeastOnceName }
 
 // Guarantee implements checkpoint.Protocol.
 func (AtLeastOnceProtocol) Guarantee() checkpoint.Guarantee { return checkpoint.AtLeastOnce }

@@ -15,7 +15,7 @@ import (
 type Uncoordinated struct{}
 
 // Name implements engine.Protocol.
-func (Uncoordinated) Name() string { return "uncoordinated" }
+func (Uncoordinated) Name() string { return UncoordinatedName }
 
 // Guarantee implements engine.Protocol.
 func (Uncoordinated) Guarantee() checkpoint.Guarantee { return checkpoint.ExactlyOnce }

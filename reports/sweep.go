@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ckptsim/ckptsim/protocol"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/ckptsim/ckptsim/sim"
 	"gonum.org/v1/plot"
@@ -86,7 +87,7 @@ func NewSweepRow(sw *scenarios.Sweep, pt *scenarios.SweepPoint, res *scenarios.R
 	}
 	proto := pt.Protocol
 	if pt.Baseline() {
-		proto = "none"
+		proto = NoCheckpoints
 	}
 	c := res.Checkpoints
 	return SweepRow{Sweep: sw.Name, Scenario: sw.Scenario.Name, Param: sw.Params[0].Key, Value: pt.Values[0],
@@ -110,7 +111,7 @@ const categoryUnit = "category"
 func FillOverhead(rows []SweepRow) {
 	base := map[string]float64{}
 	for _, r := range rows {
-		if r.Protocol == "none" {
+		if r.Protocol == NoCheckpoints {
 			base[r.Values+"\x00"+strconv.FormatUint(r.Seed, 10)] = r.ProcessedRPS
 		}
 	}
@@ -174,7 +175,7 @@ func (p seriesPoint) median(f func(SweepRow) float64) float64 {
 func group(rows []SweepRow, withBaseline bool) []series {
 	by := map[string]*series{}
 	for _, r := range rows {
-		if math.IsNaN(r.X) || (r.Protocol == "none" && !withBaseline) {
+		if math.IsNaN(r.X) || (r.Protocol == NoCheckpoints && !withBaseline) {
 			continue
 		}
 		label := r.Protocol
@@ -313,7 +314,7 @@ func durationFigure(path string, rows []SweepRow, ss []series) (bool, error) {
 	}
 	var model plotter.XYs
 	for _, s := range ss {
-		if s.proto != "aligned" {
+		if s.proto != protocol.AlignedName {
 			continue
 		}
 		for _, pt := range s.pts {
@@ -411,3 +412,7 @@ func overheadFigure(path string, rows []SweepRow, ss []series) (bool, error) {
 func saveSplit(p *plot.Plot, path string) error {
 	return save(p, filepath.Dir(path), filepath.Base(path))
 }
+
+// NoCheckpoints is the protocol column of a sweep's baseline rows: the same job
+// run without checkpoints, against which overheads are measured.
+const NoCheckpoints = "none"

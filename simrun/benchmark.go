@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ckptsim/ckptsim/internal/outfile"
+	"github.com/ckptsim/ckptsim/protocol"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/spf13/cobra"
 )
@@ -173,7 +174,7 @@ checkpoint store, local here as in the benchmark's mini cluster (1 ms, 1 GB/s).
 `, benchmarkCommand)
 	for _, r := range runs {
 		model, ratio, target := "–", "–", "–"
-		if r.proto == "aligned" && r.model.Aligned > 0 {
+		if r.proto == protocol.AlignedName && r.model.Aligned > 0 {
 			model = msText(r.model.Aligned.Milliseconds())
 			ratio = fmt.Sprintf("%.2f", r.res.Checkpoints.DurationMS.P50/r.model.Aligned.Milliseconds())
 			if r.model.TargetModel > 0 {
@@ -192,7 +193,7 @@ checkpoint store, local here as in the benchmark's mini cluster (1 ms, 1 GB/s).
 		"(Flink's \"aligned-timeout\" column).\n\n## The model, exchange by exchange\n\n")
 	seen := map[string]bool{}
 	for _, r := range runs {
-		if r.proto != "aligned" || seen[r.setting.label] {
+		if r.proto != protocol.AlignedName || seen[r.setting.label] {
 			continue
 		}
 		seen[r.setting.label] = true

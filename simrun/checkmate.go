@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ckptsim/ckptsim/internal/outfile"
+	"github.com/ckptsim/ckptsim/protocol"
 	"github.com/ckptsim/ckptsim/reports"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/spf13/cobra"
@@ -492,7 +493,7 @@ func (rep *checkmateReport) writeFindings(w io.Writer, values []string) {
 	lat := rep.metricNamed("latency p99")
 	better := 0
 	for _, v := range values {
-		if p, _ := rep.best(lat, v, []string{"aligned", "uncoordinated"}); p == "uncoordinated" {
+		if p, _ := rep.best(lat, v, []string{protocol.AlignedName, protocol.UncoordinatedName}); p == protocol.UncoordinatedName {
 			better++
 		}
 	}
@@ -521,7 +522,7 @@ func (rep *checkmateReport) writeFindings(w io.Writer, values []string) {
 				continue
 			}
 			cells++
-			if p, _ := rep.best(mm, v, all); p == "cic" {
+			if p, _ := rep.best(mm, v, all); p == protocol.CICName {
 				cicWins++
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/ckptsim/ckptsim/protocol"
 	"github.com/ckptsim/ckptsim/reports"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/spf13/cobra"
@@ -293,10 +294,10 @@ func printSweep(w io.Writer, sw *scenarios.Sweep, rows []reports.SweepRow) {
 			verdict = "FAIL"
 		}
 		model, overhead := "-", "-"
-		if r.ModelAlignedMS > 0 && r.Protocol == "aligned" {
+		if r.ModelAlignedMS > 0 && r.Protocol == protocol.AlignedName {
 			model = num(r.ModelAlignedMS)
 		}
-		if r.BaselineRPS > 0 && r.Protocol != "none" {
+		if r.BaselineRPS > 0 && r.Protocol != reports.NoCheckpoints {
 			overhead = fmt.Sprintf("%.1f%%", r.OverheadPct)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", r.Values, r.Protocol, r.Seed, verdict,
