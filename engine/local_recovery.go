@@ -186,16 +186,18 @@ func dataRecords(recs []Record) int {
 
 // logsUpTo gathers task i's log from the deltas of its checkpoints up to history
 // index at (and of those below the floor kept for their logs): per output channel,
-// every message up to sent, in order.
+// every message up to sent, in order. A task's next delta starts where its last
+// durable checkpoint's ended, whether or not the coordinator heard of that one (a
+// report can be dropped by a failover, or die with its sender); so the deltas of
+// the durable checkpoints of the same deployment missing between two known ones
+// (or before the first) are read from the store too, else their messages would
+// never be replayed.
 func (lc *localCoord) logsUpTo(i, at int, sent []int64) [][]LoggedMessage {
 	rt := lc.c.rt
 	logs := make([][]LoggedMessage, len(sent))
 	last := make([]int64, len(sent))
-	add := func(p localPoint) {
-		if p.blob == "" {
-			return
-		}
-		b, _ := rt.store.Lookup(p.blob)
+	addBlob := func(name string) {
+		b, _ := rt.store.Lookup(name)
 		snap, _ := b.Data.(*TaskSnapshot)
 		if snap == nil || snap.Local == nil {
 			return
@@ -208,6 +210,21 @@ func (lc *localCoord) logsUpTo(i, at int, sent []int64) [][]LoggedMessage {
 				}
 			}
 		}
+	}
+	prev := int64(0)
+	add := func(p localPoint) {
+		if p.blob == "" {
+			return
+		}
+		from := p.ID/localIDBase*localIDBase + 1
+		if prev/localIDBase == p.ID/localIDBase {
+			from = prev + 1
+		}
+		for id := from; id < p.ID; id++ {
+			addBlob(localBlobName(rt.tasks[i].name, id)) // unreported: absent from the history
+		}
+		prev = p.ID
+		addBlob(p.blob)
 	}
 	for _, p := range lc.logOnly[i] {
 		add(p)
