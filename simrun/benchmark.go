@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/ckptsim/ckptsim/internal/outfile"
 	"github.com/ckptsim/ckptsim/protocol"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/spf13/cobra"
@@ -69,10 +68,7 @@ produced by:
 Exit status: 0 when every run passed its checks, 1 when one did not.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if parallel < 1 {
-				return usageErr("--parallel must be at least 1, got %d", parallel)
-			}
-			if err := checkOutputs(outFile{"--write", write}); err != nil {
+			if err := checkReportFlags(parallel, write); err != nil {
 				return err
 			}
 			runs, err := runBenchmark(parallel, cmd.ErrOrStderr())
@@ -81,12 +77,7 @@ Exit status: 0 when every run passed its checks, 1 when one did not.`,
 			}
 			var b bytes.Buffer
 			writeBenchmark(&b, runs)
-			if write != "" {
-				if err := outfile.Write(write, b.Bytes()); err != nil {
-					return usageErr("--write %s: %v", write, err)
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", write)
-			} else if _, err := cmd.OutOrStdout().Write(b.Bytes()); err != nil {
+			if err := writeReport(cmd, write, b.Bytes()); err != nil {
 				return err
 			}
 			for _, r := range runs {

@@ -64,10 +64,7 @@ it; docs/checkmate.md is produced by:
 Exit status: 0 when every run passed its checks, 1 when one did not.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if parallel < 1 {
-				return usageErr("--parallel must be at least 1, got %d", parallel)
-			}
-			if err := checkOutputs(outFile{"--write", write}); err != nil {
+			if err := checkReportFlags(parallel, write); err != nil {
 				return err
 			}
 			rep, err := runCheckmate(parallel, cmd.ErrOrStderr())
@@ -81,14 +78,12 @@ Exit status: 0 when every run passed its checks, 1 when one did not.`,
 			}
 			var b bytes.Buffer
 			rep.write(&b)
-			if write != "" {
-				if err := outfile.Write(write, b.Bytes()); err != nil {
-					return usageErr("--write %s: %v", write, err)
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s and %d figures in %s\n", write, len(rep.figures),
-					filepath.Join(filepath.Dir(write), "checkmate"))
-			} else if _, err := cmd.OutOrStdout().Write(b.Bytes()); err != nil {
+			if err := writeReport(cmd, write, b.Bytes()); err != nil {
 				return err
+			}
+			if write != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d figures in %s\n", len(rep.figures),
+					filepath.Join(filepath.Dir(write), "checkmate"))
 			}
 			for _, r := range rep.rows {
 				if !r.OK {
