@@ -95,10 +95,7 @@ func TestBrokenSavepointContractFailsTheJobClearly(t *testing.T) {
 			cfg := savepointConfig(t, "aligned", "heap")
 			cfg.Protocol = c.p
 			cfg.Checkpoint.AlignedTimeout = sim.Microsecond // hybrid: every alignment times out
-			rt, err := engine.NewRuntime(sim.NewWorld(5), savepointJob(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rt := newSavepointRuntime(t, cfg)
 			var results []engine.SavepointResult
 			rt.Hooks.OnSavepoint(func(r engine.SavepointResult) { results = append(results, r) })
 			rt.Start()
@@ -138,10 +135,7 @@ func TestCorrectProtocolsKeepTheSavepointContract(t *testing.T) {
 	for _, name := range []string{"aligned", "unaligned", "hybrid", "atleastonce"} {
 		cfg := savepointConfig(t, name, "heap")
 		cfg.Checkpoint.AlignedTimeout = sim.Microsecond
-		rt, err := engine.NewRuntime(sim.NewWorld(5), savepointJob(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rt := newSavepointRuntime(t, cfg)
 		rt.Start()
 		rt.RunUntil(sim.Time(300 * sim.Millisecond))
 		if _, err := rt.TriggerSavepoint(engine.StopSavepoint); err != nil {

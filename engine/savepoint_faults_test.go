@@ -37,11 +37,7 @@ func TestFaultDuringSavepointKeepsThePreviousUsable(t *testing.T) {
 				cfg := savepointConfig(t, "aligned", "heap")
 				cfg.Checkpoint.TolerableFailures = 100 // checkpoints the store fault fails do not fail the job
 				want := uninterrupted(t, cfg)
-				rt, err := engine.NewRuntime(sim.NewWorld(5), savepointJob(), cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rt.KeepCommitted() // the tests compare committed records
+				rt := newSavepointRuntime(t, cfg)
 				in, err := faults.Install(rt, faults.Schedule{c.spec})
 				if err != nil {
 					t.Fatal(err)
@@ -117,11 +113,7 @@ func TestFailureAfterADrainedSavepointEndsTheJob(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := savepointConfig(t, "aligned", "heap")
-			rt, err := engine.NewRuntime(sim.NewWorld(5), savepointJob(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rt.KeepCommitted() // the tests compare committed records
+			rt := newSavepointRuntime(t, cfg)
 			in, err := faults.Install(rt, faults.Schedule{c.spec})
 			if err != nil {
 				t.Fatal(err)

@@ -25,6 +25,18 @@ func savepointJob() *engine.Job {
 	return j
 }
 
+// newSavepointRuntime builds savepointJob under cfg on a fresh world (seed 5),
+// keeping its sinks' committed records for the tests that compare them.
+func newSavepointRuntime(t testing.TB, cfg engine.Config) *engine.Runtime {
+	t.Helper()
+	rt, err := engine.NewRuntime(sim.NewWorld(5), savepointJob(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.KeepCommitted()
+	return rt
+}
+
 func savepointConfig(t testing.TB, protocol, backend string) engine.Config {
 	p, err := checkpoint.Lookup(protocol)
 	if err != nil {
@@ -70,11 +82,7 @@ func observe(rt *engine.Runtime) outcome {
 }
 
 func uninterrupted(t *testing.T, cfg engine.Config) outcome {
-	rt, err := engine.NewRuntime(sim.NewWorld(5), savepointJob(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt.KeepCommitted() // the tests compare committed records
+	rt := newSavepointRuntime(t, cfg)
 	if !rt.RunToCompletion(sim.Time(sim.Minute)) {
 		t.Fatalf("the uninterrupted run did not finish: %v", rt.Failures())
 	}
@@ -219,11 +227,7 @@ func TestDrainedStopEqualsInputEndingThere(t *testing.T) {
 	for _, proto := range []string{"aligned", "unaligned", "atleastonce"} {
 		t.Run(proto, func(t *testing.T) {
 			cfg := savepointConfig(t, proto, "heap")
-			rt, err := engine.NewRuntime(sim.NewWorld(5), savepointJob(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rt.KeepCommitted() // the tests compare committed records
+			rt := newSavepointRuntime(t, cfg)
 			rt.Start()
 			rt.RunUntil(sim.Time(800 * sim.Millisecond))
 			if _, err := rt.TriggerSavepoint(engine.DrainSavepoint); err != nil {
@@ -265,11 +269,7 @@ func TestIntermediateSavepoint(t *testing.T) {
 	cfg := savepointConfig(t, "unaligned", "pebble")
 	cfg.Checkpoint.Interval = 10 * sim.Second // no checkpoint but the final one: only the savepoint
 	want := uninterrupted(t, cfg)
-	rt, err := engine.NewRuntime(sim.NewWorld(5), savepointJob(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt.KeepCommitted() // the tests compare committed records
+	rt := newSavepointRuntime(t, cfg)
 	var results []engine.SavepointResult
 	rt.Hooks.OnSavepoint(func(r engine.SavepointResult) { results = append(results, r) })
 	rt.Start()
@@ -319,11 +319,7 @@ func TestFailedSavepointKeepsThePrevious(t *testing.T) {
 	cfg := savepointConfig(t, "aligned", "heap")
 	cfg.Checkpoint.TolerableFailures = 100 // the checkpoints the outage fails do not fail the job
 	want := uninterrupted(t, cfg)
-	rt, err := engine.NewRuntime(sim.NewWorld(5), savepointJob(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt.KeepCommitted() // the tests compare committed records
+	rt := newSavepointRuntime(t, cfg)
 	var results []engine.SavepointResult
 	rt.Hooks.OnSavepoint(func(r engine.SavepointResult) { results = append(results, r) })
 	rt.Start()
@@ -365,11 +361,7 @@ func TestCancelAndRestoreRetainedCheckpoint(t *testing.T) {
 		t.Run(string(ret), func(t *testing.T) {
 			cfg := savepointConfig(t, "hybrid", "heap")
 			cfg.Checkpoint.Retention = ret
-			rt, err := engine.NewRuntime(sim.NewWorld(5), savepointJob(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rt.KeepCommitted() // the tests compare committed records
+			rt := newSavepointRuntime(t, cfg)
 			rt.Start()
 			rt.RunUntil(sim.Time(1100 * sim.Millisecond))
 			if err := rt.Cancel(); err != nil {
