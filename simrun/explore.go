@@ -29,6 +29,7 @@ func exploreCmd() *cobra.Command {
 		noShrink    bool
 		hashes      string
 		exhaustive  exhaustiveFlags
+		profile     profileFlags
 	)
 	c := &cobra.Command{
 		Use:   "explore",
@@ -97,8 +98,15 @@ them.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "exploring %d cases (root seed %d, shard %d/%d, protocol %s)\n",
 					total, seed, i, n, orAll(opts.Protocol))
 			}
+			stopProfile, err := profile.start()
+			if err != nil {
+				return err
+			}
 			rep := scenarios.Explore(opts)
 			bar.finish()
+			if err := stopProfile(); err != nil {
+				return err
+			}
 			if hashes != "" {
 				if err := reports.WriteFileAtomic(hashes, caseHashes(rep.Cases)); err != nil {
 					return err
@@ -132,6 +140,7 @@ them.`,
 	f.BoolVar(&noShrink, "no-shrink", false, "do not shrink the fault schedules of failures")
 	f.StringVar(&hashes, "hashes", "", "also write FILE: one line per case run, in case order: seed, protocol, scenario, trace hash (diff two to prove a change alters no run)")
 	exhaustive.add(c)
+	profile.register(c)
 	return c
 }
 

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// profileFlags are run's hidden profiling flags (docs/performance.md): a CPU
+// profileFlags are run's and explore's hidden profiling flags (docs/performance.md): a CPU
 // profile of the whole command, and a heap profile of the live objects at the
 // last garbage collection before the run ended (what the simulation still held,
 // not what it had freed).
