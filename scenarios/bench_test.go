@@ -71,8 +71,10 @@ func BenchmarkScenario(b *testing.B) {
 // BenchmarkPropertyRun runs explore's random cases (a random job, configuration,
 // protocol and swarm fault schedule, then every oracle: reference, exactly-once
 // state and output, verifying sink, two restore points) and reports runs per wall
-// second on one core.
+// second on one core, with the collector's target Explore runs with (gc.go;
+// GOGC=100 in the environment measures the default's).
 func BenchmarkPropertyRun(b *testing.B) {
+	defer tuneExploreGC()()
 	opts := ExploreOptions{}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {

@@ -104,6 +104,7 @@ func Explore(opts ExploreOptions) *ExploreReport {
 	if opts.Shards <= 0 {
 		opts.Shards = 1
 	}
+	defer tuneExploreGC()() // many small runs: a higher collector target (gc.go)
 	// the shard's cases are derived as they start, never all at once: --runs may be
 	// far more than a time budget lets run
 	total := len(opts.Cases)
