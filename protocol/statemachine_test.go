@@ -26,51 +26,64 @@ func TestCoordinatorAndTasksStateMachine(t *testing.T) {
 		if err != nil {
 			rt.Fatal(err)
 		}
-		run.Start()
-		nodes := append(append([]*sim.Node(nil), run.Workers()...), run.CoordinatorNode())
-		check := func() {
-			if bad := run.CheckInvariants(); len(bad) > 0 {
-				rt.Fatalf("invariants violated at %v: %v", w.Now(), bad)
-			}
-		}
-		rt.Repeat(map[string]func(*rapid.T){
-			"advance": func(t *rapid.T) {
-				run.RunUntil(w.Now().Add(sim.Duration(rapid.Int64Range(1, int64(200*sim.Millisecond)).Draw(t, "dt"))))
-				check()
-			},
-			"trigger": func(t *rapid.T) {
-				run.TriggerCheckpoint()
-				check()
-			},
-			"crash": func(t *rapid.T) {
-				nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "node")].Crash()
-				check()
-			},
-			"restart": func(t *rapid.T) {
-				nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "node")].Restart()
-				check()
-			},
-			"partition": func(t *rapid.T) {
-				a := rapid.IntRange(0, len(nodes)-1).Draw(t, "a")
-				b := rapid.IntRange(0, len(nodes)-1).Draw(t, "b")
-				if a != b {
-					run.Network().Partition(nodes[a].ID(), nodes[b].ID(), !run.Network().Partitioned(nodes[a].ID(), nodes[b].ID()))
-				}
-				check()
-			},
-			"": func(t *rapid.T) { check() },
-		})
-		// liveness phase: heal everything; the bounded job must finish
-		for i, a := range nodes {
-			a.Restart()
-			for _, b := range nodes[i+1:] {
-				run.Network().Partition(a.ID(), b.ID(), false)
-			}
-		}
-		if !run.RunUntil(w.Now().Add(10 * sim.Minute)) {
-			failed, why := run.Failed()
-			rt.Fatalf("job did not finish after every fault healed (failed=%v %s)", failed, why)
-		}
-		check()
+		driveStateMachine(rt, run, 200*sim.Millisecond, true)
 	})
+}
+
+// driveStateMachine starts a job and drives it step by step with random actions
+// — advance time by up to maxStep, trigger a checkpoint (when trigger is set),
+// crash and restart workers and the coordinator, cut and heal links — checking
+// the protocol invariants after every step. At the end every fault heals and the
+// job must finish within ten minutes of virtual time.
+func driveStateMachine(rt *rapid.T, run *engine.Runtime, maxStep sim.Duration, trigger bool) {
+	w := run.World()
+	run.Start()
+	nodes := append(append([]*sim.Node(nil), run.Workers()...), run.CoordinatorNode())
+	check := func() {
+		if bad := run.CheckInvariants(); len(bad) > 0 {
+			rt.Fatalf("invariants violated at %v: %v", w.Now(), bad)
+		}
+	}
+	actions := map[string]func(*rapid.T){
+		"advance": func(t *rapid.T) {
+			run.RunUntil(w.Now().Add(sim.Duration(rapid.Int64Range(1, int64(maxStep)).Draw(t, "dt"))))
+			check()
+		},
+		"crash": func(t *rapid.T) {
+			nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "node")].Crash()
+			check()
+		},
+		"restart": func(t *rapid.T) {
+			nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "node")].Restart()
+			check()
+		},
+		"partition": func(t *rapid.T) {
+			a := rapid.IntRange(0, len(nodes)-1).Draw(t, "a")
+			b := rapid.IntRange(0, len(nodes)-1).Draw(t, "b")
+			if a != b {
+				run.Network().Partition(nodes[a].ID(), nodes[b].ID(), !run.Network().Partitioned(nodes[a].ID(), nodes[b].ID()))
+			}
+			check()
+		},
+		"": func(t *rapid.T) { check() },
+	}
+	if trigger {
+		actions["trigger"] = func(t *rapid.T) {
+			run.TriggerCheckpoint()
+			check()
+		}
+	}
+	rt.Repeat(actions)
+	// liveness phase: heal everything; the bounded job must finish
+	for i, a := range nodes {
+		a.Restart()
+		for _, b := range nodes[i+1:] {
+			run.Network().Partition(a.ID(), b.ID(), false)
+		}
+	}
+	if !run.RunUntil(w.Now().Add(10 * sim.Minute)) {
+		failed, why := run.Failed()
+		rt.Fatalf("job did not finish after every fault healed (failed=%v %s)", failed, why)
+	}
+	check()
 }
