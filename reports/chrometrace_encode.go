@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/ckptsim/ckptsim/engine"
-	"github.com/ckptsim/ckptsim/faults"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -50,21 +48,69 @@ const (
 )
 
 // Encode finishes the recording (what is still open ends now) and returns the
-// trace as JSON.
+// trace as JSON: barrier flows and failovers become slices, slices go to the
+// threads and lanes where they nest, then the metadata, the slices and flows,
+// the checkpoints, the global instants, the task failures and the counters
+// become trace events, written in timestamp order.
 func (c *ChromeTrace) Encode() ([]byte, error) {
 	if c.rt == nil {
 		return nil, fmt.Errorf("chrome trace: not attached to a run")
 	}
 	c.finalize()
-	now := c.w.Now()
-	var evs []tev
-	add := func(e tev) {
-		c.seq++
-		e.seq = c.seq
-		evs = append(evs, e)
-	}
+	e := &encoder{c: c, now: c.w.Now(), coordKey: threadKey{jmPid, "coordinator"}}
+	e.barrierFlows()
+	e.failovers()
+	e.assignThreads()
+	e.assignLanes()
+	e.assignTids()
+	meta := e.metadata()
+	e.sliceEvents()
+	e.checkpointEvents()
+	e.globalInstants()
+	e.taskFailures()
+	e.counters()
+	e.sortEvents()
+	return e.write(meta)
+}
 
-	// barrier flows, capped: the first by send time
+// encoder is one Encode: the slices to draw, the threads and lanes they go to,
+// and the trace events made so far.
+type encoder struct {
+	c   *ChromeTrace
+	now sim.Time
+	evs []tev
+	// slices are the recording's and the barrier markers and failovers; lane
+	// says which lane of its thread each goes to
+	slices []traceSlice
+	lane   []int
+	// flows are the barrier flows drawn (the first maxFlows of totalFlows by
+	// send time)
+	flows                []barrierFlow
+	totalFlows, maxFlows int
+	threads              map[threadKey]*threadInfo
+	threadList           []*threadInfo
+	coordKey             threadKey
+}
+
+func (e *encoder) add(ev tev) {
+	e.c.seq++
+	ev.seq = e.c.seq
+	e.evs = append(e.evs, ev)
+}
+
+func (e *encoder) tidOf(k threadKey, l int) int { return e.threads[k].tid0 + l }
+
+func (e *encoder) keyOf(s *traceSlice) threadKey {
+	if s.task == nil {
+		return e.coordKey
+	}
+	return threadKey{s.task.pid, s.task.name}
+}
+
+// barrierFlows caps the barrier flows, the first by send time, and marks each
+// flow's ends as zero-length slices on the sender's and the receiver's threads.
+func (e *encoder) barrierFlows() {
+	c := e.c
 	flows := append([]barrierFlow(nil), c.flows...)
 	sort.SliceStable(flows, func(i, j int) bool {
 		a, b := flows[i], flows[j]
@@ -73,15 +119,16 @@ func (c *ChromeTrace) Encode() ([]byte, error) {
 		}
 		return a.seq < b.seq
 	})
-	maxFlows := c.MaxBarrierFlows
-	if maxFlows <= 0 {
-		maxFlows = DefaultMaxBarrierFlows
+	e.maxFlows = c.MaxBarrierFlows
+	if e.maxFlows <= 0 {
+		e.maxFlows = DefaultMaxBarrierFlows
 	}
-	totalFlows := len(flows)
-	if len(flows) > maxFlows {
-		flows = flows[:maxFlows]
+	e.totalFlows = len(flows)
+	if len(flows) > e.maxFlows {
+		flows = flows[:e.maxFlows]
 	}
-	slices := append([]traceSlice(nil), c.slices...)
+	e.flows = flows
+	e.slices = append([]traceSlice(nil), c.slices...)
 	type outKey struct {
 		task *traceTask
 		cp   int64
@@ -93,41 +140,47 @@ func (c *ChromeTrace) Encode() ([]byte, error) {
 		if !outMarked[k] {
 			outMarked[k] = true
 			c.seq++
-			slices = append(slices, traceSlice{task: f.from, name: "barrier out", cat: "barrier", start: f.sentAt, end: f.sentAt,
+			e.slices = append(e.slices, traceSlice{task: f.from, name: "barrier out", cat: "barrier", start: f.sentAt, end: f.sentAt,
 				marker: true, seq: c.seq, args: []targ{{"checkpoint", f.checkpoint}}})
 		}
 		c.seq++
-		slices = append(slices, traceSlice{task: f.to, name: "barrier in", cat: "barrier", start: f.recvAt, end: f.recvAt,
+		e.slices = append(e.slices, traceSlice{task: f.to, name: "barrier in", cat: "barrier", start: f.recvAt, end: f.recvAt,
 			marker: true, seq: c.seq, args: []targ{{"checkpoint", f.checkpoint}, {"from", f.from.name}}})
 	}
+}
 
-	// failovers on the job manager's coordinator thread
+// failovers are slices on the job manager's coordinator thread, from the
+// failure to the restart (or the end of the run).
+func (e *encoder) failovers() {
+	c := e.c
 	for _, r := range c.rt.Recoveries() {
 		end := r.RestartedAt
 		status := "restarted"
 		if end == 0 {
-			end, status = now, "not restarted"
+			end, status = e.now, "not restarted"
 		}
 		c.seq++
-		slices = append(slices, traceSlice{name: "failover", cat: "failover", start: r.FailedAt, end: max(end, r.FailedAt), seq: c.seq,
+		e.slices = append(e.slices, traceSlice{name: "failover", cat: "failover", start: r.FailedAt, end: max(end, r.FailedAt), seq: c.seq,
 			args: []targ{{"reason", r.Reason}, {"status", status}, {"from_checkpoint", r.FromCheckpoint},
 				{"with_channel_state", r.WithChannelState}, {"rescaled", r.Rescaled}, {"regions", int64(r.Regions)}}})
 	}
+}
 
-	// threads: one per (worker, subtask), plus overflow lanes where slices overlap
-	threads := map[threadKey]*threadInfo{}
-	var threadList []*threadInfo
-	for _, tt := range c.all {
+// assignThreads makes one thread per (worker, subtask) and the coordinator's,
+// in process, chain, subtask and name order.
+func (e *encoder) assignThreads() {
+	e.threads = map[threadKey]*threadInfo{}
+	for _, tt := range e.c.all {
 		k := threadKey{tt.pid, tt.name}
-		if threads[k] == nil {
+		if e.threads[k] == nil {
 			ti := &threadInfo{key: k, head: tt.head, subtask: tt.subtask}
-			threads[k] = ti
-			threadList = append(threadList, ti)
+			e.threads[k] = ti
+			e.threadList = append(e.threadList, ti)
 		}
 	}
-	coordKey := threadKey{jmPid, "coordinator"}
-	threads[coordKey] = &threadInfo{key: coordKey, head: -1}
-	threadList = append(threadList, threads[coordKey])
+	e.threads[e.coordKey] = &threadInfo{key: e.coordKey, head: -1}
+	e.threadList = append(e.threadList, e.threads[e.coordKey])
+	threadList := e.threadList
 	sort.SliceStable(threadList, func(i, j int) bool {
 		a, b := threadList[i], threadList[j]
 		if a.key.pid != b.key.pid {
@@ -141,17 +194,16 @@ func (c *ChromeTrace) Encode() ([]byte, error) {
 		}
 		return a.key.name < b.key.name
 	})
-	keyOf := func(s *traceSlice) threadKey {
-		if s.task == nil {
-			return coordKey
-		}
-		return threadKey{s.task.pid, s.task.name}
-	}
-	// lanes: slices on one thread must nest; one that would overlap another
-	// partially goes to the first lane where it nests
+}
+
+// assignLanes: slices on one thread must nest; one that would overlap another
+// partially goes to the first lane where it nests (an overflow lane of the
+// thread).
+func (e *encoder) assignLanes() {
+	slices := e.slices
 	sort.SliceStable(slices, func(i, j int) bool {
 		a, b := &slices[i], &slices[j]
-		ka, kb := keyOf(a), keyOf(b)
+		ka, kb := e.keyOf(a), e.keyOf(b)
 		if ka != kb {
 			if ka.pid != kb.pid {
 				return ka.pid < kb.pid
@@ -169,12 +221,12 @@ func (c *ChromeTrace) Encode() ([]byte, error) {
 		}
 		return a.seq < b.seq
 	})
-	lane := make([]int, len(slices))
+	e.lane = make([]int, len(slices))
 	var stacks [][]sim.Time
 	var cur threadKey
 	for i := range slices {
 		s := &slices[i]
-		k := keyOf(s)
+		k := e.keyOf(s)
 		if i == 0 || k != cur {
 			cur, stacks = k, nil
 		}
@@ -194,32 +246,38 @@ func (c *ChromeTrace) Encode() ([]byte, error) {
 			placed = len(stacks) - 1
 		}
 		stacks[placed] = append(stacks[placed], s.end)
-		lane[i] = placed
-		if ti := threads[k]; placed+1 > ti.lanes {
+		e.lane[i] = placed
+		if ti := e.threads[k]; placed+1 > ti.lanes {
 			ti.lanes = placed + 1
 		}
 	}
-	// thread ids: unique across processes, never a process id
+}
+
+// assignTids gives each lane of each thread an id, unique across processes and
+// never a process id.
+func (e *encoder) assignTids() {
 	nextTid := map[int]int{}
-	for _, ti := range threadList {
+	for _, ti := range e.threadList {
 		if ti.lanes == 0 {
 			ti.lanes = 1
 		}
 		ti.tid0 = ti.key.pid*tidsPerProc + nextTid[ti.key.pid] + 1
 		nextTid[ti.key.pid] += ti.lanes
 	}
-	tidOf := func(k threadKey, l int) int { return threads[k].tid0 + l }
+}
 
-	// metadata: processes, then threads
+// metadata names and orders the processes, then the threads and their lanes.
+func (e *encoder) metadata() []tev {
+	c := e.c
 	var meta []tev
-	meta = append(meta, tev{ph: 'M', name: "process_name", pid: jmPid, tid: tidOf(coordKey, 0),
+	meta = append(meta, tev{ph: 'M', name: "process_name", pid: jmPid, tid: e.tidOf(e.coordKey, 0),
 		args: []targ{{"name", c.rt.CoordinatorNode().Name() + " (checkpoint coordinator)"}}})
-	meta = append(meta, tev{ph: 'M', name: "process_sort_index", pid: jmPid, tid: tidOf(coordKey, 0),
+	meta = append(meta, tev{ph: 'M', name: "process_sort_index", pid: jmPid, tid: e.tidOf(e.coordKey, 0),
 		args: []targ{{"sort_index", int64(0)}}})
 	for i, n := range c.rt.Workers() {
 		pid := 2 + i
 		tid := pid * tidsPerProc
-		for _, ti := range threadList {
+		for _, ti := range e.threadList {
 			if ti.key.pid == pid {
 				tid = ti.tid0
 				break
@@ -229,208 +287,44 @@ func (c *ChromeTrace) Encode() ([]byte, error) {
 		meta = append(meta, tev{ph: 'M', name: "process_sort_index", pid: pid, tid: tid, args: []targ{{"sort_index", int64(1 + i)}}})
 	}
 	sortIndex := 0
-	for _, ti := range threadList {
+	for _, ti := range e.threadList {
 		for l := 0; l < ti.lanes; l++ {
 			name := ti.key.name
 			if l > 0 {
 				name = fmt.Sprintf("%s (overlap %d)", name, l)
 			}
 			sortIndex++
-			meta = append(meta, tev{ph: 'M', name: "thread_name", pid: ti.key.pid, tid: tidOf(ti.key, l), args: []targ{{"name", name}}})
-			meta = append(meta, tev{ph: 'M', name: "thread_sort_index", pid: ti.key.pid, tid: tidOf(ti.key, l),
+			meta = append(meta, tev{ph: 'M', name: "thread_name", pid: ti.key.pid, tid: e.tidOf(ti.key, l), args: []targ{{"name", name}}})
+			meta = append(meta, tev{ph: 'M', name: "thread_sort_index", pid: ti.key.pid, tid: e.tidOf(ti.key, l),
 				args: []targ{{"sort_index", int64(sortIndex)}}})
 		}
 	}
+	return meta
+}
 
-	// slices
-	for i := range slices {
-		s := &slices[i]
-		k := keyOf(s)
-		add(tev{ph: 'X', name: s.name, cat: s.cat, pid: k.pid, tid: tidOf(k, lane[i]), ts: s.start, dur: s.end.Sub(s.start),
+// sliceEvents makes the slices complete events on their lanes, and the barrier
+// flows flow events between the markers, which are on lane 0 of their threads (a
+// zero-length slice always nests).
+func (e *encoder) sliceEvents() {
+	for i := range e.slices {
+		s := &e.slices[i]
+		k := e.keyOf(s)
+		e.add(tev{ph: 'X', name: s.name, cat: s.cat, pid: k.pid, tid: e.tidOf(k, e.lane[i]), ts: s.start, dur: s.end.Sub(s.start),
 			args: s.args, marker: s.marker})
 	}
-	// flows: the markers of a flow are on lane 0 of their threads (a zero-length
-	// slice always nests)
-	for i, f := range flows {
+	for i, f := range e.flows {
 		id := int64(i + 1)
 		from, to := threadKey{f.from.pid, f.from.name}, threadKey{f.to.pid, f.to.name}
-		add(tev{ph: 's', name: "barrier", cat: "barrier", pid: from.pid, tid: tidOf(from, 0), ts: f.sentAt, id: id, hasID: true})
-		add(tev{ph: 'f', name: "barrier", cat: "barrier", pid: to.pid, tid: tidOf(to, 0), ts: f.recvAt, id: id, hasID: true, bp: true})
+		e.add(tev{ph: 's', name: "barrier", cat: "barrier", pid: from.pid, tid: e.tidOf(from, 0), ts: f.sentAt, id: id, hasID: true})
+		e.add(tev{ph: 'f', name: "barrier", cat: "barrier", pid: to.pid, tid: e.tidOf(to, 0), ts: f.recvAt, id: id, hasID: true, bp: true})
 	}
+}
 
-	// checkpoints: async slices on the job manager
-	coordTid := tidOf(coordKey, 0)
-	// a local protocol's checkpoints are each one task's own: the same id repeats
-	// across tasks, so they are told apart by task
-	type ckey struct {
-		task string
-		id   int64
-	}
-	stats := map[ckey]engine.CheckpointStats{}
-	var ids []ckey
-	for _, st := range c.rt.Coordinator().Stats() {
-		k := ckey{st.Task, st.ID}
-		if _, ok := stats[k]; !ok {
-			stats[k] = st
-			ids = append(ids, k)
-		}
-	}
-	triggerAt := map[int64]sim.Time{}
-	for _, tr := range c.triggers {
-		if _, ok := triggerAt[tr.id]; !ok {
-			triggerAt[tr.id] = tr.at
-			if _, ok := stats[ckey{"", tr.id}]; !ok {
-				ids = append(ids, ckey{"", tr.id})
-			}
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool {
-		if ids[i].id != ids[j].id {
-			return ids[i].id < ids[j].id
-		}
-		return ids[i].task < ids[j].task
-	})
-	for n, k := range ids {
-		id := k.id
-		name := fmt.Sprintf("checkpoint %d", id)
-		if k.task != "" {
-			name += " of " + k.task
-			id = int64(1<<40) + int64(n) // an async slice id of its own
-		}
-		st, ok := stats[k]
-		begin := triggerAt[k.id]
-		if ok {
-			begin = st.TriggerAt
-		}
-		var end sim.Time
-		var endArgs []targ
-		if ok {
-			end = max(st.CompletedAt, begin)
-			endArgs = []targ{{"status", string(st.Status)}, {"reason", st.Reason},
-				{"duration_ms", st.Duration.Milliseconds()}, {"acknowledged", int64(st.Acknowledged)}, {"total", int64(st.Total)},
-				{"checkpointed_bytes", st.StateSize}, {"full_bytes", st.FullSize},
-				{"processed_inflight_bytes", st.ProcessedData}, {"persisted_inflight_bytes", st.PersistedData},
-				{"unaligned", st.Unaligned}}
-			if k.task != "" {
-				endArgs = append(endArgs, targ{"task", k.task}, targ{"forced", st.Forced}, targ{"log_bytes", st.LogBytes})
-			}
-		} else {
-			end = now
-			status, reason := string(engine.StatusInProgress), "the run ended"
-			for _, ev := range c.nodeEvs {
-				if ev.crash && ev.coordin && ev.at >= begin {
-					end, status, reason = ev.at, "LOST", "the job manager crashed"
-					break
-				}
-			}
-			endArgs = []targ{{"status", status}, {"reason", reason}}
-		}
-		add(tev{ph: 'b', name: name, cat: "checkpoint", pid: jmPid, tid: coordTid, ts: begin, id: id, hasID: true,
-			args: []targ{{"checkpoint", k.id}}})
-		add(tev{ph: 'e', name: name, cat: "checkpoint", pid: jmPid, tid: coordTid, ts: end, id: id, hasID: true, args: endArgs})
-	}
-
-	// global instants: injected faults, crashes, restarts
-	global := func(at sim.Time, name string, args []targ) {
-		add(tev{ph: 'i', name: name, cat: "fault", pid: jmPid, tid: coordTid, ts: at, scope: "g", args: args})
-	}
-	injectedCrash := map[string]bool{}
-	for _, f := range c.faultLog {
-		name, args := string(f.Kind), []targ{{"detail", f.Detail}, {"injected", true}}
-		if f.Detail == "healed" {
-			name, args = string(f.Kind)+" healed", []targ{{"injected", true}}
-		}
-		if f.Kind == faults.CrashWorker || f.Kind == faults.CrashCoordinator {
-			injectedCrash[fmt.Sprintf("%d/%s", f.At, f.Detail)] = true
-		}
-		global(f.At, name, args)
-	}
-	for _, ev := range c.nodeEvs {
-		kind := "worker"
-		if ev.coordin {
-			kind = "coordinator"
-		}
-		if ev.crash {
-			if injectedCrash[fmt.Sprintf("%d/%s", ev.at, ev.node)] {
-				continue
-			}
-			global(ev.at, "crash-"+kind, []targ{{"detail", ev.node}, {"injected", false}})
-			continue
-		}
-		global(ev.at, "restart-"+kind, []targ{{"detail", ev.node}})
-	}
-	for _, r := range c.rt.Recoveries() {
-		if r.RestartedAt > 0 {
-			global(r.RestartedAt, "job-restart", []targ{{"reason", r.Reason}, {"from_checkpoint", r.FromCheckpoint},
-				{"downtime_ms", r.RestartedAt.Sub(r.FailedAt).Milliseconds()}})
-		}
-	}
-	if failed, reason := c.rt.Failed(); failed {
-		global(now, "job-failed", []targ{{"reason", reason}})
-	} else if c.rt.Finished() {
-		global(now, "job-finished", nil)
-	}
-	// task failures: instants on the failed task's thread
-	for _, f := range c.rt.Failures() {
-		var owner *traceTask
-		for _, tt := range c.all {
-			if tt.name == f.Task && tt.deployed <= f.At {
-				owner = tt
-			}
-		}
-		if owner == nil {
-			continue
-		}
-		k := threadKey{owner.pid, owner.name}
-		add(tev{ph: 'i', name: "task-failure", cat: "failure", pid: k.pid, tid: tidOf(k, 0), ts: f.At, scope: "t",
-			args: []targ{{"reason", f.Reason}}})
-	}
-
-	// counters
-	type prev struct {
-		at       sim.Time
-		busy, bp sim.Duration
-	}
-	last := map[*traceTask]prev{}
-	type shown struct {
-		in, out  int64
-		busy, bp float64
-		inOK     bool
-		loadOK   bool
-	}
-	// a counter is a step function: a sample equal to the one before adds nothing
-	seen := map[*traceTask]shown{}
-	for _, s := range c.samples {
-		tt := s.task
-		k := threadKey{tt.pid, tt.name}
-		tid := tidOf(k, 0)
-		p, ok := last[tt]
-		if !ok {
-			p = prev{at: min(tt.deployed, s.at)}
-		}
-		var busy, bp float64
-		if dt := s.at.Sub(p.at); dt > 0 && !s.gone {
-			busy = ratio(s.busy-p.busy, dt)
-			bp = ratio(s.bp-p.bp, dt)
-		}
-		if !s.gone {
-			last[tt] = prev{at: s.at, busy: s.busy, bp: s.bp}
-		}
-		busy, bp = math.Round(busy*1e4)/1e4, math.Round(bp*1e4)/1e4
-		sh := seen[tt]
-		if !sh.inOK || sh.in != s.in || sh.out != s.out {
-			sh.in, sh.out, sh.inOK = s.in, s.out, true
-			add(tev{ph: 'C', name: tt.name + " in-flight bytes", cat: "counter", pid: tt.pid, tid: tid, ts: s.at,
-				args: []targ{{"input", s.in}, {"output", s.out}}})
-		}
-		if !sh.loadOK || sh.busy != busy || sh.bp != bp {
-			sh.busy, sh.bp, sh.loadOK = busy, bp, true
-			add(tev{ph: 'C', name: tt.name + " load", cat: "counter", pid: tt.pid, tid: tid, ts: s.at,
-				args: []targ{{"busy", busy}, {"backpressured", bp}}})
-		}
-		seen[tt] = sh
-	}
-
+// sortEvents orders the events by timestamp; at one timestamp, complete slices
+// before the flow events that bind to them, then by process, thread, longest
+// first, markers last, and the order they were made.
+func (e *encoder) sortEvents() {
+	evs := e.evs
 	sort.SliceStable(evs, func(i, j int) bool {
 		a, b := &evs[i], &evs[j]
 		if a.ts != b.ts {
@@ -454,13 +348,18 @@ func (c *ChromeTrace) Encode() ([]byte, error) {
 		return a.seq < b.seq
 	})
 
+}
+
+// write writes the metadata and the events as JSON, and the trace's metadata.
+func (e *encoder) write(meta []tev) ([]byte, error) {
+	c, now, evs := e.c, e.now, e.evs
 	var buf bytes.Buffer
 	buf.WriteString("{\"traceEvents\":[\n")
-	for i, e := range append(meta, evs...) {
+	for i, ev := range append(meta, evs...) {
 		if i > 0 {
 			buf.WriteString(",\n")
 		}
-		if err := writeEvent(&buf, &e); err != nil {
+		if err := writeEvent(&buf, &ev); err != nil {
 			return nil, err
 		}
 	}
@@ -469,8 +368,8 @@ func (c *ChromeTrace) Encode() ([]byte, error) {
 		{"seed", strconv.FormatUint(c.Seed, 10)}, {"trace_hash", fmt.Sprintf("%016x", c.w.TraceHash())},
 		{"clock", "simulated time; ts and dur in microseconds"}, {"sim_time_ms", now.Seconds() * 1000},
 		{"counter_period_ms", c.period.Milliseconds()},
-		{"barrier_flows_total", int64(totalFlows)}, {"barrier_flows_emitted", int64(len(flows))},
-		{"barrier_flows_cap", int64(maxFlows)},
+		{"barrier_flows_total", int64(e.totalFlows)}, {"barrier_flows_emitted", int64(len(e.flows))},
+		{"barrier_flows_cap", int64(e.maxFlows)},
 		{"barrier_flows_rule", "when there are more barriers than the cap, the first ones by send time are drawn"}}
 	if err := writeArgs(&buf, md); err != nil {
 		return nil, err
