@@ -150,6 +150,21 @@ func sortByOrd(keys []qkey) {
 	}
 }
 
+// firstAt reports whether the first event is at t, where t is at or before it. It
+// settles the queue only when the cached minimum is before t: moving the minimum
+// ahead of the clock would make the next push for a time in between rebase.
+func (q *queue) firstAt(t Time) bool {
+	switch {
+	case q.n == 0:
+		return false
+	case q.last == t:
+		return q.head0 < len(q.buckets[0])
+	case q.last > t:
+		return false
+	}
+	return q.peekAt() == t
+}
+
 // peekAt is the time of the first event; the queue must not be empty.
 func (q *queue) peekAt() Time {
 	q.settle()
