@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/ckptsim/ckptsim/actions"
 	"github.com/ckptsim/ckptsim/checkpoint"
@@ -88,10 +87,7 @@ func (s *Scenario) resolveActions(jp *jobPlan, cfg engine.Config, fs *fileState)
 		kind := actions.Kind(a.Kind)
 		fields, known := actionFields[kind]
 		if !known {
-			if a.Kind == "" {
-				return nil, perr(path, "an action needs a kind (%s)", strings.Join(kinds, ", "))
-			}
-			return nil, perr(path+".kind", "unknown action %q (%s)%s", a.Kind, strings.Join(kinds, ", "), didYouMean(a.Kind, kinds))
+			return nil, unknownKind(path, a.Kind, kinds, "an action", "action")
 		}
 		if err := checkFields(path, a, append([]string{"at", "after", "after-checkpoints", "kind"}, fields...), "a "+a.Kind+" action"); err != nil {
 			return nil, err

@@ -79,3 +79,13 @@ func positiveInt(fs *fileState, path, what string, n int64) error {
 	}
 	return nil
 }
+
+// unknownKind is the error for entry path of a section whose kind is missing or
+// not one of kinds: entry names such an entry ("a fault"), noun its kind
+// ("fault kind").
+func unknownKind(path, kind string, kinds []string, entry, noun string) error {
+	if kind == "" {
+		return perr(path, "%s needs a kind (%s)", entry, strings.Join(kinds, ", "))
+	}
+	return perr(path+".kind", "unknown %s %q (%s)%s", noun, kind, strings.Join(kinds, ", "), didYouMean(kind, kinds))
+}
