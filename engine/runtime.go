@@ -7,6 +7,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/sim/disk"
 )
 
 // Config is the execution configuration of a job on a simulated cluster.
@@ -114,7 +115,7 @@ type Runtime struct {
 	job       *Job
 	cfg       Config
 	workers   []*sim.Node
-	disks     []*sim.Disk
+	disks     []*disk.Disk
 	coordNode *sim.Node
 	coord     *Coordinator
 	store     *sim.Store
@@ -200,7 +201,7 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 	for i := 0; i < cfg.Workers; i++ {
 		n := w.AddNode(fmt.Sprintf("worker-%d", i))
 		rt.workers = append(rt.workers, n)
-		rt.disks = append(rt.disks, sim.NewDisk(n))
+		rt.disks = append(rt.disks, disk.New(n))
 		n.OnCrash(func() { rt.workerCrashed(n) })
 	}
 	rt.coordNode = w.AddNode("jobmanager")
@@ -241,7 +242,7 @@ func NewRuntime(w *sim.World, job *Job, cfg Config) (*Runtime, error) {
 }
 
 // diskOf is the local disk of a worker node (nil for other nodes).
-func (rt *Runtime) diskOf(n *sim.Node) *sim.Disk {
+func (rt *Runtime) diskOf(n *sim.Node) *disk.Disk {
 	for i, w := range rt.workers {
 		if w == n {
 			return rt.disks[i]
@@ -299,7 +300,7 @@ func (rt *Runtime) Config() Config { return rt.cfg }
 func (rt *Runtime) Workers() []*sim.Node { return rt.workers }
 
 // Disk is the local disk of a worker.
-func (rt *Runtime) Disk(worker int) *sim.Disk { return rt.disks[worker] }
+func (rt *Runtime) Disk(worker int) *disk.Disk { return rt.disks[worker] }
 
 // Tasks are the tasks of the current attempt in deployment order.
 func (rt *Runtime) Tasks() []*Task { return rt.tasks }

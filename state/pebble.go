@@ -145,7 +145,7 @@ func pebbleOptions(fs vfs.FS) *pebble.Options {
 var pebbleReaderOptions = pebbleOptions(vfs.NewMem()).MakeReaderOptions()
 
 // NewPebble returns an empty pebble backend for the key groups of rng, with
-// its database in dir on fs (a node's sim.Disk filesystem). Whatever dir holds is
+// its database in dir on fs (a node's disk.Disk filesystem). Whatever dir holds is
 // deleted first: local state never outlives its backend.
 func NewPebble(fs vfs.FS, dir string, rng KeyGroupRange) (*Pebble, error) {
 	if rng.Start < 0 || rng.End > math.MaxUint16+1 || rng.Start > rng.End {

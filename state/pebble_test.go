@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ckptsim/ckptsim/sim"
+	"github.com/ckptsim/ckptsim/sim/disk"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/google/go-cmp/cmp"
@@ -216,8 +217,8 @@ func TestPebbleDeterminism(t *testing.T) {
 	rng := RangeFor(1, 3, 128)
 	fss := []vfs.FS{
 		vfs.NewCrashableMem(),
-		sim.NewDisk(sim.NewWorld(1).AddNode("w")).FS(),
-		sim.NewDisk(sim.NewWorld(2).AddNode("w2")).FS(),
+		disk.New(sim.NewWorld(1).AddNode("w")).FS(),
+		disk.New(sim.NewWorld(2).AddNode("w2")).FS(),
 	}
 	var runs [][]*Snapshot
 	var entries [][]Entry
@@ -427,9 +428,9 @@ func TestPebbleSnapshotWithoutData(t *testing.T) {
 // working in memory, snapshots and reads fail cleanly, and everything works
 // again once the disk heals.
 func TestPebbleDiskErrors(t *testing.T) {
-	disk := sim.NewDisk(sim.NewWorld(7).AddNode("w"))
+	dk := disk.New(sim.NewWorld(7).AddNode("w"))
 	rng := KeyGroupRange{Start: 0, End: 4}
-	p := newPebble(t, disk.FS(), rng)
+	p := newPebble(t, dk.FS(), rng)
 	p.writeAt, p.nextWrite = 50, 50
 	h := NewHeap(rng)
 	putRange(p, 1, 0, 40)
@@ -438,10 +439,10 @@ func TestPebbleDiskErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	disk.SetFailing(true)
+	dk.SetFailing(true)
 	putRange(p, 2, 0, 200) // crosses the write-out threshold several times
 	putRange(h, 2, 0, 200)
-	if _, err := p.Snapshot(2, true); !sim.IsInjectedError(err) {
+	if _, err := p.Snapshot(2, true); !disk.IsInjectedError(err) {
 		t.Errorf("snapshot on a dead disk: %v", err)
 	}
 	func() {
@@ -449,13 +450,13 @@ func TestPebbleDiskErrors(t *testing.T) {
 			var ioErr *IOError
 			if r := recover(); r == nil {
 				t.Errorf("Entries on a dead disk did not panic")
-			} else if err, ok := r.(error); !ok || !errors.As(err, &ioErr) || !sim.IsInjectedError(err) {
+			} else if err, ok := r.(error); !ok || !errors.As(err, &ioErr) || !disk.IsInjectedError(err) {
 				t.Errorf("Entries on a dead disk panicked with %v", r)
 			}
 		}()
 		p.Entries()
 	}()
-	disk.ClearErrors()
+	dk.ClearErrors()
 
 	if d := cmp.Diff(h.Entries(), p.Entries()); d != "" {
 		t.Errorf("after the disk healed (-heap +pebble):\n%s", d)
@@ -472,10 +473,10 @@ func TestPebbleDiskErrors(t *testing.T) {
 // pebbleFaultRun runs a workload on a simulated disk that fails 1% of all
 // operations and returns what happened.
 func pebbleFaultRun(t *testing.T, seed uint64) []string {
-	disk := sim.NewDisk(sim.NewWorld(seed).AddNode("w"))
-	p := newPebble(t, disk.FS(), RangeFor(0, 2, 128))
+	dk := disk.New(sim.NewWorld(seed).AddNode("w"))
+	p := newPebble(t, dk.FS(), RangeFor(0, 2, 128))
 	p.writeAt, p.nextWrite = 100, 100
-	disk.InjectErrors(0.01)
+	dk.InjectErrors(0.01)
 	var log []string
 	r := p.Range()
 	for round := range 30 {
@@ -507,7 +508,7 @@ func pebbleFaultRun(t *testing.T, seed uint64) []string {
 		}
 		log = append(log, fmt.Sprintf("r%d snapshot: %d/%d %v", round, s.IncrementalSize, s.FullSize, fileNames(s)))
 	}
-	return append(log, fmt.Sprint("injected errors: ", disk.InjectedErrors()))
+	return append(log, fmt.Sprint("injected errors: ", dk.InjectedErrors()))
 }
 
 // TestPebbleDiskFaultsDeterministic injects random I/O errors into every kind

@@ -1,4 +1,4 @@
-package sim
+package disk
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/ckptsim/ckptsim/sim"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 )
@@ -32,7 +33,7 @@ import (
 // across files. The error-injection state is guarded by a mutex because of those
 // goroutines; everything else is used by the simulation goroutine only.
 type Disk struct {
-	node        *Node
+	node        *sim.Node
 	mem         *vfs.MemFS
 	fs          *errorfs.FS
 	unsyncedPct int
@@ -64,9 +65,9 @@ var (
 	diskTagFault = xxhash.Sum64String("sim/disk/fault")
 )
 
-// NewDisk gives node n an empty local disk. The disk hooks n's crashes: on every
+// New gives node n an empty local disk. The disk hooks n's crashes: on every
 // crash it keeps only what was synced (see SetUnsyncedDataPercent).
-func NewDisk(n *Node) *Disk {
+func New(n *sim.Node) *Disk {
 	d := &Disk{node: n, mem: vfs.NewCrashableMem(), seen: map[diskOpKey]uint64{}}
 	d.wrap()
 	n.OnCrash(d.crash)
@@ -74,7 +75,7 @@ func NewDisk(n *Node) *Disk {
 }
 
 // Node is the node the disk belongs to.
-func (d *Disk) Node() *Node { return d.node }
+func (d *Disk) Node() *sim.Node { return d.node }
 
 // FS is the filesystem to use now, with error injection. It is the same value until
 // the node's next crash, after which it is a new filesystem holding what survived
@@ -130,10 +131,10 @@ func (d *Disk) crash() {
 		// Every draw succeeds, so the map order of Pebble's walk does not matter.
 		d.mem = d.mem.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 100, RNG: rand.New(rand.NewPCG(0, 0))})
 	default:
-		d.mem, kept = diskPartialClone(d.mem, d.unsyncedPct, d.node.w.Rand("disk/"+d.node.name+"/crash"))
+		d.mem, kept = diskPartialClone(d.mem, d.unsyncedPct, d.node.World().Rand("disk/"+d.node.Name()+"/crash"))
 	}
 	d.wrap()
-	d.node.w.TraceNote(diskTagCrash, uint64(d.node.id), uint64(d.crashes)<<32|kept&0xffffffff)
+	d.node.World().TraceNote(diskTagCrash, uint64(d.node.ID()), uint64(d.crashes)<<32|kept&0xffffffff)
 }
 
 // diskBlockSize is the granularity at which unsynced file data survives a crash, as
@@ -145,7 +146,7 @@ const diskBlockSize = 4096
 // number of unsynced entries and blocks kept. It mirrors vfs.MemFS.CrashClone but
 // visits names in sorted order so its draws are reproducible. old is the crashed
 // filesystem: its directories are synced in the process.
-func diskPartialClone(old *vfs.MemFS, pct int, r *Rand) (*vfs.MemFS, uint64) {
+func diskPartialClone(old *vfs.MemFS, pct int, r *sim.Rand) (*vfs.MemFS, uint64) {
 	synced := old.CrashClone(vfs.CrashCloneCfg{})
 	// Syncing every directory of the discarded filesystem makes a second clone that
 	// holds every current entry with its file's synced data: the base for unsynced
@@ -174,7 +175,7 @@ type diskMerger struct {
 	entries *vfs.MemFS // every current entry, with its synced data
 	cur     *vfs.MemFS // current state
 	pct     int
-	r       *Rand
+	r       *sim.Rand
 	kept    uint64
 }
 
@@ -290,12 +291,12 @@ func (d *Disk) InjectErrors(p float64, ops ...errorfs.OpKind) {
 		}
 		kinds |= 1 << uint(k)
 	}
-	salt := d.node.w.Rand("disk/" + d.node.name + "/errors").Uint64()
+	salt := d.node.World().Rand("disk/" + d.node.Name() + "/errors").Uint64()
 	d.mu.Lock()
 	d.prob, d.kinds, d.salt = p, kinds, salt
 	clear(d.seen)
 	d.mu.Unlock()
-	d.node.w.TraceNote(diskTagFault, uint64(d.node.id), kinds^math.Float64bits(p))
+	d.node.World().TraceNote(diskTagFault, uint64(d.node.ID()), kinds^math.Float64bits(p))
 }
 
 // SetFailing turns a dead disk on or off: while on, every operation fails (except
@@ -308,7 +309,7 @@ func (d *Disk) SetFailing(on bool) {
 	if on {
 		v = 1
 	}
-	d.node.w.TraceNote(diskTagFault, uint64(d.node.id), 1<<63|v)
+	d.node.World().TraceNote(diskTagFault, uint64(d.node.ID()), 1<<63|v)
 }
 
 // ClearErrors stops all error injection: no probabilistic errors, not failing.
@@ -317,7 +318,7 @@ func (d *Disk) ClearErrors() {
 	d.failing, d.prob, d.kinds = false, 0, 0
 	clear(d.seen)
 	d.mu.Unlock()
-	d.node.w.TraceNote(diskTagFault, uint64(d.node.id), 0)
+	d.node.World().TraceNote(diskTagFault, uint64(d.node.ID()), 0)
 }
 
 // Failing reports whether the disk fails every operation (SetFailing).
@@ -367,12 +368,12 @@ func (d *Disk) maybeError(gen uint32, op errorfs.Op) error {
 // IsInjectedError reports whether err is (or wraps) an error injected by a Disk.
 func IsInjectedError(err error) bool { return errors.Is(err, errorfs.ErrInjected) }
 
-// DiskReadOps returns the operation kinds that read (open, list, stat, read).
-func DiskReadOps() []errorfs.OpKind { return diskOps(errorfs.OpIsRead) }
+// ReadOps returns the operation kinds that read (open, list, stat, read).
+func ReadOps() []errorfs.OpKind { return diskOps(errorfs.OpIsRead) }
 
-// DiskWriteOps returns the operation kinds that write (create, write, sync, rename,
+// WriteOps returns the operation kinds that write (create, write, sync, rename,
 // remove, ...).
-func DiskWriteOps() []errorfs.OpKind { return diskOps(errorfs.OpIsWrite) }
+func WriteOps() []errorfs.OpKind { return diskOps(errorfs.OpIsWrite) }
 
 func diskOps(rw errorfs.OpReadWrite) []errorfs.OpKind {
 	var ops []errorfs.OpKind
@@ -391,9 +392,12 @@ type diskInjector struct {
 }
 
 // String implements fmt.Stringer.
-func (i diskInjector) String() string { return "sim.Disk(" + i.d.node.name + ")" }
+func (i diskInjector) String() string { return "sim.Disk(" + i.d.node.Name() + ")" }
 
 // MaybeError implements errorfs.Injector.
 func (i diskInjector) MaybeError(op errorfs.Op) error { return i.d.maybeError(i.gen, op) }
 
 var _ errorfs.Injector = diskInjector{}
+
+// splitmix is one step of splitmix64, as sim's random streams use it.
+func splitmix(x uint64) uint64 { return sim.Mix64(x + 0x9e3779b97f4a7c15) }

@@ -1,4 +1,4 @@
-package sim
+package disk
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ckptsim/ckptsim/sim"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/google/go-cmp/cmp"
@@ -213,9 +214,9 @@ func TestDiskCrashKeepsOnlySynced(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			w := NewWorld(1)
+			w := sim.NewWorld(1)
 			n := w.AddNode("worker-0")
-			d := NewDisk(n)
+			d := New(n)
 			before := d.FS()
 			tc.do(t, before)
 			n.Crash()
@@ -244,9 +245,9 @@ type diskModelNode struct {
 // synced, with the data its node last synced.
 func TestDiskCrashProperty(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		w := NewWorld(rapid.Uint64().Draw(t, "seed"))
+		w := sim.NewWorld(rapid.Uint64().Draw(t, "seed"))
 		n := w.AddNode("worker-0")
-		d := NewDisk(n)
+		d := New(n)
 		names := []string{"a", "b", "c"}
 		cur := map[string]*diskModelNode{}     // the directory's entries now
 		durable := map[string]*diskModelNode{} // the entries at the last dir sync
@@ -312,9 +313,9 @@ func TestDiskCrashProperty(t *testing.T) {
 }
 
 func TestDiskWritesAfterRestart(t *testing.T) {
-	w := NewWorld(1)
+	w := sim.NewWorld(1)
 	n := w.AddNode("worker-0")
-	d := NewDisk(n)
+	d := New(n)
 	diskTestCreate(t, d.FS(), "a", []byte("one"), true)
 	diskTestSyncDir(t, d.FS(), "")
 	old := d.FS()
@@ -337,9 +338,9 @@ func TestDiskWritesAfterRestart(t *testing.T) {
 // diskTestTorn builds a file of 10 synced blocks of 'A', then overwrites it with 16
 // unsynced blocks of 'B', adds unsynced files, and crashes.
 func diskTestTorn(t diskTB, seed uint64, pct int) (synced, current []byte, got map[string]string) {
-	w := NewWorld(seed)
+	w := sim.NewWorld(seed)
 	n := w.AddNode("worker-0")
-	d := NewDisk(n)
+	d := New(n)
 	d.SetUnsyncedDataPercent(pct)
 	fs := d.FS()
 	synced = bytes.Repeat([]byte{'A'}, 10*diskBlockSize)
@@ -476,8 +477,8 @@ func TestDiskErrorInjectionDeterministic(t *testing.T) {
 		seed := rapid.Uint64().Draw(t, "seed")
 		p := rapid.Float64Range(0, 1).Draw(t, "p")
 		run := func() ([]bool, uint64) {
-			w := NewWorld(seed)
-			d := NewDisk(w.AddNode("worker-0"))
+			w := sim.NewWorld(seed)
+			d := New(w.AddNode("worker-0"))
 			d.InjectErrors(p)
 			failed := diskTestOps(d, 50)
 			return failed, d.InjectedErrors()
@@ -496,7 +497,7 @@ func TestDiskErrorInjectionDeterministic(t *testing.T) {
 func TestDiskErrorInjection(t *testing.T) {
 	t.Run("different seeds differ", func(t *testing.T) {
 		run := func(seed uint64) []bool {
-			d := NewDisk(NewWorld(seed).AddNode("worker-0"))
+			d := New(sim.NewWorld(seed).AddNode("worker-0"))
 			d.InjectErrors(0.5)
 			return diskTestOps(d, 20)
 		}
@@ -505,7 +506,7 @@ func TestDiskErrorInjection(t *testing.T) {
 		}
 	})
 	t.Run("rate", func(t *testing.T) {
-		d := NewDisk(NewWorld(7).AddNode("worker-0"))
+		d := New(sim.NewWorld(7).AddNode("worker-0"))
 		d.InjectErrors(0.3, errorfs.OpFileWrite)
 		f, err := d.FS().Create("a", vfs.WriteCategoryUnspecified)
 		if err != nil {
@@ -535,8 +536,8 @@ func TestDiskErrorInjection(t *testing.T) {
 		{"p=0", func(d *Disk) { d.InjectErrors(0) }, result{}},
 		{"p=1 all kinds", func(d *Disk) { d.InjectErrors(1) }, result{create: true}},
 		{"p=1 sync only", func(d *Disk) { d.InjectErrors(1, errorfs.OpFileSync) }, result{sync: true}},
-		{"p=1 writes", func(d *Disk) { d.InjectErrors(1, DiskWriteOps()...) }, result{create: true}},
-		{"p=1 reads", func(d *Disk) { d.InjectErrors(1, DiskReadOps()...) }, result{stat: true}},
+		{"p=1 writes", func(d *Disk) { d.InjectErrors(1, WriteOps()...) }, result{create: true}},
+		{"p=1 reads", func(d *Disk) { d.InjectErrors(1, ReadOps()...) }, result{stat: true}},
 		{"p=1 write and stat", func(d *Disk) { d.InjectErrors(1, errorfs.OpFileWrite, errorfs.OpFileStat) }, result{write: true, stat: true}},
 		{"failing", func(d *Disk) { d.SetFailing(true) }, result{create: true}},
 		{"failing off", func(d *Disk) { d.SetFailing(true); d.SetFailing(false) }, result{}},
@@ -546,7 +547,7 @@ func TestDiskErrorInjection(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := NewDisk(NewWorld(1).AddNode("worker-0"))
+			d := New(sim.NewWorld(1).AddNode("worker-0"))
 			tc.setup(d)
 			var got result
 			var count uint64
@@ -579,7 +580,7 @@ func TestDiskErrorInjection(t *testing.T) {
 }
 
 func TestDiskInjectedErrorsAreRecognisable(t *testing.T) {
-	d := NewDisk(NewWorld(1).AddNode("worker-0"))
+	d := New(sim.NewWorld(1).AddNode("worker-0"))
 	d.SetFailing(true)
 	_, err := d.FS().Create("a", vfs.WriteCategoryUnspecified)
 	if !IsInjectedError(err) || !errors.Is(err, errorfs.ErrInjected) {
@@ -594,9 +595,9 @@ func TestDiskInjectedErrorsAreRecognisable(t *testing.T) {
 }
 
 func TestDiskFaultsSurviveCrashButOldFSPassesThrough(t *testing.T) {
-	w := NewWorld(1)
+	w := sim.NewWorld(1)
 	n := w.AddNode("worker-0")
-	d := NewDisk(n)
+	d := New(n)
 	old := d.FS()
 	d.SetFailing(true)
 	n.Crash()
@@ -617,9 +618,9 @@ func TestDiskFaultsSurviveCrashButOldFSPassesThrough(t *testing.T) {
 
 func TestDiskTraceDeterministic(t *testing.T) {
 	run := func(seed uint64) uint64 {
-		w := NewWorld(seed)
+		w := sim.NewWorld(seed)
 		n := w.AddNode("worker-0")
-		d := NewDisk(n)
+		d := New(n)
 		d.SetUnsyncedDataPercent(30)
 		d.InjectErrors(0.2)
 		diskTestOps(d, 10)
@@ -634,7 +635,7 @@ func TestDiskTraceDeterministic(t *testing.T) {
 }
 
 func TestDiskRejectsBadSettings(t *testing.T) {
-	d := NewDisk(NewWorld(1).AddNode("worker-0"))
+	d := New(sim.NewWorld(1).AddNode("worker-0"))
 	for name, f := range map[string]func(){
 		"percent -1":  func() { d.SetUnsyncedDataPercent(-1) },
 		"percent 101": func() { d.SetUnsyncedDataPercent(101) },
