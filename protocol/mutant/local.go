@@ -19,6 +19,8 @@ type LocalMutant struct {
 	replays func(h *recoveryline.History, l recoveryline.Line) []recoveryline.Replay
 	local   func(cfg checkpoint.LocalConfig) checkpoint.LocalHandler
 	mut     checkpoint.Mutation
+	// Cyclic marks a mutant only a job with a back edge can catch.
+	Cyclic bool
 }
 
 // Name implements checkpoint.Protocol.
@@ -101,7 +103,10 @@ var Local = []*LocalMutant{
 	{name: "unc-seq-not-rewound", Doc: "a restored sender numbers on from its failed incarnation and keeps its log: messages of the rolled-back execution are replayed after a second failure",
 		base: protocol.Uncoordinated{}, mut: checkpoint.Mutation{SeqNotRewound: true}},
 	{name: "cic-skip-forced", Doc: "HMNR without its second forcing condition (m.ckpt[i] = ckpt[i] and m.taken[i]): forced checkpoints it skips leave useless ones on Z-cycles",
-		base: protocol.CIC{}, local: func(cfg checkpoint.LocalConfig) checkpoint.LocalHandler { return protocol.NewHMNR(cfg, false) }},
+		// on a job without a cycle no message comes back to a task, so there is no
+		// Z-cycle and no forced checkpoint it skips can leave a useless one
+		base: protocol.CIC{}, local: func(cfg checkpoint.LocalConfig) checkpoint.LocalHandler { return protocol.NewHMNR(cfg, false) },
+		Cyclic: true},
 }
 
 func init() {
