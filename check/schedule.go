@@ -9,6 +9,7 @@ import (
 	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
 	"github.com/ckptsim/ckptsim/faults"
+	"github.com/ckptsim/ckptsim/protocol"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/ckptsim/ckptsim/sim"
 )
@@ -45,7 +46,7 @@ var fuzzKinds = []faults.Kind{faults.CrashTask, faults.CrashWorker, faults.Crash
 	faults.LatencySpike, faults.Straggler, faults.StorageOutage, faults.StorageSlow, faults.SinkCommitFailure, faults.CrashStore}
 
 // correct are the protocols a case draws from when none is given.
-var correct = []string{"aligned", "unaligned", "hybrid", "atleastonce"}
+var correct = []string{protocol.AlignedName, protocol.UnalignedName, protocol.HybridName, protocol.AtLeastOnceName}
 
 // DecodeSchedule turns bytes into a case under protocol p (nil: a built-in correct
 // protocol chosen by the bytes). Every input decodes to a valid case: the fuzzer

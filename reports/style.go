@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/ckptsim/ckptsim/checkpoint"
+	"github.com/ckptsim/ckptsim/protocol"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -44,7 +45,7 @@ var glyphs = []draw.GlyphDrawer{
 // the registry changes no committed figure); any other protocol takes the next
 // style by its place among the registered protocols, so it looks the same in
 // every figure.
-var builtinOrder = []string{"aligned", "unaligned", "hybrid", "atleastonce", "uncoordinated", "cic"}
+var builtinOrder = []string{protocol.AlignedName, protocol.UnalignedName, protocol.HybridName, protocol.AtLeastOnceName, protocol.UncoordinatedName, protocol.CICName}
 
 func styleIndex(protocol string) int {
 	if i := slices.Index(builtinOrder, protocol); i >= 0 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/protocol"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -392,13 +393,13 @@ func resolveConfig(conf map[string]string) (*confState, error) {
 func (c *confState) protocolName() string {
 	switch {
 	case c.atLeastOnce:
-		return "atleastonce"
+		return protocol.AtLeastOnceName
 	case c.unaligned && c.cfg.Checkpoint.AlignedTimeout == 0:
-		return "unaligned"
+		return protocol.UnalignedName
 	case c.unaligned:
-		return "hybrid"
+		return protocol.HybridName
 	}
-	return "aligned"
+	return protocol.AlignedName
 }
 
 // finish applies the defaults that depend on several keys.

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/engine"
+	"github.com/ckptsim/ckptsim/protocol"
 	"github.com/ckptsim/ckptsim/sim"
 )
 
@@ -57,7 +58,7 @@ func cycleProtocol(asked, drawn string) (string, bool) {
 	case checkpoint.SupportsFeedback(p):
 		return name, true
 	case asked == "":
-		return "aligned", true
+		return protocol.AlignedName, true
 	}
 	return asked, false
 }

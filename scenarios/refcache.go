@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/ckptsim/ckptsim/checkpoint"
+	"github.com/ckptsim/ckptsim/protocol"
 )
 
 // ReferenceProtocol is the protocol every fault-free reference runs under. The
@@ -17,7 +18,7 @@ import (
 // decides a verdict: a property of the topology. So one reference serves every
 // protocol of a job, and a protocol that breaks even a fault-free run is caught
 // instead of being compared with itself.
-const ReferenceProtocol = "aligned"
+const ReferenceProtocol = protocol.AlignedName
 
 // ReferenceCache keeps fault-free reference runs so that the runs of one job
 // under several protocols (a suite, a sweep), or of one case under many fault

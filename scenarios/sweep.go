@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/ckptsim/ckptsim/protocol"
 	"strings"
 )
 
@@ -321,7 +322,7 @@ func BuiltinSweeps() ([]*Sweep, error) {
 		protocols      []string
 		baseline       bool
 	}
-	three := []string{"aligned", "unaligned", "hybrid"}
+	three := []string{protocol.AlignedName, protocol.UnalignedName, protocol.HybridName}
 	unbounded := func(source, d string) []Param {
 		return []Param{{source + ".records", []string{"0"}}, {"duration", []string{d}}}
 	}
@@ -335,7 +336,7 @@ func BuiltinSweeps() ([]*Sweep, error) {
 		{"checkpoint-overhead", "checkpoint-overhead", unbounded("events", "8 s"),
 			Param{"execution.checkpointing.interval", []string{"100 ms", "200 ms", "500 ms", "1 s", "2 s"}}, three, true},
 		{CheckmateSweep, "checkmate", nil, Param{"bids.hot-key-ratio", []string{"0", "0.3", "0.5", "0.7", "0.9"}},
-			[]string{"aligned", "unaligned", "uncoordinated", "cic"}, false},
+			[]string{protocol.AlignedName, protocol.UnalignedName, protocol.UncoordinatedName, protocol.CICName}, false},
 	}
 	var out []*Sweep
 	for _, d := range defs {

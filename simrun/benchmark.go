@@ -29,9 +29,9 @@ func benchSettings() []benchSetting {
 	return []benchSetting{
 		{label: "1 ms/record", scenario: "flink-checkpointing-benchmark-1ms"},
 		{label: "1 ms/record, debloat 300 ms", scenario: "flink-checkpointing-benchmark-1ms-debloat",
-			flink: map[string]string{"aligned": "879 ms (model 600 ms)", "unaligned": "2.5 ms", "hybrid": "133 ms"}},
+			flink: map[string]string{protocol.AlignedName: "879 ms (model 600 ms)", protocol.UnalignedName: "2.5 ms", protocol.HybridName: "133 ms"}},
 		{label: "10 ms/record", scenario: "flink-checkpointing-benchmark-10ms",
-			flink: map[string]string{"aligned": "≈ 13 s", "unaligned": "≈ 45 ms"}},
+			flink: map[string]string{protocol.AlignedName: "≈ 13 s", protocol.UnalignedName: "≈ 45 ms"}},
 		{label: "10 ms/record, debloat 300 ms", scenario: "flink-checkpointing-benchmark-1ms-debloat",
 			sets: append([][2]string{{"sink.cost", "10 ms"}}, long...)},
 	}
@@ -109,7 +109,7 @@ func runBenchmark(workers int, progressTo io.Writer) ([]benchRun, error) {
 			}
 			replaySets += " " + scenarios.Param{Key: kv[0], Values: []string{kv[1]}}.Flag("--set")
 		}
-		for _, proto := range []string{"aligned", "unaligned", "hybrid"} {
+		for _, proto := range []string{protocol.AlignedName, protocol.UnalignedName, protocol.HybridName} {
 			setup, err := sc.Setup(proto)
 			if err != nil {
 				return nil, err

@@ -131,7 +131,7 @@ func runCheckmate(workers int, progressTo io.Writer) (*checkmateReport, error) {
 			}
 			replaySets += " " + scenarios.Param{Key: kv[0], Values: []string{kv[1]}}.Flag("--set")
 		}
-		setup, err := sc.Setup("uncoordinated")
+		setup, err := sc.Setup(protocol.UncoordinatedName)
 		if err != nil {
 			return nil, err
 		}
@@ -179,8 +179,8 @@ func (rep *checkmateReport) writeFigures(dir string) error {
 
 // checkmateProtocols are the sweep's protocols by family.
 var (
-	coordinatedProtocols = []string{"aligned", "unaligned"}
-	localProtocols       = []string{"uncoordinated", "cic"}
+	coordinatedProtocols = []string{protocol.AlignedName, protocol.UnalignedName}
+	localProtocols       = []string{protocol.UncoordinatedName, protocol.CICName}
 )
 
 // metric is one column of the comparison: how to read it from a row and whether
@@ -455,27 +455,27 @@ func (rep *checkmateReport) writeFindings(w io.Writer, values []string) {
 		"subtask's snapshot with no barrier to wait for. After the failure the sources re-read %s "+
 		"records under aligned and %s under uncoordinated, whose restored subtasks get their in-transit "+
 		"input from their senders' logs (%s records replayed).\n\n",
-		countOf(rep, first, "aligned", func(r reports.SweepRow) int64 { return r.Reprocessed }),
-		countOf(rep, first, "uncoordinated", func(r reports.SweepRow) int64 { return r.Reprocessed }),
-		countOf(rep, first, "uncoordinated", func(r reports.SweepRow) int64 { return r.Replayed }))
+		countOf(rep, first, protocol.AlignedName, func(r reports.SweepRow) int64 { return r.Reprocessed }),
+		countOf(rep, first, protocol.UncoordinatedName, func(r reports.SweepRow) int64 { return r.Reprocessed }),
+		countOf(rep, first, protocol.UncoordinatedName, func(r reports.SweepRow) int64 { return r.Replayed }))
 	// 2. uncoordinated competitive under uniform, better under skew
 	fmt.Fprintf(w, "**2. \"Uncoordinated checkpointing is competitive under uniform load and better under skew.\"** "+
 		"How the aligned checkpoint and the uncoordinated one change from hot-key ratio %s to %s:\n\n", first, last)
 	for _, name := range []string{"checkpoint duration p50", "latency p99", "sink records/s", "caught up"} {
 		m := rep.metricNamed(name)
-		a0, _ := rep.row(first, "aligned")
-		a1, _ := rep.row(last, "aligned")
-		u0, _ := rep.row(first, "uncoordinated")
-		u1, _ := rep.row(last, "uncoordinated")
+		a0, _ := rep.row(first, protocol.AlignedName)
+		a1, _ := rep.row(last, protocol.AlignedName)
+		u0, _ := rep.row(first, protocol.UncoordinatedName)
+		u1, _ := rep.row(last, protocol.UncoordinatedName)
 		fmt.Fprintf(w, "- %s: aligned %s → %s, uncoordinated %s → %s\n", name, m.text(a0), m.text(a1), m.text(u0), m.text(u1))
 	}
 	m := rep.metricNamed("checkpoint duration p50")
-	a0, _ := rep.row(first, "aligned")
-	u0, _ := rep.row(first, "uncoordinated")
+	a0, _ := rep.row(first, protocol.AlignedName)
+	u0, _ := rep.row(first, protocol.UncoordinatedName)
 	worstA, worstU := 0.0, 0.0
 	for _, v := range values {
-		a, _ := rep.row(v, "aligned")
-		u, _ := rep.row(v, "uncoordinated")
+		a, _ := rep.row(v, protocol.AlignedName)
+		u, _ := rep.row(v, protocol.UncoordinatedName)
 		worstA, worstU = max(worstA, m.value(a)/m.value(a0)), max(worstU, m.value(u)/m.value(u0))
 	}
 	fmt.Fprintf(w, "\nUnder skew the aligned checkpoint's duration grows up to %.1f× its uniform value "+
@@ -505,8 +505,8 @@ func (rep *checkmateReport) writeFindings(w io.Writer, values []string) {
 	ratioMin, ratioMax := 0.0, 0.0
 	cicWins, cells := 0, 0
 	for i, v := range values {
-		c, _ := rep.row(v, "cic")
-		u, _ := rep.row(v, "uncoordinated")
+		c, _ := rep.row(v, protocol.CICName)
+		u, _ := rep.row(v, protocol.UncoordinatedName)
 		q := pb.value(c) / pb.value(u)
 		if i == 0 || q < ratioMin {
 			ratioMin = q
@@ -531,8 +531,8 @@ func (rep *checkmateReport) writeFindings(w io.Writer, values []string) {
 	}
 	forced, uselessCIC, uselessUNC := 0, 0, 0
 	for _, v := range values {
-		c, _ := rep.row(v, "cic")
-		u, _ := rep.row(v, "uncoordinated")
+		c, _ := rep.row(v, protocol.CICName)
+		u, _ := rep.row(v, protocol.UncoordinatedName)
 		forced += c.Forced
 		uselessCIC += c.Useless
 		uselessUNC += u.Useless

@@ -103,7 +103,7 @@ when interrupted.`,
 				return err
 			}
 			if len(protocols) == 0 {
-				sw.Protocols = []string{"aligned", "unaligned", "hybrid"}
+				sw.Protocols = []string{protocol.AlignedName, protocol.UnalignedName, protocol.HybridName}
 			}
 			if maxRuns < 1 {
 				return usageErr("--max-runs must be at least 1, got %d", maxRuns)
