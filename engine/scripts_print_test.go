@@ -11,6 +11,20 @@ import (
 // What the engine-level scripts print: channel queues, a task's checkpoint side,
 // a completed checkpoint's channel state, the recoveries.
 
+// tasks prints the tasks of the current attempt: where each runs, its pipelined
+// region, and whether it is a new instance (a restart replaced the first one).
+func (s *script) tasks() string {
+	var b strings.Builder
+	for _, t := range s.rt.Tasks() {
+		fmt.Fprintf(&b, "%s on %s, region %d", t.Name(), t.Node().Name(), t.Region())
+		if !s.first[t] {
+			b.WriteString(", restarted")
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
 // channels prints every channel of the current attempt: what waits at the
 // sender, how many messages are on the wire, what waits at the receiver, and
 // whether the sender is blocked (after an aligned barrier).

@@ -62,9 +62,10 @@ type script struct {
 	log     []entry
 	printed int
 	names   map[*sim.Channel]string
-	seen    watched         // what the last step left (scripts_watch_test.go)
-	taken   map[string]bool // checkpoints taken in this step, by task and id
-	records int64           // records per source split
+	seen    watched               // what the last step left (scripts_watch_test.go)
+	taken   map[string]bool       // checkpoints taken in this step, by task and id
+	records int64                 // records per source split
+	first   map[*engine.Task]bool // the tasks of the first deployment
 }
 
 func (s *script) run(d *datadriven.TestData) (string, error) {
@@ -103,6 +104,8 @@ func (s *script) run(d *datadriven.TestData) (string, error) {
 		}
 		n.Crash()
 		return s.flush(), nil
+	case "tasks":
+		return s.tasks(), nil
 	case "recoveries":
 		return s.recoveries(), nil
 	case "verify":
@@ -165,12 +168,11 @@ func (s *script) job(d *datadriven.TestData) (string, error) {
 	s.subscribe()
 	s.rt.Start()
 	s.nameChannels()
-	var b strings.Builder
+	s.first = map[*engine.Task]bool{}
 	for _, t := range s.rt.Tasks() {
-		fmt.Fprintf(&b, "%s on %s, region %d\n", t.Name(), t.Node().Name(), t.Region())
+		s.first[t] = true
 	}
-	b.WriteString(s.channels())
-	return b.String(), nil
+	return s.tasks() + s.channels(), nil
 }
 
 // scriptJob is sources src (two splits, one per subtask, records each, rate=
