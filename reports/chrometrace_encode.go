@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"sort"
@@ -204,22 +205,8 @@ func (e *encoder) assignLanes() {
 	sort.SliceStable(slices, func(i, j int) bool {
 		a, b := &slices[i], &slices[j]
 		ka, kb := e.keyOf(a), e.keyOf(b)
-		if ka != kb {
-			if ka.pid != kb.pid {
-				return ka.pid < kb.pid
-			}
-			return ka.name < kb.name
-		}
-		if a.start != b.start {
-			return a.start < b.start
-		}
-		if a.end != b.end {
-			return a.end > b.end
-		}
-		if a.marker != b.marker {
-			return !a.marker
-		}
-		return a.seq < b.seq
+		return cmp.Or(cmp.Compare(ka.pid, kb.pid), cmp.Compare(ka.name, kb.name), cmp.Compare(a.start, b.start),
+			cmp.Compare(b.end, a.end), markersLast(a.marker, b.marker), cmp.Compare(a.seq, b.seq)) < 0
 	})
 	e.lane = make([]int, len(slices))
 	var stacks [][]sim.Time
@@ -327,27 +314,9 @@ func (e *encoder) sortEvents() {
 	evs := e.evs
 	sort.SliceStable(evs, func(i, j int) bool {
 		a, b := &evs[i], &evs[j]
-		if a.ts != b.ts {
-			return a.ts < b.ts
-		}
-		if ca, cb := phaseClass(a.ph), phaseClass(b.ph); ca != cb {
-			return ca < cb
-		}
-		if a.pid != b.pid {
-			return a.pid < b.pid
-		}
-		if a.tid != b.tid {
-			return a.tid < b.tid
-		}
-		if a.dur != b.dur {
-			return a.dur > b.dur
-		}
-		if a.marker != b.marker {
-			return !a.marker
-		}
-		return a.seq < b.seq
+		return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(phaseClass(a.ph), phaseClass(b.ph)), cmp.Compare(a.pid, b.pid),
+			cmp.Compare(a.tid, b.tid), cmp.Compare(b.dur, a.dur), markersLast(a.marker, b.marker), cmp.Compare(a.seq, b.seq)) < 0
 	})
-
 }
 
 // write writes the metadata and the events as JSON, and the trace's metadata.
@@ -376,6 +345,18 @@ func (e *encoder) write(meta []tev) ([]byte, error) {
 	}
 	buf.WriteString("}\n")
 	return buf.Bytes(), nil
+}
+
+// markersLast orders a slice before a marker (a zero-length slice of a barrier's
+// end) that starts and ends with it.
+func markersLast(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case b:
+		return -1
+	}
+	return 1
 }
 
 // phaseClass orders events of the same timestamp: complete slices before the flow
