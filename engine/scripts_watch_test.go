@@ -114,8 +114,11 @@ func (s *script) diffQueue(ch *sim.Channel, now watched) {
 				line: fmt.Sprintf("barrier %d reaches the input queue of %s behind %s%s", ev.Checkpoint, s.chName(ch), buffers(ahead), announced)})
 		}
 		if m.Priority && !s.seen.priority[k] {
-			s.note(entry{kind: "overtake", ch: s.chName(ch), id: ev.Checkpoint,
-				line: fmt.Sprintf("barrier %d overtakes %s in the input queue of %s", ev.Checkpoint, buffers(ahead), s.chName(ch))})
+			line := fmt.Sprintf("barrier %d overtakes %s in the input queue of %s", ev.Checkpoint, buffers(ahead), s.chName(ch))
+			if ahead == 0 {
+				line = fmt.Sprintf("barrier %d reaches the input queue of %s with priority, no data to overtake", ev.Checkpoint, s.chName(ch))
+			}
+			s.note(entry{kind: "overtake", ch: s.chName(ch), id: ev.Checkpoint, line: line})
 		}
 	}
 }
