@@ -3,6 +3,7 @@ package engine_test
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -89,7 +90,12 @@ func (s *script) run(d *datadriven.TestData) (string, error) {
 		}
 		return s.task(t), nil
 	case "checkpoint":
-		return s.checkpoint(argInt(d, "id", 0))
+		a := &args{d: d}
+		id := a.int("id", 0)
+		if a.err != nil {
+			return "", a.err
+		}
+		return s.checkpoint(id)
 	case "fail":
 		t, err := s.rt.Task(arg(d, "task", ""))
 		if err != nil {
@@ -123,21 +129,26 @@ func arg(d *datadriven.TestData, key, def string) string {
 	return def
 }
 
-func argInt(d *datadriven.TestData, key string, def int64) int64 {
-	v := def
-	if s := arg(d, key, ""); s != "" {
-		fmt.Sscan(s, &v)
-	}
-	return v
-}
-
-// durations parses duration arguments, keeping the first error.
-type durations struct {
+// args parses a command's integer and duration arguments, keeping the first
+// error.
+type args struct {
 	d   *datadriven.TestData
 	err error
 }
 
-func (a *durations) get(key string, def sim.Duration) sim.Duration {
+func (a *args) int(key string, def int64) int64 {
+	v := arg(a.d, key, "")
+	if v == "" || a.err != nil {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		a.err = fmt.Errorf("%s: %w", key, err)
+	}
+	return n
+}
+
+func (a *args) duration(key string, def sim.Duration) sim.Duration {
 	v := arg(a.d, key, "")
 	if v == "" || a.err != nil {
 		return def
@@ -156,12 +167,20 @@ func (s *script) job(d *datadriven.TestData) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s.records = argInt(d, "records", 200)
+	a := &args{d: d}
+	s.records = a.int("records", 200)
+	seed := a.int("seed", 1)
+	if a.err != nil {
+		return "", a.err
+	}
 	j, err := scriptJob(d, s.records)
 	if err != nil {
 		return "", err
 	}
-	s.w = sim.NewWorld(uint64(argInt(d, "seed", 1)))
+	if s.rt != nil {
+		s.rt.Close() // the script's job before this one
+	}
+	s.w, s.log, s.printed, s.seen = sim.NewWorld(uint64(seed)), nil, 0, watched{}
 	if s.rt, err = engine.NewRuntime(s.w, j, cfg); err != nil {
 		return "", err
 	}
@@ -181,14 +200,14 @@ func (s *script) job(d *datadriven.TestData) (string, error) {
 // a second pipelined region, other -> b, that a region failover of the first
 // leaves running.
 func scriptJob(d *datadriven.TestData, records int64) (*engine.Job, error) {
-	a := &durations{d: d}
-	cost := a.get("cost", sim.Millisecond)
+	a := &args{d: d}
+	cost := a.duration("cost", sim.Millisecond)
 	j := engine.NewJob("script")
-	j.Source("src", engine.SourceSpec{Splits: 2, Records: records, Rate: float64(argInt(d, "rate", 0)), RecordSize: 256,
+	j.Source("src", engine.SourceSpec{Splits: 2, Records: records, Rate: float64(a.int("rate", 0)), RecordSize: 256,
 		Keys: engine.KeySpec{Count: 4}}).Parallelism(2).
 		Rebalance().Map("map", nil).Parallelism(1).Cost(cost).
 		Sink("out", engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit})
-	if argInt(d, "regions", 1) == 2 {
+	if a.int("regions", 1) == 2 {
 		j.Source("other", engine.SourceSpec{Splits: 1, Records: records, Rate: 1000, RecordSize: 256, Keys: engine.KeySpec{Count: 4}}).
 			Sink("b", engine.SinkSpec{Kind: engine.SinkTwoPhaseCommit})
 	}
@@ -204,14 +223,14 @@ func scriptConfig(d *datadriven.TestData) (engine.Config, error) {
 	if err != nil {
 		return engine.Config{}, err
 	}
-	a := &durations{d: d}
+	a := &args{d: d}
 	cfg := engine.Config{
 		Workers:       2,
 		BufferTimeout: sim.Millisecond,
-		Net: sim.NetConfig{SegmentSize: 1024, ExclusivePerChannel: int(argInt(d, "credits", 2)), FloatingPerGate: -1,
-			Remote: sim.LinkConfig{Latency: a.get("latency", 500*sim.Microsecond)}},
+		Net: sim.NetConfig{SegmentSize: 1024, ExclusivePerChannel: int(a.int("credits", 2)), FloatingPerGate: -1,
+			Remote: sim.LinkConfig{Latency: a.duration("latency", 500*sim.Microsecond)}},
 		Protocol:   p,
-		Checkpoint: engine.CheckpointConfig{Interval: a.get("interval", 0), AlignedTimeout: a.get("timeout", 0)},
+		Checkpoint: engine.CheckpointConfig{Interval: a.duration("interval", 0), AlignedTimeout: a.duration("timeout", 0)},
 		Restart:    engine.RestartConfig{Failover: arg(d, "failover", "region")},
 		Store:      sim.StoreConfig{Latency: sim.Millisecond, Bandwidth: 1 << 30},
 	}
@@ -266,8 +285,8 @@ func (s *script) flush() string {
 // receiver, checkpoint, when given) happened, or for a duration (for=10ms).
 func (s *script) runUntil(d *datadriven.TestData) (string, error) {
 	if arg(d, "for", "") != "" {
-		a := &durations{d: d}
-		dur := a.get("for", 0)
+		a := &args{d: d}
+		dur := a.duration("for", 0)
 		if a.err != nil {
 			return "", a.err
 		}
@@ -279,7 +298,11 @@ func (s *script) runUntil(d *datadriven.TestData) (string, error) {
 		}
 		return s.flush(), nil
 	}
-	kind, task, ch, id := arg(d, "until", ""), arg(d, "task", ""), arg(d, "ch", ""), argInt(d, "id", 0)
+	a := &args{d: d}
+	kind, task, ch, id := arg(d, "until", ""), arg(d, "task", ""), arg(d, "ch", ""), a.int("id", 0)
+	if a.err != nil {
+		return "", a.err
+	}
 	if !slices.Contains(kinds, kind) {
 		return "", fmt.Errorf("run needs for=DURATION or until= one of %v", kinds)
 	}
