@@ -45,6 +45,51 @@ func TestCyclicReachability(t *testing.T) {
 	}
 }
 
+// cyclic-narrow-loop passes under every protocol that checkpoints cycles, cic
+// forcing checkpoints and taking no useless one; HMNR without its second forcing
+// condition takes useless checkpoints there (in cyclic-reachability it takes
+// none); the protocols without cycles refuse it.
+func TestCyclicNarrowLoop(t *testing.T) {
+	sc, err := Lookup("cyclic-narrow-loop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(proto string) *Result {
+		t.Helper()
+		setup, err := sc.Setup(proto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(setup, RunOptions{Seed: setup.Seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, proto := range []string{"aligned", "unaligned", "uncoordinated", "cic"} {
+		if res := run(proto); !res.OK || res.Outcome != OutcomePass {
+			t.Errorf("%s: outcome %s: %+v", proto, res.Outcome, res.Checks)
+		}
+	}
+	useless := func(res *Result) Check {
+		for _, c := range res.Checks {
+			if c.Name == "no-useless-checkpoints" {
+				return c
+			}
+		}
+		t.Fatalf("no no-useless-checkpoints check in %+v", res.Checks)
+		return Check{}
+	}
+	if c := useless(run("mutant/cic-skip-forced")); c.OK || !strings.Contains(c.Detail, "is on a Z-cycle") {
+		t.Errorf("mutant/cic-skip-forced: %+v", c)
+	}
+	for _, proto := range []string{"hybrid", "atleastonce"} {
+		if _, err := sc.Setup(proto); !errors.Is(err, checkpoint.ErrNoFeedback) {
+			t.Errorf("%s: got %v, want a refusal of the feedback edge", proto, err)
+		}
+	}
+}
+
 // Cyclic explore cases that failed while cycles were built: a head triggered in
 // the middle of a feedback buffer lost its rest (aligned, two concurrent
 // checkpoints); a head restored by a local recovery line with its forward inputs

@@ -91,3 +91,44 @@ func TestExhaustiveCatchesMutants(t *testing.T) {
 		})
 	}
 }
+
+// TestExhaustiveCatchesCyclicMutants: the two mutants only a cycle can catch fail
+// the exhaustive crash points of cyclic-narrow-loop (at its first case, so the
+// search stops at once).
+func TestExhaustiveCatchesCyclicMutants(t *testing.T) {
+	sc, err := Lookup("cyclic-narrow-loop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range mutant.All {
+		if m.Cyclic {
+			names = append(names, m.Name())
+		}
+	}
+	for _, m := range mutant.Local {
+		if m.Cyclic {
+			names = append(names, m.Name())
+		}
+	}
+	if len(names) != 2 {
+		t.Fatalf("cyclic mutants %v, want aligned-no-backedge-log and cic-skip-forced", names)
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			setup, err := sc.Setup(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := Exhaustive(setup, ExhaustiveOptions{MaxFailures: 1, Parallel: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Failures == 0 {
+				t.Fatalf("%s survived all %d cases", name, rep.Tried)
+			}
+			f := rep.Failed[0]
+			t.Logf("case %d of %d (%s, crash of %s): %s: %s", f.Case, rep.Cases, f.Point, f.Target, f.Check, clip(f.Detail, 120))
+		})
+	}
+}

@@ -21,6 +21,27 @@ func cycleScenarios() []*Scenario {
 				{At: "1500 ms", Kind: "crash-worker", Worker: "worker-1", RestartAfter: "500 ms"},
 			},
 		},
+		{
+			Name: "cyclic-narrow-loop",
+			Description: "The cyclic query with its loop through one select task (parallelism 1) for the two join " +
+				"subtasks: a join subtask sends only to select, so on what comes back from select HMNR's first forcing " +
+				"condition cannot fire, and only its second one (m.ckpt[i] = ckpt[i] and m.taken[i]) keeps select's " +
+				"checkpoints off Z-cycles: cic must take no useless checkpoint. (In cyclic-reachability the loop is " +
+				"chained to the join, every loop task also sends to itself, and the first condition covers it.) " +
+				"Worker 1 crashes 1.5 s in, mid-iteration.",
+			Seed:     13,
+			Duration: "1 min",
+			Job: func() JobSpec {
+				j := reachabilityJob()
+				j.Operators[1].Parallelism = 1
+				return j
+			}(),
+			Cluster: cluster3(),
+			Config:  config("execution.checkpointing.interval", "200 ms"),
+			Faults: []FaultSpec{
+				{At: "1500 ms", Kind: "crash-worker", Worker: "worker-1", RestartAfter: "500 ms"},
+			},
+		},
 	}
 }
 

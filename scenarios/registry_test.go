@@ -102,8 +102,8 @@ func TestRegistrySetup(t *testing.T) {
 	for _, sc := range Registry() {
 		for _, proto := range append([]string{""}, allProtocols...) {
 			st, err := sc.Setup(proto)
-			if errors.Is(err, checkpoint.ErrNoFeedback) && sc.Name == "cyclic-reachability" {
-				continue // refused: TestCyclicReachability
+			if errors.Is(err, checkpoint.ErrNoFeedback) && (sc.Name == "cyclic-reachability" || sc.Name == "cyclic-narrow-loop") {
+				continue // refused: TestCyclicReachability, TestCyclicNarrowLoop
 			}
 			if err != nil {
 				t.Errorf("%s/%s: %v", sc.Name, proto, err)
