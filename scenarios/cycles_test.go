@@ -18,14 +18,7 @@ func TestCyclicReachability(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, proto := range []string{"aligned", "unaligned", "uncoordinated", "cic"} {
-		setup, err := sc.Setup(proto)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := Run(setup, RunOptions{Seed: setup.Seed})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := runScenario(t, "cyclic-reachability", proto, RunOptions{}, nil)
 		if !res.OK || res.Outcome != OutcomePass {
 			t.Errorf("%s: outcome %s: %+v", proto, res.Outcome, res.Checks)
 		}
@@ -56,15 +49,7 @@ func TestCyclicNarrowLoop(t *testing.T) {
 	}
 	run := func(proto string) *Result {
 		t.Helper()
-		setup, err := sc.Setup(proto)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := Run(setup, RunOptions{Seed: setup.Seed})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
+		return runScenario(t, "cyclic-narrow-loop", proto, RunOptions{}, nil)
 	}
 	for _, proto := range []string{"aligned", "unaligned", "uncoordinated", "cic"} {
 		if res := run(proto); !res.OK || res.Outcome != OutcomePass {
