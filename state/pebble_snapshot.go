@@ -160,7 +160,7 @@ func (p *Pebble) Restore(snaps []*Snapshot) error {
 		if s == nil {
 			continue
 		}
-		entries, err := SnapshotEntries(s)
+		entries, err := SnapshotEntriesAnyOrder(s) // sorted below
 		if err != nil {
 			return err
 		}

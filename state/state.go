@@ -63,7 +63,9 @@ type Backend interface {
 type Snapshot struct {
 	Backend string
 	Range   KeyGroupRange
-	// Entries holds the state of full logical snapshots (heap backend).
+	// Entries holds the state of full logical snapshots (heap backend), sorted
+	// by (key group, ns, key, sub) unless the backend took it unsorted: read it
+	// with SnapshotEntries, which sorts.
 	Entries []Entry
 	// Files holds the files of file-based snapshots (pebble backend); files shared
 	// with an earlier snapshot are listed with Shared set.
@@ -72,6 +74,10 @@ type Snapshot struct {
 	FullSize int64
 	// IncrementalSize is the size of what this snapshot added (FullSize when full).
 	IncrementalSize int64
+	// Unsorted says Entries are in no particular order: the heap backend does not
+	// sort when it snapshots (most checkpoints are never read back, and a restore
+	// needs no order); SnapshotEntries sorts a copy.
+	Unsorted bool
 }
 
 // File is one file of a file-based snapshot.
@@ -85,23 +91,19 @@ type File struct {
 // Heap is the heap state backend: one in-memory hash table per key group.
 type Heap struct {
 	rng    KeyGroupRange
-	groups []*table
+	groups []table
 }
 
 // NewHeap returns an empty heap backend for the key groups of rng.
 func NewHeap(rng KeyGroupRange) *Heap {
-	h := &Heap{rng: rng, groups: make([]*table, rng.Len())}
-	for i := range h.groups {
-		h.groups[i] = newTable()
-	}
-	return h
+	return &Heap{rng: rng, groups: make([]table, rng.Len())}
 }
 
 func (h *Heap) group(kg int) *table {
 	if !h.rng.Contains(kg) {
 		panic(fmt.Sprintf("state: key group %d outside the backend's range %v", kg, h.rng))
 	}
-	return h.groups[kg-h.rng.Start]
+	return &h.groups[kg-h.rng.Start]
 }
 
 // Range is the key groups the backend holds.
@@ -143,43 +145,65 @@ func (h *Heap) ScanKey(kg int, ns uint32, key uint64, fn func(sub, value int64) 
 }
 
 // Entries returns every entry in sorted order.
-func (h *Heap) Entries() []Entry {
+func (h *Heap) Entries() []Entry { return h.entries(true) }
+
+// entries copies every entry, by key group, each group's in slot order unless
+// sorted.
+func (h *Heap) entries(sorted bool) []Entry {
 	n := 0
-	for _, g := range h.groups {
-		n += g.n
+	for i := range h.groups {
+		n += h.groups[i].n
 	}
 	var out []Entry
 	if n > 0 {
 		out = make([]Entry, 0, n) // one allocation: a snapshot copies every entry
 	}
-	for i, g := range h.groups {
+	for i := range h.groups {
 		start := len(out)
 		kg := h.rng.Start + i
-		g.each(func(k Cell, v int64) {
+		h.groups[i].each(func(k Cell, v int64) {
 			out = append(out, Entry{KeyGroup: kg, Cell: k, Value: v})
 		})
-		SortEntries(out[start:])
+		if sorted {
+			SortEntries(out[start:])
+		}
 	}
 	return out
 }
 
-// Snapshot copies the whole state (the heap backend takes full snapshots only).
+// Snapshot copies the whole state (the heap backend takes full snapshots only),
+// unsorted: SnapshotEntries sorts a copy for a reader that needs the order.
 func (h *Heap) Snapshot(int64, bool) (*Snapshot, error) {
-	e := h.Entries()
+	e := h.entries(false)
 	size := int64(len(e)) * EntryBytes
-	return &Snapshot{Backend: "heap", Range: h.rng, Entries: e, FullSize: size, IncrementalSize: size}, nil
+	return &Snapshot{Backend: "heap", Range: h.rng, Entries: e, FullSize: size, IncrementalSize: size, Unsorted: true}, nil
 }
 
-// Restore loads the entries of snaps that fall in the backend's range.
+// Restore loads the entries of snaps that fall in the backend's range (a later
+// snapshot's value of a key wins), each key group's table sized for its entries
+// at once.
 func (h *Heap) Restore(snaps []*Snapshot) error {
-	for i := range h.groups {
-		h.groups[i] = newTable()
-	}
-	for _, s := range snaps {
-		entries, err := SnapshotEntries(s)
+	clear(h.groups)
+	all := make([][]Entry, len(snaps))
+	counts := make([]int, len(h.groups))
+	for i, s := range snaps {
+		entries, err := SnapshotEntriesAnyOrder(s)
 		if err != nil {
 			return err
 		}
+		all[i] = entries
+		for _, e := range entries {
+			if h.rng.Contains(e.KeyGroup) {
+				counts[e.KeyGroup-h.rng.Start]++
+			}
+		}
+	}
+	for i, n := range counts {
+		if n > 0 {
+			h.groups[i].reserve(n)
+		}
+	}
+	for _, entries := range all {
 		for _, e := range entries {
 			if h.rng.Contains(e.KeyGroup) {
 				h.groups[e.KeyGroup-h.rng.Start].put(e.Cell, e.Value)
@@ -202,8 +226,23 @@ func RegisterSnapshotReader(backend string, read func(*Snapshot) ([]Entry, error
 	snapshotReaders[backend] = read
 }
 
-// SnapshotEntries returns the entries of a snapshot of any backend, sorted.
+// SnapshotEntries returns the entries of a snapshot of any backend, sorted by
+// (key group, ns, key, sub). The snapshot itself is never modified (snapshots
+// are shared by the runs that restore them): the entries of one taken unsorted
+// are a sorted copy.
 func SnapshotEntries(s *Snapshot) ([]Entry, error) {
+	if s.Unsorted {
+		out := slices.Clone(s.Entries)
+		SortEntries(out)
+		return out, nil
+	}
+	return SnapshotEntriesAnyOrder(s)
+}
+
+// SnapshotEntriesAnyOrder returns the entries of a snapshot of any backend in no
+// particular order (each key at most once): for a reader that sorts or indexes
+// them itself, such as a restore.
+func SnapshotEntriesAnyOrder(s *Snapshot) ([]Entry, error) {
 	if s.Entries != nil || len(s.Files) == 0 {
 		return s.Entries, nil
 	}

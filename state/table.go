@@ -7,6 +7,8 @@ import "math/bits"
 // hashes with a few multiplications instead of the runtime's generic hash of a
 // 24-byte key, which matters on the per-record path. Keys, values and the used
 // flag of a slot share one 32-byte struct, so a probe touches one cache line.
+// The zero table is empty and allocates its slots at the first insert: most key
+// groups of a subtask never hold a key.
 type table struct {
 	slots []slot
 	n     int
@@ -32,10 +34,19 @@ func (s *slot) stateKey() Cell { return Cell{NS: s.ns, Key: s.key, Sub: s.sub} }
 
 func (s *slot) holds(k *Cell) bool { return s.key == k.Key && s.sub == k.Sub && s.ns == k.NS }
 
-func newTable() *table {
-	t := &table{}
-	t.init(8)
-	return t
+// minTableSize is the number of slots a table allocates first.
+const minTableSize = 8
+
+func newTable() *table { return &table{} }
+
+// reserve empties the table and sizes it for n keys without growing (Restore
+// knows how many keys a key group will hold).
+func (t *table) reserve(n int) {
+	size := minTableSize
+	for 2*n > size {
+		size *= 2
+	}
+	t.init(size)
 }
 
 func (t *table) init(size int) {
@@ -69,6 +80,9 @@ func (t *table) find(k *Cell) (uint64, bool) {
 // probe is find without the last-key shortcut.
 func (t *table) probe(k *Cell) (uint64, bool) {
 	slots, mask := t.slots, t.mask
+	if len(slots) == 0 {
+		return 0, false
+	}
 	i := t.home(k) & mask
 	for {
 		s := &slots[i]
@@ -125,7 +139,7 @@ func (t *table) insertAt(i uint64, k *Cell) uint64 {
 
 func (t *table) grow() {
 	old := t.slots
-	t.init(2 * len(old))
+	t.init(max(minTableSize, 2*len(old)))
 	for i := range old {
 		if s := &old[i]; s.used {
 			k := s.stateKey()

@@ -54,3 +54,28 @@ func TestStateTableMatchesMap(t *testing.T) {
 		}
 	})
 }
+
+// TestStateTableReserveDoesNotGrow checks that a table reserved for n keys holds
+// them without reallocating its slots, and that the zero table works.
+func TestStateTableReserveDoesNotGrow(t *testing.T) {
+	var zero table
+	if _, ok := zero.get(Cell{Key: 1}); ok {
+		t.Fatalf("the zero table holds a key")
+	}
+	zero.del(Cell{Key: 1})
+	zero.put(Cell{Key: 1}, 7)
+	if v, ok := zero.get(Cell{Key: 1}); !ok || v != 7 {
+		t.Fatalf("zero table after put: %d, %v", v, ok)
+	}
+	for _, n := range []int{1, 4, 5, 100, 1000} {
+		var tab table
+		tab.reserve(n)
+		size := len(tab.slots)
+		for i := 0; i < n; i++ {
+			tab.put(Cell{NS: 1, Key: uint64(i), Sub: int64(-i)}, int64(i))
+		}
+		if len(tab.slots) != size || tab.n != n {
+			t.Errorf("reserve(%d): %d slots, %d after %d puts (n=%d)", n, size, len(tab.slots), n, tab.n)
+		}
+	}
+}
