@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/ckptsim/ckptsim/checkpoint"
 	"github.com/ckptsim/ckptsim/faults"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"pgregory.net/rapid"
@@ -52,4 +53,36 @@ func TestDecodeScheduleTakesAnyBytes(t *testing.T) {
 			t.Fatalf("%d faults, %v: %s", len(a.Setup.Faults), err, a)
 		}
 	})
+}
+
+// TestSeedInputsReachTheNarrowLoop: the last seed input is a narrow cyclic loop
+// (one select task for several join subtasks), on which mutant/cic-skip-forced
+// takes a useless checkpoint and cic does not.
+func TestSeedInputsReachTheNarrowLoop(t *testing.T) {
+	in := SeedInputs()[len(SeedInputs())-1]
+	for _, name := range []string{"cic", "mutant/cic-skip-forced"} {
+		p, err := checkpoint.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := DecodeSchedule(in, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		par := map[string]int{}
+		for _, v := range c.Setup.NewJob().Vertices {
+			par[v.Name] = v.Parallelism
+		}
+		if c.Setup.Name != "random/cycle" || par["select"] != 1 || par["join"] < 2 {
+			t.Fatalf("%s: not a narrow loop: %s, parallelism %v", name, c, par)
+		}
+		ch := CheckSchedule(c)
+		switch {
+		case name == "cic" && ch != nil:
+			t.Errorf("cic failed %s: %s", ch.Name, clip(ch.Detail, 300))
+		case name != "cic" && (ch == nil || ch.Name != "no-useless-checkpoints"):
+			t.Errorf("%s: got %+v, want no-useless-checkpoints to fail", name, ch)
+		}
+		t.Logf("%s: join at parallelism %d: %v", name, par["join"], ch)
+	}
 }

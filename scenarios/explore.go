@@ -194,7 +194,11 @@ func Explore(opts ExploreOptions) *ExploreReport {
 // exploreOne runs one case and reports its failure, if any, and what ran.
 func exploreOne(seed uint64, opts ExploreOptions) (*ExploreFailure, bool, []string, ExploreCase) {
 	run := ExploreCase{Seed: seed, Protocol: opts.Protocol}
-	c, err := newRandomCase(seed, opts.Protocol, opts.Impl == nil || checkpoint.SupportsFeedback(opts.Impl))
+	loops := anyLoop
+	if opts.Impl != nil && !checkpoint.SupportsFeedback(opts.Impl) {
+		loops = noLoop
+	}
+	c, err := newRandomCase(seed, opts.Protocol, loops)
 	if err != nil {
 		return &ExploreFailure{Seed: seed, Protocol: opts.Protocol, Check: "setup", Detail: err.Error()}, false, nil, run
 	}

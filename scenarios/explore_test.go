@@ -8,8 +8,9 @@ import (
 )
 
 // mutantNames lists the mutants of coordinated protocols. Those of the local
-// families are caught in protocol/mutant (TestLocalMutantsAreCaught: by explore,
-// or by localcheck for a forced checkpoint CIC skips, which no acyclic job shows).
+// families are caught in protocol/mutant (TestLocalMutantsAreCaught: by explore;
+// a forced checkpoint CIC skips also by localcheck, and by explore only on the
+// family's narrow cyclic loops).
 func mutantNames() []string {
 	var out []string
 	for _, n := range checkpoint.Names() {

@@ -30,12 +30,12 @@ type RandomCase struct {
 // NewRandomCase derives a case from its seed. protocol "" draws one of the
 // correct protocols.
 func NewRandomCase(seed uint64, protocol string) (*RandomCase, error) {
-	return newRandomCase(seed, protocol, true)
+	return newRandomCase(seed, protocol, anyLoop)
 }
 
-// newRandomCase is NewRandomCase; cycles false keeps cyclic jobs out (the
-// case will run under a protocol value that refuses them).
-func newRandomCase(seed uint64, protocol string, cycles bool) (*RandomCase, error) {
+// newRandomCase is NewRandomCase with the cyclic jobs loops allows: noLoop
+// keeps them out (the case will run under a protocol value that refuses them).
+func newRandomCase(seed uint64, protocol string, loops cycleLoops) (*RandomCase, error) {
 	r := sim.NewRand(seed, "explore/case")
 	shape := Shapes[r.IntN(len(Shapes))]
 	par := func() int { return 1 + r.IntN(4) }
@@ -54,10 +54,7 @@ func newRandomCase(seed uint64, protocol string, cycles bool) (*RandomCase, erro
 		keys = engine.KeySpec{Dist: engine.Hot, Count: 20, HotRatio: 0.8}
 	}
 	disorder := sim.Duration(r.Int64N(int64(100 * sim.Millisecond)))
-	cyc := drawCycle(seed) // a cyclic case replaces the shape (if its protocol allows)
-	if !cycles {
-		cyc = nil
-	}
+	cyc := drawCycle(seed, loops) // a cyclic case replaces the shape (if its protocol allows)
 	var wjoin *engine.WindowJoinSpec
 	if wr := sim.NewRand(seed, "explore/window-join"); shape == "join" && wr.Chance(0.5) {
 		// windows short enough that pairs per key and window stay few
