@@ -92,6 +92,8 @@ type File struct {
 type Heap struct {
 	rng    KeyGroupRange
 	groups []table
+	// scanSubs is ScanKey's scratch slice of subs.
+	scanSubs []int64
 }
 
 // NewHeap returns an empty heap backend for the key groups of rng.
@@ -126,22 +128,28 @@ func (h *Heap) Add(kg int, k Cell, delta int64) int64 {
 // Delete removes k from key group kg.
 func (h *Heap) Delete(kg int, k Cell) { h.group(kg).del(k) }
 
-// ScanKey calls fn for the entries of (ns, key) in Sub order.
+// ScanKey calls fn for the entries of (ns, key) in Sub order: the subs as the
+// key group holds them when the scan starts, each value read just before fn sees
+// it (fn may change the state).
 func (h *Heap) ScanKey(kg int, ns uint32, key uint64, fn func(sub, value int64) bool) {
-	var subs []int64
 	g := h.group(kg)
-	g.each(func(k Cell, _ int64) {
-		if k.NS == ns && k.Key == key {
-			subs = append(subs, k.Sub)
+	// a scan scratch of the backend's own, unless a scan is already using it (fn
+	// may scan again)
+	subs := h.scanSubs[:0]
+	h.scanSubs = nil
+	for i := range g.slots {
+		if s := &g.slots[i]; s.used && s.key == key && s.ns == ns {
+			subs = append(subs, s.sub)
 		}
-	})
+	}
 	slices.Sort(subs)
 	for _, s := range subs {
 		v, _ := g.get(Cell{NS: ns, Key: key, Sub: s})
 		if !fn(s, v) {
-			return
+			break
 		}
 	}
+	h.scanSubs = subs
 }
 
 // Entries returns every entry in sorted order.
@@ -161,9 +169,11 @@ func (h *Heap) entries(sorted bool) []Entry {
 	for i := range h.groups {
 		start := len(out)
 		kg := h.rng.Start + i
-		h.groups[i].each(func(k Cell, v int64) {
-			out = append(out, Entry{KeyGroup: kg, Cell: k, Value: v})
-		})
+		for j := range h.groups[i].slots {
+			if s := &h.groups[i].slots[j]; s.used {
+				out = append(out, Entry{KeyGroup: kg, Cell: s.stateKey(), Value: s.val})
+			}
+		}
 		if sorted {
 			SortEntries(out[start:])
 		}
