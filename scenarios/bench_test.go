@@ -90,6 +90,7 @@ func BenchmarkPropertyRun(b *testing.B) {
 			if f, _, _, _ := exploreOne(CaseSeed(1, i), opts); f != nil {
 				b.Fatalf("case %d failed %s: %s", f.Seed, f.Check, f.Detail)
 			}
+			tickExploreGC(1)
 		}
 	}
 	b.ReportMetric(float64(runs)/b.Elapsed().Seconds(), "runs/s")

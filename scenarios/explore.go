@@ -151,6 +151,7 @@ func Explore(opts ExploreOptions) *ExploreReport {
 				}
 				o := outcome{i: i}
 				o.fail, o.mismatch, o.coverage, o.run = exploreOne(seedOf(i), opts)
+				tickExploreGC(opts.Parallel)
 				mu.Lock()
 				results = append(results, o)
 				if o.fail != nil {
