@@ -95,19 +95,43 @@ func (l *msgLog) message(i int) LoggedMessage {
 // len is the number of live messages.
 func (l *msgLog) len() int { return len(l.entries) - l.first }
 
-// copyRange returns copies of the messages with sequence numbers in (from, to].
+// copyRange returns copies of the messages with sequence numbers in (from, to]:
+// their records and stamps copied into one slab each (a message's slices are
+// capped at its length, so an append to one never writes into the next; an
+// empty one is nil, as a copy of it by append would be).
 func (l *msgLog) copyRange(from, to int64) []LoggedMessage {
-	var out []LoggedMessage
+	n, nr, ns := 0, 0, 0
+	for i := 0; i < l.len(); i++ {
+		if e := &l.entries[l.first+i]; e.seq > from && e.seq <= to {
+			n, nr, ns = n+1, nr+e.r1-e.r0, ns+e.s1-e.s0
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]LoggedMessage, 0, n)
+	recs, stamps := make([]Record, 0, nr), make([]uint64, 0, ns)
 	for i := 0; i < l.len(); i++ {
 		m := l.message(i)
 		if m.Seq <= from || m.Seq > to {
 			continue
 		}
-		m.Records = append([]Record(nil), m.Records...)
-		m.Stamp = append([]uint64(nil), m.Stamp...)
+		m.Records, recs = copyInto(recs, m.Records)
+		m.Stamp, stamps = copyInto(stamps, m.Stamp)
 		out = append(out, m)
 	}
 	return out
+}
+
+// copyInto appends src to the slab and returns the copy, capped at its length
+// (nil when src is empty), and the slab.
+func copyInto[T any](slab, src []T) (dst, rest []T) {
+	if len(src) == 0 {
+		return nil, slab
+	}
+	k := len(slab)
+	slab = append(slab, src...)
+	return slab[k:len(slab):len(slab)], slab
 }
 
 // restore rebuilds the log from messages recovered from checkpoints, in sequence
