@@ -159,10 +159,11 @@ func (j *joinOp) Finish(Collector) {}
 // Restored rebuilds the cleanup timer heap from the restored state.
 func (j *joinOp) Restored() {
 	j.timers = j.timers[:0]
-	for _, e := range j.ctx.State.Entries() {
+	for _, e := range state.EntriesAnyOrder(j.ctx.State) {
 		if e.NS == j.ctx.NS+4 || e.NS == j.ctx.NS+5 {
 			j.timers = append(j.timers, timerEntry{time: e.Value, key: e.Key, side: int(e.NS - j.ctx.NS - 4), sub: e.Sub})
 		}
 	}
+	// in any order: the heap pops by (time, key, side, sub), every field of a timer
 	j.timers.init()
 }

@@ -191,11 +191,12 @@ func (w *windowOp) Finish(Collector) {}
 // Restored rebuilds the timer heap from the timer entries of the restored state.
 func (w *windowOp) Restored() {
 	w.timers = w.timers[:0]
-	for _, e := range w.ctx.State.Entries() {
+	for _, e := range state.EntriesAnyOrder(w.ctx.State) {
 		if e.NS == w.ctx.NS+1 {
 			w.timers = append(w.timers, timerEntry{time: e.Value, key: e.Key, sub: e.Sub})
 		}
 	}
+	// in any order: the heap pops by (time, key, side, sub), every field of a timer
 	w.timers.init()
 }
 

@@ -155,6 +155,21 @@ func (h *Heap) ScanKey(kg int, ns uint32, key uint64, fn func(sub, value int64) 
 // Entries returns every entry in sorted order.
 func (h *Heap) Entries() []Entry { return h.entries(true) }
 
+// EntriesAnyOrder returns every entry in no particular order (each key group's in
+// its table's slot order).
+func (h *Heap) EntriesAnyOrder() []Entry { return h.entries(false) }
+
+// EntriesAnyOrder returns every entry of b in no particular order, each key once:
+// for a reader that orders or indexes them itself (an operator rebuilding its
+// timer heap after a restore). A backend without an unordered listing gives its
+// sorted Entries.
+func EntriesAnyOrder(b Backend) []Entry {
+	if u, ok := b.(interface{ EntriesAnyOrder() []Entry }); ok {
+		return u.EntriesAnyOrder()
+	}
+	return b.Entries()
+}
+
 // entries copies every entry, by key group, each group's in slot order unless
 // sorted.
 func (h *Heap) entries(sorted bool) []Entry {

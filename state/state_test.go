@@ -462,6 +462,11 @@ func TestHeapSnapshotUnsorted(t *testing.T) {
 	if !slices.Equal(raw, snap.Entries) {
 		t.Fatalf("SnapshotEntries modified the snapshot")
 	}
+	anyOrder := EntriesAnyOrder(h)
+	SortEntries(anyOrder)
+	if d := cmp.Diff(h.Entries(), anyOrder); d != "" {
+		t.Fatalf("EntriesAnyOrder, sorted (-Entries +got):\n%s", d)
+	}
 	r := NewHeap(rng)
 	if err := r.Restore([]*Snapshot{snap}); err != nil {
 		t.Fatal(err)
