@@ -195,7 +195,7 @@ func (c *Coordinator) heartbeat() {
 		}
 		if now.Sub(c.unreachable[i]) >= rt.cfg.HeartbeatTimeout {
 			c.unreachable[i] = now
-			rt.failover(fmt.Sprintf("heartbeat of %s timed out (unreachable)", w.Name()), rt.lostTasks(w))
+			rt.failover(fmt.Sprintf("heartbeat of %s timed out (unreachable)", w.Name()), rt.tasksOn(w))
 		}
 	}
 	if !rt.jobDone && !rt.jobFailed {
@@ -288,8 +288,13 @@ func (c *Coordinator) Handle(ev sim.Event) {
 	case evCoordLocalLine:
 		c.lineWritten(ev.A, ev.B)
 	case evCoordLost:
+		// the tasks that died with that incarnation of the worker fail, unless a
+		// restart replaced them since (a failover the crash caused sooner, as a
+		// broken connection does): then the timeout has nothing left to fail
 		if n := c.rt.w.Node(sim.NodeID(ev.A)); !n.Up() || n.Incarnation() != uint32(ev.B) {
-			c.rt.failover(fmt.Sprintf("heartbeat of %s timed out", n.Name()), c.rt.lostTasks(n))
+			if lost := c.rt.lostTasks(n, uint32(ev.B)); len(lost) > 0 {
+				c.rt.failover(fmt.Sprintf("heartbeat of %s timed out", n.Name()), lost)
+			}
 		}
 	}
 }

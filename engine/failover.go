@@ -13,6 +13,7 @@ func (rt *Runtime) workerCrashed(n *sim.Node) {
 	for _, t := range rt.tasks {
 		if t.node == n {
 			t.dead = true
+			t.lostWith = n.Incarnation()
 		}
 	}
 	rt.coordNode.After(rt.cfg.HeartbeatTimeout, rt.coord, evCoordLost, int64(n.ID()), int64(n.Incarnation()))
@@ -237,11 +238,23 @@ func inRegions(r int, regions []int) bool {
 	return false
 }
 
-// lostTasks lists the tasks of the current attempt that ran on node n.
-func (rt *Runtime) lostTasks(n *sim.Node) []*Task {
+// tasksOn lists the tasks of the current attempt that run on node n.
+func (rt *Runtime) tasksOn(n *sim.Node) []*Task {
 	var out []*Task
 	for _, t := range rt.tasks {
 		if t.node == n {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// lostTasks lists the tasks of the current attempt that died with incarnation
+// inc of node n (workerCrashed) and were not restarted since.
+func (rt *Runtime) lostTasks(n *sim.Node, inc uint32) []*Task {
+	var out []*Task
+	for _, t := range rt.tasks {
+		if t.node == n && t.lostWith == inc {
 			out = append(out, t)
 		}
 	}

@@ -487,8 +487,7 @@ func (rt *Runtime) RunToCompletion(limit sim.Time) bool {
 // savepoint, cancelled, failed for good) or limit passed; it reports whether the
 // job finished.
 func (rt *Runtime) RunUntil(limit sim.Time) bool {
-	for !rt.jobDone && !rt.jobFailed && rt.w.NextAt() <= limit && !rt.w.Stopped() {
-		rt.w.Step()
+	for !rt.jobDone && !rt.jobFailed && rt.w.StepUntil(limit) {
 	}
 	return rt.Finished()
 }

@@ -173,7 +173,7 @@ func (t *Task) sourceStep() bool {
 		if at := t.rt.w.Now().Add(t.sliceCost); due > at {
 			if !s.wakeArmed {
 				s.wakeArmed = true
-				t.node.Schedule(due, t, evWake, 0, 0)
+				t.node.Schedule(t.rt.pollAt(due), t, evWake, 0, 0)
 			}
 			return false
 		}
@@ -213,4 +213,22 @@ func (t *Task) sourceWatermark() {
 	if wm != sim.Never && wm > t.wm {
 		t.advance(wm)
 	}
+}
+
+// pollAt is when a rate-limited source whose next record is due at due wakes to
+// emit it: the first multiple of the poll period (a tenth of the buffer timeout)
+// at or after due, so a source emits every record due since its last wake at once
+// instead of waking once per record. A record leaves at most a poll period late,
+// a tenth of what the buffer timeout may keep it in its output buffer anyway; its
+// event time is its due time regardless. With every buffer leaving at once (no
+// buffer timeout) a source wakes exactly when each record is due.
+func (rt *Runtime) pollAt(due sim.Time) sim.Time {
+	p := rt.cfg.BufferTimeout / 10
+	if rt.flushAll || p <= 0 {
+		return due
+	}
+	if r := due % sim.Time(p); r != 0 {
+		return due + sim.Time(p) - r
+	}
+	return due
 }

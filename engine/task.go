@@ -61,6 +61,7 @@ type Task struct {
 	Slowdown float64
 
 	scheduled  bool
+	lostWith   uint32 // the incarnation of its worker it died with (0: none)
 	busyUntil  sim.Time
 	sliceCost  sim.Duration
 	cur        *Buffer
@@ -187,6 +188,17 @@ func chainName(chain []*Vertex) string {
 	return strings.Join(names, "->")
 }
 
+// runNow takes a mailbox step at once when the task is idle (not busy and none
+// scheduled), which is what a wake would schedule for now, without the event;
+// otherwise it wakes the task.
+func (t *Task) runNow() {
+	if !t.scheduled && t.busyUntil <= t.rt.w.Now() {
+		t.run()
+		return
+	}
+	t.wake()
+}
+
 // wake schedules a mailbox step, at once or when the task is no longer busy,
 // unless one is scheduled or the task cannot run.
 func (t *Task) wake() {
@@ -219,6 +231,7 @@ func (t *Task) Handle(ev sim.Event) {
 	case evRun:
 		t.scheduled = false
 		t.run()
+
 	case evFlush:
 		t.flushArmed = false
 		if !t.finished {
@@ -234,7 +247,7 @@ func (t *Task) Handle(ev sim.Event) {
 		}
 	case evWake:
 		t.src.wakeArmed = false
-		t.wake()
+		t.runNow()
 	case evLoopCheck:
 		if int(ev.A) == t.attempt {
 			t.checkLoop()
@@ -329,7 +342,10 @@ func (t *Task) run() {
 		d := t.scaled(t.sliceCost)
 		t.m.Busy += d
 		t.busyUntil = now.Add(d)
-		if !t.blocked {
+		// the next step is due when the quantum ran out; when the input ran dry
+		// instead, whatever brings new work wakes the task (at busyUntil at the
+		// earliest)
+		if !t.blocked && t.sliceCost >= quantum {
 			t.scheduled = true
 			t.node.Schedule(t.busyUntil, t, evRun, int64(t.Subtask), 0)
 		}

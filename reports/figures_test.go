@@ -56,8 +56,10 @@ func TestTimelineFigure(t *testing.T) {
 		t.Fatalf("the timeline counts %d sink records, the run read %d", records, res.Records)
 	}
 	fw := FaultWindows(sc.Name, "aligned", log, rows[len(rows)-1].EndMS)
-	if len(fw) != 1 || fw[0].Kind != "crash-worker" || math.Abs(fw[0].EndMS-fw[0].StartMS-2000) > 1e-6 {
-		t.Fatalf("fault windows %+v, want one 2 s crash-worker window", fw)
+	// the scenario's two crashes: worker-1 down 2 s during alignment, worker-2 down 1 s at 6 s
+	if len(fw) != 2 || fw[0].Kind != "crash-worker" || math.Abs(fw[0].EndMS-fw[0].StartMS-2000) > 1e-6 ||
+		fw[1].Kind != "crash-worker" || fw[1].StartMS != 6000 || math.Abs(fw[1].EndMS-fw[1].StartMS-1000) > 1e-6 {
+		t.Fatalf("fault windows %+v, want a 2 s and a 1 s crash-worker window", fw)
 	}
 	dir := t.TempDir()
 	name := FigureName(sc.Name, "aligned", "timeline")

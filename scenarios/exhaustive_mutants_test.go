@@ -12,25 +12,25 @@ import (
 // --protocol M --max-failures 1` (docs/exploration.md, scripts/exhaustive-mutants.sh):
 // the point, without its time and event, and the crashed target.
 var exhaustiveFirstFailures = map[string]struct{ point, target string }{
-	"mutant/ack-before-upload":             {"checkpoint 1 barrier at out[0]", "worker-0"},
-	"mutant/aligned-early-release":         {"checkpoint 3 uploaded at out[0]", "worker-0"},
-	"mutant/aligned-no-block":              {"checkpoint 3 uploaded at out[0]", "worker-0"},
+	"mutant/ack-before-upload":             {"checkpoint 1 barrier at out[0] (2nd time)", "worker-2"},
+	"mutant/aligned-early-release":         {"checkpoint 3 uploaded at out[1]", "worker-0"},
+	"mutant/aligned-no-block":              {"checkpoint 1 uploaded at out[0]", "worker-0"},
 	"mutant/complete-without-all-acks":     {"checkpoint 1 uploaded at out[0]", "worker-0"},
-	"mutant/non-fifo-channels":             {"checkpoint 1 barrier at out[1]", "worker-0"},
-	"mutant/notify-before-metadata":        {"checkpoint 1 uploaded at out[0]", "checkpoint-store"},
+	"mutant/non-fifo-channels":             {"checkpoint 1 uploaded at out[1]", "worker-0"},
+	"mutant/notify-before-metadata":        {"checkpoint 1 uploaded at out[1]", "checkpoint-store"},
 	"mutant/restore-stale-checkpoint":      {"checkpoint 2 after-complete", "worker-0"},
 	"mutant/sink-early-commit":             {"checkpoint 1 triggered", "jobmanager"},
 	"mutant/snapshot-by-reference":         {"checkpoint 1 uploaded at out[0]", "worker-0"},
 	"mutant/source-offset-off-by-one":      {"checkpoint 1 uploaded at out[0]", "worker-0"},
-	"mutant/unaligned-drop-input-state":    {"checkpoint 1 uploaded at totals[2]", "worker-2"},
+	"mutant/unaligned-drop-input-state":    {"checkpoint 1 uploaded at out[1]", "worker-1"},
 	"mutant/unaligned-drop-output-state":   {"checkpoint 1 uploaded at totals[2]", "worker-2"},
 	"mutant/unaligned-overtaken-drop-last": {"checkpoint 1 uploaded at totals[2]", "worker-2"},
-	"mutant/unc-line-ignores-orphans":      {"checkpoint 1000001 after-sync at orders->enrich[1]", "jobmanager"},
-	"mutant/unc-replay-active-only":        {"checkpoint 1000001 after-sync at orders->enrich[1]", "jobmanager"},
-	"mutant/unc-replay-off-by-one":         {"checkpoint 1000001 after-sync at orders->enrich[1]", "worker-0"},
-	"mutant/unc-replay-single-lost":        {"checkpoint 3 after-complete", "worker-1"},
-	"mutant/unc-same-worker-edges":         {"checkpoint 5 after-complete", "worker-0"},
-	"mutant/unc-seq-not-rewound":           {"checkpoint 1000001 after-sync at orders->enrich[1]", "worker-0"},
+	"mutant/unc-line-ignores-orphans":      {"checkpoint 1000001 after-sync at out[1]", "jobmanager"},
+	"mutant/unc-replay-active-only":        {"checkpoint 1000006 after-sync at out[1]", "jobmanager"},
+	"mutant/unc-replay-off-by-one":         {"checkpoint 1000001 after-sync at orders->enrich[1]", "jobmanager"},
+	"mutant/unc-replay-single-lost":        {"checkpoint 15 after-complete", "jobmanager"},
+	"mutant/unc-same-worker-edges":         {"checkpoint 3 after-complete", "worker-2"},
+	"mutant/unc-seq-not-rewound":           {"checkpoint 1000012 restored at orders->enrich[0]", "jobmanager"},
 }
 
 // TestExhaustiveCatchesMutants: every built-in mutant but the two only a cycle

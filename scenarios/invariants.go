@@ -13,8 +13,9 @@ const maxInvariantViolations = 10
 
 // invariantLog collects what engine.Runtime.CheckInvariants finds while a run goes
 // on, as TigerBeetle checks its invariants continuously rather than only at the
-// end: after every checkpoint completion and every deployment (the first, a
-// restart, a region restart), and once when the run ended.
+// end: after every checkpoint completion and every deployment of a restart (a
+// full or a region restart; the first deployment is made before a run's hooks
+// are attached), and once when the run ended.
 type invariantLog struct {
 	checks     int      // times CheckInvariants ran
 	violations int      // violations found, all of them

@@ -179,7 +179,7 @@ func coreScenarios() []*Scenario {
 				"restore and end with exactly-once state and output. The sinks take 1 ms a record, half the rate they " +
 				"are sent, so the job runs backpressured: aligned barriers wait behind full buffers and unaligned " +
 				"checkpoints persist in-flight input and output data, which a restore must replay exactly once. Buffers " +
-				"leave after at most 30 ms (execution.buffer-timeout), so records can reach the aggregation while its " +
+				"leave after at most 5 ms (execution.buffer-timeout), so records can reach the aggregation while its " +
 				"snapshot uploads (20 ms): a snapshot that is not a copy of the state at the barrier shows.",
 			Seed:     42,
 			Duration: "1 min",
@@ -192,11 +192,14 @@ func coreScenarios() []*Scenario {
 			// with the default 100 ms buffer timeout the sources flush at the barrier and
 			// then not again until every upload ended: nothing was processed while a
 			// snapshot uploaded, and no crash point caught mutant/snapshot-by-reference.
-			// At 20 ms or 40 ms none catches mutant/aligned-early-release
-			// (docs/exploration.md).
-			Config: config("execution.buffer-timeout", "30 ms"),
+			// The sources wake every tenth of the buffer timeout (engine pollAt): at
+			// 10 ms or 15 ms they send in bursts too far apart for data to come
+			// between the aggregation's barriers, and no crash point catches
+			// mutant/aligned-early-release; at 5 ms one does (docs/exploration.md).
+			Config: config("execution.buffer-timeout", "5 ms"),
 			Faults: []FaultSpec{
 				{When: &WhenSpec{Checkpoint: 3, Phase: "alignment", Task: "totals[1]"}, Kind: "crash-worker", RestartAfter: "2 s"},
+				{At: "6 s", Kind: "crash-worker", Worker: "worker-2", RestartAfter: "1 s"},
 			},
 		},
 		{

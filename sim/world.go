@@ -176,6 +176,17 @@ func (w *World) Step() bool {
 	return false
 }
 
+// StepUntil handles the next live event due at or before limit, skipping dropped
+// ones; it returns false when there is none (or the world was stopped).
+func (w *World) StepUntil(limit Time) bool {
+	for !w.stopped && w.pending() > 0 && w.NextAt() <= limit {
+		if w.fire() {
+			return true
+		}
+	}
+	return false
+}
+
 // Run handles every event due at or before until, then sets the clock to until
 // (unless the world was stopped first).
 func (w *World) Run(until Time) {
