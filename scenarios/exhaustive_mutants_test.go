@@ -33,32 +33,52 @@ var exhaustiveFirstFailures = map[string]struct{ point, target string }{
 	"mutant/unc-seq-not-rewound":           {"checkpoint 1000012 restored at orders->enrich[0]", "jobmanager"},
 }
 
+// cyclicFirstFailures is the same for the two mutants only a cycle can catch, on
+// cyclic-narrow-loop.
+var cyclicFirstFailures = map[string]struct{ point, target string }{
+	"mutant/aligned-no-backedge-log": {"checkpoint 7 uploaded at select->project[0]", "worker-1"},
+	"mutant/cic-skip-forced":         {"checkpoint 1000001 after-sync at join[1]", "worker-0"},
+}
+
 // TestExhaustiveCatchesMutants: every built-in mutant but the two only a cycle
 // can catch fails the crash case of crash-during-alignment that its exhaustive
 // search names first. The whole enumerations take minutes (docs/exploration.md);
 // this runs the one case of each.
 func TestExhaustiveCatchesMutants(t *testing.T) {
-	sc, err := Lookup("crash-during-alignment")
+	firstFailures(t, "crash-during-alignment", false, exhaustiveFirstFailures)
+}
+
+// TestExhaustiveCatchesCyclicMutants: the two mutants only a cycle can catch fail
+// the crash case of cyclic-narrow-loop that their exhaustive search names first.
+func TestExhaustiveCatchesCyclicMutants(t *testing.T) {
+	firstFailures(t, "cyclic-narrow-loop", true, cyclicFirstFailures)
+}
+
+// firstFailures runs, for each built-in mutant that is (cyclic) or is not only
+// catchable on a cycle, the recorded first failing case of scenario, and asserts
+// it fails.
+func firstFailures(t *testing.T, scenario string, cyclic bool, table map[string]struct{ point, target string }) {
+	sc, err := Lookup(scenario)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
 	for _, m := range mutant.All {
-		if !m.Cyclic {
+		if m.Cyclic == cyclic {
 			names = append(names, m.Name())
 		}
 	}
 	for _, m := range mutant.Local {
-		if !m.Cyclic {
+		if m.Cyclic == cyclic {
 			names = append(names, m.Name())
 		}
 	}
-	if len(names) != len(exhaustiveFirstFailures) {
-		t.Fatalf("%d mutants without a cycle, %d in the table: add the new one's first failing point", len(names), len(exhaustiveFirstFailures))
+	if len(names) != len(table) {
+		t.Fatalf("%d mutants (cyclic only: %v), %d in the table: add the new one's first failing point", len(names), cyclic, len(table))
 	}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			want, ok := exhaustiveFirstFailures[name]
+			want, ok := table[name]
 			if !ok {
 				t.Fatalf("no first failing point for %s", name)
 			}
@@ -78,7 +98,7 @@ func TestExhaustiveCatchesMutants(t *testing.T) {
 				}
 			}
 			if n == 0 {
-				t.Fatalf("no case crashes %s at %q among %d: rerun scripts/exhaustive-mutants.sh", want.target, want.point, len(cases))
+				t.Fatalf("no case crashes %s at %q among %d: rerun scripts/exhaustive-mutants.sh %s", want.target, want.point, len(cases), scenario)
 			}
 			rep, err := Exhaustive(setup, ExhaustiveOptions{Cases: []int{n}, Parallel: 1})
 			if err != nil {
@@ -88,47 +108,6 @@ func TestExhaustiveCatchesMutants(t *testing.T) {
 				t.Fatalf("case %d (%s, crash of %s) passed", n, want.point, want.target)
 			}
 			t.Logf("case %d of %d: %s: %s", n, rep.Cases, rep.Failed[0].Check, clip(rep.Failed[0].Detail, 120))
-		})
-	}
-}
-
-// TestExhaustiveCatchesCyclicMutants: the two mutants only a cycle can catch fail
-// the exhaustive crash points of cyclic-narrow-loop (at its first case, so the
-// search stops at once).
-func TestExhaustiveCatchesCyclicMutants(t *testing.T) {
-	sc, err := Lookup("cyclic-narrow-loop")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, m := range mutant.All {
-		if m.Cyclic {
-			names = append(names, m.Name())
-		}
-	}
-	for _, m := range mutant.Local {
-		if m.Cyclic {
-			names = append(names, m.Name())
-		}
-	}
-	if len(names) != 2 {
-		t.Fatalf("cyclic mutants %v, want aligned-no-backedge-log and cic-skip-forced", names)
-	}
-	for _, name := range names {
-		t.Run(name, func(t *testing.T) {
-			setup, err := sc.Setup(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep, err := Exhaustive(setup, ExhaustiveOptions{MaxFailures: 1, Parallel: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Failures == 0 {
-				t.Fatalf("%s survived all %d cases", name, rep.Tried)
-			}
-			f := rep.Failed[0]
-			t.Logf("case %d of %d (%s, crash of %s): %s: %s", f.Case, rep.Cases, f.Point, f.Target, f.Check, clip(f.Detail, 120))
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ckptsim/ckptsim/checkpoint"
+	"github.com/ckptsim/ckptsim/protocol/mutant"
 	"github.com/ckptsim/ckptsim/scenarios"
 	"github.com/spf13/cobra"
 )
@@ -104,6 +105,11 @@ func runExhaustive(cmd *cobra.Command, e *exhaustiveFlags, protocol string, seed
 		}
 	} else {
 		printExhaustive(w, rep, time.Since(start))
+		if rep.Failures == 0 && mutant.CyclicOnly(setup.Protocol) && !setup.NewJob().Cyclic() {
+			fmt.Fprintf(w, "note: %s changes only jobs with a feedback edge and %s has none: every case ran as its base protocol does; "+
+				"search a cyclic scenario instead, e.g. simrun explore --exhaustive cyclic-narrow-loop --protocol %s\n",
+				setup.Protocol, setup.Name, setup.Protocol)
+		}
 	}
 	if rep.Failures > 0 || rep.DeterminismMismatches > 0 {
 		return failErr("%d of %d crash cases failed, %d determinism mismatches", rep.Failures, rep.Tried, rep.DeterminismMismatches)

@@ -77,3 +77,23 @@ func TestExhaustiveUsageErrors(t *testing.T) {
 		noCrash(t, out+errOut)
 	}
 }
+
+// TestExhaustiveNotesEquivalentMutant: a mutant only a cycle can catch passes the
+// crash points of an acyclic scenario, and the summary says why and where to
+// search instead; on a cyclic scenario such a mutant fails, without the note.
+func TestExhaustiveNotesEquivalentMutant(t *testing.T) {
+	const m = "mutant/aligned-no-backedge-log"
+	code, out, _ := simrun(t, "explore", "--exhaustive", "crash-during-alignment", "--protocol", m, "--point", "1,2")
+	if code != 0 || !strings.Contains(out, "note: "+m+" changes only jobs with a feedback edge and crash-during-alignment has none") ||
+		!strings.Contains(out, "simrun explore --exhaustive cyclic-narrow-loop --protocol "+m) {
+		t.Fatalf("exit %d, no note on the equivalent mutant:\n%s", code, out)
+	}
+	code, out, _ = simrun(t, "explore", "--exhaustive", "cyclic-narrow-loop", "--protocol", "mutant/cic-skip-forced", "--point", "1")
+	if code != 1 || strings.Contains(out, "note: ") {
+		t.Fatalf("on the cyclic scenario: exit %d\n%s", code, out)
+	}
+	code, out, _ = simrun(t, "explore", "--exhaustive", "crash-during-alignment", "--protocol", "aligned", "--point", "1")
+	if code != 0 || strings.Contains(out, "note: ") {
+		t.Fatalf("a correct protocol gets no note: exit %d\n%s", code, out)
+	}
+}

@@ -129,3 +129,19 @@ func activeOnly(h *recoveryline.History, l recoveryline.Line) []recoveryline.Rep
 	}
 	return out
 }
+
+// CyclicOnly reports whether name is a built-in mutant that only a job with a
+// back edge can catch: on a job without one it runs exactly as its base does.
+func CyclicOnly(name string) bool {
+	for _, m := range All {
+		if m.Name() == name {
+			return m.Cyclic
+		}
+	}
+	for _, m := range Local {
+		if m.Name() == name {
+			return m.Cyclic
+		}
+	}
+	return false
+}
