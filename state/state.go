@@ -94,6 +94,9 @@ type Heap struct {
 	groups []table
 	// scanSubs is ScanKey's scratch slice of subs.
 	scanSubs []int64
+	// scan indexes the subs of the namespaces ScanKey was asked about
+	// (scanindex.go).
+	scan scanIndex
 }
 
 // NewHeap returns an empty heap backend for the key groups of rng.
@@ -117,32 +120,42 @@ func (h *Heap) Get(kg int, k Cell) (int64, bool) {
 }
 
 // Put stores v under k in key group kg.
-func (h *Heap) Put(kg int, k Cell, v int64) { h.group(kg).put(k, v) }
+func (h *Heap) Put(kg int, k Cell, v int64) {
+	if h.group(kg).put(k, v) && h.scan.covers(k.NS) {
+		h.scan.insert(kg, &k)
+	}
+}
 
 // Add adds delta to the value under k (0 when absent) and returns the new value:
 // a read-modify-write in one probe, for sums and counts.
 func (h *Heap) Add(kg int, k Cell, delta int64) int64 {
-	return h.group(kg).add(&k, delta)
+	v, inserted := h.group(kg).add(&k, delta)
+	if inserted && h.scan.covers(k.NS) {
+		h.scan.insert(kg, &k)
+	}
+	return v
 }
 
 // Delete removes k from key group kg.
-func (h *Heap) Delete(kg int, k Cell) { h.group(kg).del(k) }
+func (h *Heap) Delete(kg int, k Cell) {
+	if h.group(kg).del(k) && h.scan.covers(k.NS) {
+		h.scan.remove(kg, &k)
+	}
+}
 
 // ScanKey calls fn for the entries of (ns, key) in Sub order: the subs as the
 // key group holds them when the scan starts, each value read just before fn sees
-// it (fn may change the state).
+// it (fn may change the state). The first scan of a namespace indexes its subs by
+// (key group, key), kept up to date by every later put and delete of it.
 func (h *Heap) ScanKey(kg int, ns uint32, key uint64, fn func(sub, value int64) bool) {
 	g := h.group(kg)
-	// a scan scratch of the backend's own, unless a scan is already using it (fn
-	// may scan again)
-	subs := h.scanSubs[:0]
-	h.scanSubs = nil
-	for i := range g.slots {
-		if s := &g.slots[i]; s.used && s.key == key && s.ns == ns {
-			subs = append(subs, s.sub)
-		}
+	if !h.scan.covers(ns) {
+		h.scan.build(h, ns)
 	}
-	slices.Sort(subs)
+	// a copy in a scratch of the backend's own, unless a scan is already using it
+	// (fn may scan again, or change the subs)
+	subs := append(h.scanSubs[:0], h.scan.subs[scanKey{kg: kg, ns: ns, key: key}]...)
+	h.scanSubs = nil
 	for _, s := range subs {
 		v, _ := g.get(Cell{NS: ns, Key: key, Sub: s})
 		if !fn(s, v) {
@@ -209,6 +222,7 @@ func (h *Heap) Snapshot(int64, bool) (*Snapshot, error) {
 // at once.
 func (h *Heap) Restore(snaps []*Snapshot) error {
 	clear(h.groups)
+	h.scan = scanIndex{} // rebuilt by the next scan
 	all := make([][]Entry, len(snaps))
 	counts := make([]int, len(h.groups))
 	for i, s := range snaps {

@@ -104,24 +104,26 @@ func (t *table) get(k Cell) (int64, bool) {
 	return t.slots[i].val, true
 }
 
-func (t *table) put(k Cell, v int64) {
+// put stores v under k and reports whether k is new.
+func (t *table) put(k Cell, v int64) (inserted bool) {
 	i, ok := t.find(&k)
 	if !ok {
 		i = t.insertAt(i, &k)
 	}
 	t.slots[i].val = v
+	return !ok
 }
 
 // add adds delta to the value of k (0 when absent) and returns the new value: a
-// read-modify-write in one probe.
-func (t *table) add(k *Cell, delta int64) int64 {
+// read-modify-write in one probe. inserted says k is new.
+func (t *table) add(k *Cell, delta int64) (v int64, inserted bool) {
 	i, ok := t.probe(k)
 	if !ok {
 		i = t.insertAt(i, k)
 	}
 	s := &t.slots[i]
 	s.val += delta
-	return s.val
+	return s.val, !ok
 }
 
 // insertAt stores k with value 0 in the free slot i that find returned (growing
@@ -150,10 +152,11 @@ func (t *table) grow() {
 	}
 }
 
-func (t *table) del(k Cell) {
+// del removes k and reports whether it was there.
+func (t *table) del(k Cell) (removed bool) {
 	i, ok := t.find(&k)
 	if !ok {
-		return
+		return false
 	}
 	t.lastOK = false
 	t.slots[i] = slot{}
@@ -163,7 +166,7 @@ func (t *table) del(k Cell) {
 	for {
 		j = (j + 1) & t.mask
 		if !t.slots[j].used {
-			return
+			return true
 		}
 		jk := t.slots[j].stateKey()
 		home := t.home(&jk)
