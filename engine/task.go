@@ -231,7 +231,6 @@ func (t *Task) Handle(ev sim.Event) {
 	case evRun:
 		t.scheduled = false
 		t.run()
-
 	case evFlush:
 		t.flushArmed = false
 		if !t.finished {
